@@ -1,0 +1,49 @@
+/**
+ * The one error hierarchy Vigil uses. Every error carries the HTTP status it maps to
+ * and whether it is an expected outcome of bad input (logged quietly) or a fault.
+ */
+export class VigilError extends Error {
+  readonly status: number;
+  readonly expected: boolean;
+
+  constructor(message: string, options: { status?: number; expected?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.status = options.status ?? 500;
+    this.expected = options.expected ?? false;
+  }
+}
+
+/** Bad input from a client: never retried, answered with a 4xx. */
+export class InputError extends VigilError {
+  constructor(message: string, status = 400, cause?: unknown) {
+    super(message, { status, expected: true, cause });
+  }
+}
+
+/** A failure that will not go away by retrying (queue workers map it to "do not retry"). */
+export class PermanentError extends VigilError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { status: 500, expected: false, cause });
+  }
+}
+
+/** A dependency (store, queue) cannot take work right now; the caller should retry later. */
+export class UnavailableError extends VigilError {
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number, cause?: unknown) {
+    super(message, { status: 503, expected: false, cause });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** The config file or environment is invalid; lists every problem. */
+export class ConfigError extends VigilError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`, { status: 500, expected: true });
+    this.problems = problems;
+  }
+}

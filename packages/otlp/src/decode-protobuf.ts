@@ -1,0 +1,467 @@
+import protobuf from "protobufjs/minimal.js";
+import { InputError } from "@vigil/common";
+import { newAttributes } from "./model";
+import type { AnyValue, Attributes, DecodedRequest, KeyValue, Resource, Scope, Span, SpanEvent, SpanLink } from "./model";
+import { MAX_VALUE_DEPTH, invalidSpanReason, recordRejection } from "./validate";
+
+type Reader = protobuf.Reader;
+
+
+// Wire types (protobuf encoding spec).
+const VARINT = 0;
+const I64 = 1;
+const LEN = 2;
+const I32 = 5;
+
+/**
+ * Decodes an OTLP `ExportTraceServiceRequest` in protobuf straight into spans.
+ *
+ * protobufjs supplies the wire-format primitives (varints, UTF-8, skipping unknown
+ * fields); the message walk is written here so every field lands in its final shape in
+ * one pass, with ids as hex and 64-bit numbers as exact decimal strings (protobufjs'
+ * generated code would allocate Long objects and intermediate messages first).
+ *
+ * @throws InputError (400) when the bytes are not a valid message.
+ */
+export function decodeTraceRequestProtobuf(body: Uint8Array): DecodedRequest {
+  const reader = protobuf.Reader.create(body);
+  const out: DecodedRequest = { spans: [], rejectedSpans: 0, rejectionReasons: [] };
+  try {
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32();
+      if (tag >>> 3 === 1) {
+        expectWire(tag, LEN);
+        readResourceSpans(reader, reader.uint32() + reader.pos, out);
+      } else skip(reader, tag);
+    }
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(`malformed protobuf ExportTraceServiceRequest: ${(err as Error).message}`, 400, err);
+  }
+  return out;
+}
+
+function readResourceSpans(r: Reader, end: number, out: DecodedRequest): void {
+  const resource: Resource = { attributes: newAttributes(), droppedAttributesCount: 0, schemaUrl: "" };
+  // Scope spans are collected first because resource and schema_url may follow them.
+  const scopeEnds: Array<[number, number]> = [];
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 1:
+        expectWire(tag, LEN);
+        readResource(r, r.uint32() + r.pos, resource);
+        break;
+      case 2: {
+        expectWire(tag, LEN);
+        const len = r.uint32();
+        scopeEnds.push([r.pos, r.pos + len]);
+        r.skip(len);
+        break;
+      }
+      case 3:
+        expectWire(tag, LEN);
+        resource.schemaUrl = r.string();
+        break;
+      default:
+        skip(r, tag);
+    }
+  }
+  checkEnd(r, end);
+  const resume = r.pos;
+  for (const [start, scopeEnd] of scopeEnds) {
+    r.pos = start;
+    readScopeSpans(r, scopeEnd, resource, out);
+  }
+  r.pos = resume;
+}
+
+function readResource(r: Reader, end: number, resource: Resource): void {
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 1:
+        expectWire(tag, LEN);
+        readKeyValueInto(r, r.uint32() + r.pos, resource.attributes, 0);
+        break;
+      case 2:
+        expectWire(tag, VARINT);
+        resource.droppedAttributesCount = r.uint32();
+        break;
+      default:
+        skip(r, tag);
+    }
+  }
+  checkEnd(r, end);
+}
+
+function readScopeSpans(r: Reader, end: number, resource: Resource, out: DecodedRequest): void {
+  const scope: Scope = { name: "", version: "", attributes: newAttributes(), droppedAttributesCount: 0, schemaUrl: "" };
+  const spanStarts: Array<[number, number]> = [];
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 1:
+        expectWire(tag, LEN);
+        readScope(r, r.uint32() + r.pos, scope);
+        break;
+      case 2: {
+        expectWire(tag, LEN);
+        const len = r.uint32();
+        spanStarts.push([r.pos, r.pos + len]);
+        r.skip(len);
+        break;
+      }
+      case 3:
+        expectWire(tag, LEN);
+        scope.schemaUrl = r.string();
+        break;
+      default:
+        skip(r, tag);
+    }
+  }
+  checkEnd(r, end);
+  for (const [start, spanEnd] of spanStarts) {
+    r.pos = start;
+    const span = readSpan(r, spanEnd, resource, scope);
+    const reason = invalidSpanReason(span);
+    if (reason === undefined) out.spans.push(span);
+    else recordRejection(out, reason);
+  }
+  r.pos = end;
+}
+
+function readScope(r: Reader, end: number, scope: Scope): void {
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 1:
+        expectWire(tag, LEN);
+        scope.name = r.string();
+        break;
+      case 2:
+        expectWire(tag, LEN);
+        scope.version = r.string();
+        break;
+      case 3:
+        expectWire(tag, LEN);
+        readKeyValueInto(r, r.uint32() + r.pos, scope.attributes, 0);
+        break;
+      case 4:
+        expectWire(tag, VARINT);
+        scope.droppedAttributesCount = r.uint32();
+        break;
+      default:
+        skip(r, tag);
+    }
+  }
+  checkEnd(r, end);
+}
+
+function readSpan(r: Reader, end: number, resource: Resource, scope: Scope): Span {
+  const span: Span = {
+    traceId: "",
+    spanId: "",
+    parentSpanId: "",
+    traceState: "",
+    flags: 0,
+    name: "",
+    kind: 0,
+    startTimeUnixNano: "0",
+    endTimeUnixNano: "0",
+    attributes: newAttributes(),
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    statusCode: 0,
+    statusMessage: "",
+    resource,
+    scope,
+  };
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 1:
+        expectWire(tag, LEN);
+        span.traceId = readHex(r);
+        break;
+      case 2:
+        expectWire(tag, LEN);
+        span.spanId = readHex(r);
+        break;
+      case 3:
+        expectWire(tag, LEN);
+        span.traceState = r.string();
+        break;
+      case 4:
+        expectWire(tag, LEN);
+        span.parentSpanId = readHex(r);
+        break;
+      case 5:
+        expectWire(tag, LEN);
+        span.name = r.string();
+        break;
+      case 6:
+        expectWire(tag, VARINT);
+        span.kind = r.int32();
+        break;
+      case 7:
+        expectWire(tag, I64);
+        span.startTimeUnixNano = readFixed64(r);
+        break;
+      case 8:
+        expectWire(tag, I64);
+        span.endTimeUnixNano = readFixed64(r);
+        break;
+      case 9:
+        expectWire(tag, LEN);
+        readKeyValueInto(r, r.uint32() + r.pos, span.attributes, 0);
+        break;
+      case 10:
+        expectWire(tag, VARINT);
+        span.droppedAttributesCount = r.uint32();
+        break;
+      case 11:
+        expectWire(tag, LEN);
+        span.events.push(readEvent(r, r.uint32() + r.pos));
+        break;
+      case 12:
+        expectWire(tag, VARINT);
+        span.droppedEventsCount = r.uint32();
+        break;
+      case 13:
+        expectWire(tag, LEN);
+        span.links.push(readLink(r, r.uint32() + r.pos));
+        break;
+      case 14:
+        expectWire(tag, VARINT);
+        span.droppedLinksCount = r.uint32();
+        break;
+      case 15:
+        expectWire(tag, LEN);
+        readStatus(r, r.uint32() + r.pos, span);
+        break;
+      case 16:
+        expectWire(tag, I32);
+        span.flags = r.fixed32();
+        break;
+      default:
+        skip(r, tag);
+    }
+  }
+  checkEnd(r, end);
+  return span;
+}
+
+function readEvent(r: Reader, end: number): SpanEvent {
+  const event: SpanEvent = { timeUnixNano: "0", name: "", attributes: newAttributes(), droppedAttributesCount: 0 };
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 1:
+        expectWire(tag, I64);
+        event.timeUnixNano = readFixed64(r);
+        break;
+      case 2:
+        expectWire(tag, LEN);
+        event.name = r.string();
+        break;
+      case 3:
+        expectWire(tag, LEN);
+        readKeyValueInto(r, r.uint32() + r.pos, event.attributes, 0);
+        break;
+      case 4:
+        expectWire(tag, VARINT);
+        event.droppedAttributesCount = r.uint32();
+        break;
+      default:
+        skip(r, tag);
+    }
+  }
+  checkEnd(r, end);
+  return event;
+}
+
+function readLink(r: Reader, end: number): SpanLink {
+  const link: SpanLink = { traceId: "", spanId: "", traceState: "", attributes: newAttributes(), droppedAttributesCount: 0, flags: 0 };
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 1:
+        expectWire(tag, LEN);
+        link.traceId = readHex(r);
+        break;
+      case 2:
+        expectWire(tag, LEN);
+        link.spanId = readHex(r);
+        break;
+      case 3:
+        expectWire(tag, LEN);
+        link.traceState = r.string();
+        break;
+      case 4:
+        expectWire(tag, LEN);
+        readKeyValueInto(r, r.uint32() + r.pos, link.attributes, 0);
+        break;
+      case 5:
+        expectWire(tag, VARINT);
+        link.droppedAttributesCount = r.uint32();
+        break;
+      case 6:
+        expectWire(tag, I32);
+        link.flags = r.fixed32();
+        break;
+      default:
+        skip(r, tag);
+    }
+  }
+  checkEnd(r, end);
+  return link;
+}
+
+function readStatus(r: Reader, end: number, span: Span): void {
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 2:
+        expectWire(tag, LEN);
+        span.statusMessage = r.string();
+        break;
+      case 3:
+        expectWire(tag, VARINT);
+        span.statusCode = r.int32();
+        break;
+      default:
+        skip(r, tag);
+    }
+  }
+  checkEnd(r, end);
+}
+
+function readKeyValueInto(r: Reader, end: number, into: Attributes, depth: number): void {
+  const kv = readKeyValue(r, end, depth);
+  into[kv.key] = kv.value;
+}
+
+function readKeyValue(r: Reader, end: number, depth: number): KeyValue {
+  let key = "";
+  let value: AnyValue = {};
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 1:
+        expectWire(tag, LEN);
+        key = r.string();
+        break;
+      case 2:
+        expectWire(tag, LEN);
+        value = readAnyValue(r, r.uint32() + r.pos, depth);
+        break;
+      default:
+        skip(r, tag);
+    }
+  }
+  checkEnd(r, end);
+  return { key, value };
+}
+
+function readAnyValue(r: Reader, end: number, depth: number): AnyValue {
+  if (depth > MAX_VALUE_DEPTH) throw new InputError(`attribute values are nested deeper than ${MAX_VALUE_DEPTH} levels`);
+  let value: AnyValue = {};
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 1:
+        expectWire(tag, LEN);
+        value = { stringValue: r.string() };
+        break;
+      case 2:
+        expectWire(tag, VARINT);
+        value = { boolValue: r.bool() };
+        break;
+      case 3: {
+        expectWire(tag, VARINT);
+        const n = r.int64();
+        value = { intValue: typeof n === "number" ? String(n) : n.toString() };
+        break;
+      }
+      case 4: {
+        expectWire(tag, I64);
+        const d = r.double();
+        value = { doubleValue: Number.isFinite(d) ? d : (String(d) as "NaN" | "Infinity" | "-Infinity") };
+        break;
+      }
+      case 5: {
+        expectWire(tag, LEN);
+        const arrEnd = r.uint32() + r.pos;
+        const values: AnyValue[] = [];
+        while (r.pos < arrEnd) {
+          const t = r.uint32();
+          if (t >>> 3 === 1) {
+            expectWire(t, LEN);
+            values.push(readAnyValue(r, r.uint32() + r.pos, depth + 1));
+          } else skip(r, t);
+        }
+        checkEnd(r, arrEnd);
+        value = { arrayValue: { values } };
+        break;
+      }
+      case 6: {
+        expectWire(tag, LEN);
+        const listEnd = r.uint32() + r.pos;
+        const values: KeyValue[] = [];
+        while (r.pos < listEnd) {
+          const t = r.uint32();
+          if (t >>> 3 === 1) {
+            expectWire(t, LEN);
+            values.push(readKeyValue(r, r.uint32() + r.pos, depth + 1));
+          } else skip(r, t);
+        }
+        checkEnd(r, listEnd);
+        value = { kvlistValue: { values } };
+        break;
+      }
+      case 7:
+        expectWire(tag, LEN);
+        value = { bytesValue: Buffer.from(r.bytes()).toString("base64") };
+        break;
+      default:
+        skip(r, tag);
+    }
+  }
+  checkEnd(r, end);
+  return value;
+}
+
+function readHex(r: Reader): string {
+  const len = r.uint32();
+  const start = r.pos;
+  r.skip(len);
+  return Buffer.from(r.buf.buffer, r.buf.byteOffset + start, len).toString("hex");
+}
+
+/**
+ * fixed64 as an exact decimal string. Nanosecond timestamps (~1.7e18) exceed 2^53, so
+ * the high word goes through BigInt rather than a double.
+ */
+function readFixed64(r: Reader): string {
+  const lo = r.fixed32();
+  const hi = r.fixed32();
+  if (hi === 0) return String(lo);
+  if (hi < 0x200000) return String(hi * 4294967296 + lo);
+  return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+}
+
+function expectWire(tag: number, wire: number): void {
+  if ((tag & 7) !== wire) throw new InputError(`field ${tag >>> 3} has wire type ${tag & 7}, expected ${wire}`);
+}
+
+function skip(r: Reader, tag: number): void {
+  r.skipType(tag & 7, 0, tag >>> 3);
+}
+
+function checkEnd(r: Reader, end: number): void {
+  if (r.pos !== end) throw new InputError("a length-delimited field overruns its parent message");
+}

@@ -1,0 +1,23 @@
+export { decodeTraceRequestProtobuf } from "./decode-protobuf";
+export { decodeTraceRequestJson } from "./decode-json";
+export {
+  encodeExportResponseProtobuf,
+  encodeExportResponseJson,
+  encodeStatusProtobuf,
+  encodeStatusJson,
+  RpcCode,
+} from "./encode-response";
+export type { PartialSuccess } from "./encode-response";
+export { MAX_VALUE_DEPTH, compareDecimal } from "./validate";
+export { newAttributes } from "./model";
+export type {
+  AnyValue,
+  Attributes,
+  DecodedRequest,
+  KeyValue,
+  Resource,
+  Scope,
+  Span,
+  SpanEvent,
+  SpanLink,
+} from "./model";
