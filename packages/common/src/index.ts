@@ -1,3 +1,6 @@
 export { VigilError, InputError, PermanentError, UnavailableError, ConfigError } from "./errors";
 export { createLogger } from "./logger";
+export { uuidv7 } from "./ids";
 export type { Logger, LogLevel } from "./logger";
+export { startHttpServer } from "./http-server";
+export type { FetchApp, RunningServer } from "./http-server";

@@ -1,0 +1,60 @@
+import { ConfigError } from "@vigil/common";
+import { resolve } from "node:path";
+import type { LogLevel } from "@vigil/common";
+
+/** Settings that come from the environment. Secrets are read here and nowhere else. */
+export interface Environment {
+  configPath: string | undefined;
+  dataDir: string;
+  ingestPort: number;
+  apiPort: number;
+  host: string;
+  clickhouseUrl: string | undefined;
+  clickhouseUser: string | undefined;
+  clickhousePassword: string | undefined;
+  logLevel: LogLevel;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+/**
+ * Reads Vigil's environment variables, validates them and fills defaults.
+ *
+ * @throws ConfigError listing every invalid variable.
+ */
+export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
+  const problems: string[] = [];
+  const port = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) {
+      problems.push(`${name}: "${raw}" is not a port number (0-65535)`);
+      return fallback;
+    }
+    return n;
+  };
+  const logLevel = (env.VIGIL_LOG_LEVEL ?? "info") as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`VIGIL_LOG_LEVEL: must be one of ${LOG_LEVELS.join(", ")}`);
+  const clickhouseUrl = nonEmpty(env.CLICKHOUSE_URL);
+  if (clickhouseUrl !== undefined && !/^https?:\/\//.test(clickhouseUrl)) {
+    problems.push("CLICKHOUSE_URL: must be an http:// or https:// URL");
+  }
+  const result: Environment = {
+    configPath: nonEmpty(env.VIGIL_CONFIG),
+    dataDir: resolve(env.VIGIL_DATA_DIR ?? "./data"),
+    ingestPort: port("VIGIL_INGEST_PORT", 4318),
+    apiPort: port("VIGIL_API_PORT", 8080),
+    host: env.VIGIL_HOST ?? "0.0.0.0",
+    clickhouseUrl,
+    clickhouseUser: nonEmpty(env.CLICKHOUSE_USER),
+    clickhousePassword: nonEmpty(env.CLICKHOUSE_PASSWORD),
+    logLevel,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return result;
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === "" ? undefined : v;
+}

@@ -1,0 +1,14 @@
+import { createHash, randomBytes } from "node:crypto";
+
+/** Ingest tokens start with this prefix so a leaked one is easy to recognise and revoke. */
+export const TOKEN_PREFIX = "vgl_";
+
+/** A new random ingest token (256 bits). Show it once; store only `sha256Hex(token)`. */
+export function generateToken(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString("base64url");
+}
+
+/** Lowercase hex SHA-256, the only form in which tokens are stored. */
+export function sha256Hex(value: string): string {
+  return createHash("sha256").update(value, "utf8").digest("hex");
+}

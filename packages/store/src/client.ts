@@ -1,0 +1,42 @@
+import { createClient } from "@clickhouse/client";
+import type { ClickHouseClient } from "@clickhouse/client";
+
+type ClientOptions = NonNullable<Parameters<typeof createClient>[0]>;
+import { createChdbConnection } from "chdb/connection";
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+
+/** Where the store lives: in this process (chDB) or on a ClickHouse server. */
+export type StorePlacement =
+  | { mode: "embedded"; dataDir: string }
+  | { mode: "server"; url: string; username?: string; password?: string };
+
+/**
+ * Opens the one ClickHouse client every Vigil component uses. Embedded mode hands
+ * `@clickhouse/client` a chDB connection (ClickHouse in-process, data under
+ * `<dataDir>/clickhouse`); server mode gives it a URL. Everything above this function
+ * is the same SQL in both placements.
+ *
+ * chDB binds one data directory per process, so call this once per process.
+ *
+ * @example
+ * const client = openStoreClient({ mode: "embedded", dataDir: "./data" });
+ */
+export function openStoreClient(placement: StorePlacement): ClickHouseClient {
+  if (placement.mode === "embedded") {
+    const path = resolve(placement.dataDir, "clickhouse");
+    mkdirSync(path, { recursive: true });
+    // chdb types its connection against @clickhouse/client-common, which the client now
+    // bundles under its own declarations: the shapes are the same, the names differ.
+    const connection = createChdbConnection({ path }) as unknown as NonNullable<ClientOptions["connection"]>;
+    return createClient({ connection });
+  }
+  return createClient({
+    url: placement.url,
+    ...(placement.username === undefined ? {} : { username: placement.username }),
+    ...(placement.password === undefined ? {} : { password: placement.password }),
+    clickhouse_settings: { date_time_input_format: "best_effort" },
+  });
+}
+
+export type { ClickHouseClient };

@@ -1,0 +1,44 @@
+import type { ClickHouseClient } from "@clickhouse/client";
+import { SPANS_MIGRATION } from "./spans/schema";
+
+/** One numbered schema step. Every statement must be idempotent (IF NOT EXISTS). */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: readonly string[];
+}
+
+/** Every migration, in order. Append only: a released migration is never edited. */
+export const MIGRATIONS: readonly Migration[] = [SPANS_MIGRATION];
+
+const MIGRATIONS_TABLE = `
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version UInt32,
+  name String,
+  applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+) ENGINE = MergeTree ORDER BY version`;
+
+/**
+ * Brings the schema up to date and records each applied migration. Safe to run at
+ * every start and from several processes: statements are idempotent, and a version is
+ * recorded only after all its statements succeeded.
+ *
+ * @returns the versions applied by this call.
+ */
+export async function runMigrations(client: ClickHouseClient): Promise<number[]> {
+  await client.command({ query: MIGRATIONS_TABLE });
+  const rs = await client.query({ query: "SELECT DISTINCT version FROM schema_migrations", format: "JSONEachRow" });
+  const done = new Set((await rs.json<{ version: number }>()).map((r) => Number(r.version)));
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (done.has(m.version)) continue;
+    for (const statement of m.statements) await client.command({ query: statement });
+    await client.insert({
+      table: "schema_migrations",
+      values: [{ version: m.version, name: m.name }],
+      format: "JSONEachRow",
+    });
+    applied.push(m.version);
+  }
+  return applied;
+}

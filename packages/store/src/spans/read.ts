@@ -1,0 +1,196 @@
+import type { ClickHouseClient } from "@clickhouse/client";
+import type { AnyValue, SpanEvent, SpanLink } from "@vigil/otlp";
+
+/** A span as stored, with its JSON columns parsed back. Timestamps are ns decimal strings. */
+export interface StoredSpan {
+  agentId: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  traceState: string;
+  flags: number;
+  name: string;
+  kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  durationNs: string;
+  statusCode: number;
+  statusMessage: string;
+  sessionId: string;
+  attributes: Record<string, AnyValue>;
+  droppedAttributesCount: number;
+  events: SpanEvent[];
+  droppedEventsCount: number;
+  links: SpanLink[];
+  droppedLinksCount: number;
+  resource: { attributes: Record<string, AnyValue>; droppedAttributesCount: number; schemaUrl: string };
+  scope: {
+    name: string;
+    version: string;
+    attributes: Record<string, AnyValue>;
+    droppedAttributesCount: number;
+    schemaUrl: string;
+  };
+  receivedAt: string;
+  batchId: string;
+}
+
+const SELECT_SPAN = `
+SELECT agent_id, trace_id, span_id, parent_span_id, trace_state, flags, name, kind,
+  toString(toUnixTimestamp64Nano(start_time)) AS start_ns, toString(toUnixTimestamp64Nano(end_time)) AS end_ns,
+  toString(duration_ns) AS duration, status_code, status_message, session_id,
+  attributes, dropped_attributes_count, events, dropped_events_count, links, dropped_links_count,
+  resource_attributes, resource_dropped_attributes_count, resource_schema_url,
+  scope_name, scope_version, scope_attributes, scope_dropped_attributes_count, scope_schema_url,
+  toString(received_at) AS received, toString(batch_id) AS batch
+FROM spans`;
+
+interface SpanRow {
+  agent_id: string;
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string;
+  trace_state: string;
+  flags: number;
+  name: string;
+  kind: number;
+  start_ns: string;
+  end_ns: string;
+  duration: string;
+  status_code: number;
+  status_message: string;
+  session_id: string;
+  attributes: string;
+  dropped_attributes_count: number;
+  events: string;
+  dropped_events_count: number;
+  links: string;
+  dropped_links_count: number;
+  resource_attributes: string;
+  resource_dropped_attributes_count: number;
+  resource_schema_url: string;
+  scope_name: string;
+  scope_version: string;
+  scope_attributes: string;
+  scope_dropped_attributes_count: number;
+  scope_schema_url: string;
+  received: string;
+  batch: string;
+}
+
+function toStoredSpan(r: SpanRow): StoredSpan {
+  return {
+    agentId: r.agent_id,
+    traceId: r.trace_id,
+    spanId: r.span_id,
+    parentSpanId: r.parent_span_id,
+    traceState: r.trace_state,
+    flags: Number(r.flags),
+    name: r.name,
+    kind: Number(r.kind),
+    startTimeUnixNano: r.start_ns,
+    endTimeUnixNano: r.end_ns,
+    durationNs: r.duration,
+    statusCode: Number(r.status_code),
+    statusMessage: r.status_message,
+    sessionId: r.session_id,
+    attributes: JSON.parse(r.attributes) as Record<string, AnyValue>,
+    droppedAttributesCount: Number(r.dropped_attributes_count),
+    events: JSON.parse(r.events) as SpanEvent[],
+    droppedEventsCount: Number(r.dropped_events_count),
+    links: JSON.parse(r.links) as SpanLink[],
+    droppedLinksCount: Number(r.dropped_links_count),
+    resource: {
+      attributes: JSON.parse(r.resource_attributes) as Record<string, AnyValue>,
+      droppedAttributesCount: Number(r.resource_dropped_attributes_count),
+      schemaUrl: r.resource_schema_url,
+    },
+    scope: {
+      name: r.scope_name,
+      version: r.scope_version,
+      attributes: JSON.parse(r.scope_attributes) as Record<string, AnyValue>,
+      droppedAttributesCount: Number(r.scope_dropped_attributes_count),
+      schemaUrl: r.scope_schema_url,
+    },
+    receivedAt: r.received,
+    batchId: r.batch,
+  };
+}
+
+async function selectSpans(
+  client: ClickHouseClient,
+  where: string,
+  params: Record<string, unknown>,
+  limit: number,
+): Promise<StoredSpan[]> {
+  const rs = await client.query({
+    query: `${SELECT_SPAN} WHERE ${where} ORDER BY start_time, span_id LIMIT {limit:UInt32}`,
+    query_params: { ...params, limit },
+    format: "JSONEachRow",
+  });
+  return (await rs.json<SpanRow>()).map(toStoredSpan);
+}
+
+/**
+ * Narrows a read to the agents and time range a lookup table (filled by a materialized
+ * view at insert) records for one trace or session, so the primary key does the work.
+ */
+function viaLookup(indexTable: string, column: string, param: string): string {
+  const match = `${column} = {${param}:String}`;
+  return `agent_id IN (SELECT agent_id FROM ${indexTable} WHERE ${match})
+     AND start_time >= (SELECT min(start_time) FROM ${indexTable} WHERE ${match})
+     AND start_time <= (SELECT max(end_time) FROM ${indexTable} WHERE ${match})
+     AND ${match}`;
+}
+
+/** Every span of one trace, in start order. */
+export async function findTrace(client: ClickHouseClient, traceId: string, limit = 10_000): Promise<StoredSpan[]> {
+  return selectSpans(client, viaLookup("span_trace_index", "trace_id", "traceId"), { traceId }, limit);
+}
+
+/** Every span of one session, in start order. */
+export async function findSession(client: ClickHouseClient, sessionId: string, limit = 10_000): Promise<StoredSpan[]> {
+  return selectSpans(client, viaLookup("span_session_index", "session_id", "sessionId"), { sessionId }, limit);
+}
+
+/** One agent's spans in [fromNs, toNs), in start order. */
+export async function findAgentSpans(
+  client: ClickHouseClient,
+  agentId: string,
+  fromNs: string,
+  toNs: string,
+  limit = 10_000,
+): Promise<StoredSpan[]> {
+  return selectSpans(
+    client,
+    `agent_id = {agentId:String}
+     AND start_time >= fromUnixTimestamp64Nano({fromNs:Int64}, 'UTC')
+     AND start_time < fromUnixTimestamp64Nano({toNs:Int64}, 'UTC')`,
+    { agentId, fromNs, toNs },
+    limit,
+  );
+}
+
+/** Request digests stored since `sinceMs`: ingest reloads them so a retry after a restart is still stored once. */
+export async function recentRequestDigests(client: ClickHouseClient, sinceMs: number): Promise<string[]> {
+  const rs = await client.query({
+    query: `SELECT DISTINCT request_digest AS d FROM spans WHERE received_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')`,
+    query_params: { since: sinceMs },
+    format: "JSONEachRow",
+  });
+  return (await rs.json<{ d: string }>()).map((r) => r.d);
+}
+
+/** Number of stored spans, optionally for one agent. */
+export async function countSpans(client: ClickHouseClient, agentId?: string): Promise<number> {
+  const rs = await client.query({
+    query:
+      agentId === undefined
+        ? "SELECT count() AS n FROM spans"
+        : "SELECT count() AS n FROM spans WHERE agent_id = {agentId:String}",
+    ...(agentId === undefined ? {} : { query_params: { agentId } }),
+    format: "JSONEachRow",
+  });
+  const rows = await rs.json<{ n: string | number }>();
+  return Number(rows[0]?.n ?? 0);
+}

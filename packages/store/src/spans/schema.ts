@@ -1,0 +1,96 @@
+import type { Migration } from "../migrations";
+
+/**
+ * The span store. Insert-only: no code path updates, deletes, truncates or drops span
+ * data; retention is a TTL that operators add.
+ *
+ * - ORDER BY (agent_id, start_time) serves the main question, "one agent over a time
+ *   range", straight from the primary key.
+ * - One session and one trace are found through small lookup tables filled by
+ *   materialized views (as the OTel ClickHouse exporter does for trace ids): they give
+ *   the agents and time range to read, so the span read uses the primary key too, and
+ *   bloom filters on trace_id and session_id skip the granules that do not match.
+ * - Daily partitions on event time, so retention drops whole parts.
+ * - Attributes, events and links are kept losslessly as OTLP/JSON text in one String
+ *   each: the fastest layout to insert (measured in DESIGN.md) and exact for every
+ *   AnyValue type. Typed security facts live in their own columns.
+ */
+export const SPANS_TABLE = `
+CREATE TABLE IF NOT EXISTS spans (
+  agent_id LowCardinality(String),
+  start_time DateTime64(9, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
+  end_time DateTime64(9, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
+  duration_ns UInt64 MATERIALIZED toUnixTimestamp64Nano(end_time) - toUnixTimestamp64Nano(start_time),
+  trace_id String CODEC(ZSTD(1)),
+  span_id String CODEC(ZSTD(1)),
+  parent_span_id String CODEC(ZSTD(1)),
+  trace_state String CODEC(ZSTD(1)),
+  flags UInt32 CODEC(ZSTD(1)),
+  name LowCardinality(String) CODEC(ZSTD(1)),
+  kind UInt8 COMMENT 'SpanKind: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer',
+  status_code UInt8 COMMENT 'StatusCode: 0 unset, 1 ok, 2 error',
+  status_message String CODEC(ZSTD(1)),
+  session_id String CODEC(ZSTD(1)),
+  attributes String COMMENT 'OTLP/JSON: {"key": AnyValue, ...}' CODEC(ZSTD(3)),
+  dropped_attributes_count UInt32 CODEC(ZSTD(1)),
+  events String COMMENT 'OTLP/JSON: [{timeUnixNano, name, attributes, droppedAttributesCount}]' CODEC(ZSTD(3)),
+  dropped_events_count UInt32 CODEC(ZSTD(1)),
+  links String COMMENT 'OTLP/JSON: [{traceId, spanId, traceState, attributes, droppedAttributesCount, flags}]' CODEC(ZSTD(3)),
+  dropped_links_count UInt32 CODEC(ZSTD(1)),
+  resource_attributes String CODEC(ZSTD(3)),
+  resource_dropped_attributes_count UInt32 CODEC(ZSTD(1)),
+  resource_schema_url LowCardinality(String) CODEC(ZSTD(1)),
+  scope_name LowCardinality(String) CODEC(ZSTD(1)),
+  scope_version LowCardinality(String) CODEC(ZSTD(1)),
+  scope_attributes String CODEC(ZSTD(3)),
+  scope_dropped_attributes_count UInt32 CODEC(ZSTD(1)),
+  scope_schema_url LowCardinality(String) CODEC(ZSTD(1)),
+  received_at DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+  batch_id UUID CODEC(ZSTD(1)),
+  request_digest String COMMENT 'sha256 of agent and request body: retried requests are stored once' CODEC(ZSTD(1)),
+  INDEX idx_trace_id trace_id TYPE bloom_filter(0.001) GRANULARITY 1,
+  INDEX idx_session_id session_id TYPE bloom_filter(0.01) GRANULARITY 1,
+  INDEX idx_received_at received_at TYPE minmax GRANULARITY 1
+) ENGINE = MergeTree
+PARTITION BY toDate(start_time)
+ORDER BY (agent_id, start_time)
+SETTINGS index_granularity = 8192`;
+
+/** Where each trace lives: its agents and time range, one row per trace per insert block. */
+export const TRACE_INDEX_TABLE = `
+CREATE TABLE IF NOT EXISTS span_trace_index (
+  trace_id String CODEC(ZSTD(1)),
+  agent_id LowCardinality(String),
+  start_time DateTime64(9, 'UTC'),
+  end_time DateTime64(9, 'UTC')
+) ENGINE = MergeTree
+PARTITION BY toDate(start_time)
+ORDER BY (trace_id, agent_id)`;
+
+export const TRACE_INDEX_VIEW = `
+CREATE MATERIALIZED VIEW IF NOT EXISTS span_trace_index_mv TO span_trace_index AS
+SELECT trace_id, agent_id, min(start_time) AS start_time, max(end_time) AS end_time
+FROM spans GROUP BY trace_id, agent_id`;
+
+/** Where each session lives, like the trace index. */
+export const SESSION_INDEX_TABLE = `
+CREATE TABLE IF NOT EXISTS span_session_index (
+  session_id String CODEC(ZSTD(1)),
+  agent_id LowCardinality(String),
+  start_time DateTime64(9, 'UTC'),
+  end_time DateTime64(9, 'UTC'),
+  spans UInt64
+) ENGINE = MergeTree
+PARTITION BY toDate(start_time)
+ORDER BY (session_id, agent_id)`;
+
+export const SESSION_INDEX_VIEW = `
+CREATE MATERIALIZED VIEW IF NOT EXISTS span_session_index_mv TO span_session_index AS
+SELECT session_id, agent_id, min(start_time) AS start_time, max(end_time) AS end_time, count() AS spans
+FROM spans WHERE session_id != '' GROUP BY session_id, agent_id`;
+
+export const SPANS_MIGRATION: Migration = {
+  version: 1,
+  name: "spans with trace and session lookup tables",
+  statements: [SPANS_TABLE, TRACE_INDEX_TABLE, TRACE_INDEX_VIEW, SESSION_INDEX_TABLE, SESSION_INDEX_VIEW],
+};

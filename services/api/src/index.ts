@@ -1,0 +1,2 @@
+export { createApiApp } from "./app";
+export type { ApiDeps } from "./app";

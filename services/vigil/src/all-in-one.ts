@@ -1,0 +1,57 @@
+import type { Logger } from "@vigil/common";
+import { startHttpServer } from "@vigil/common";
+import type { Environment, VigilConfig } from "@vigil/config";
+import { createApiApp } from "@vigil/service-api";
+import { createIngestService } from "@vigil/service-ingest";
+import type { IngestService } from "@vigil/service-ingest";
+import { openStoreClient, runMigrations } from "@vigil/store";
+import type { ClickHouseClient, StorePlacement } from "@vigil/store";
+
+export interface AllInOne {
+  ingestPort: number;
+  apiPort: number;
+  client: ClickHouseClient;
+  ingest: IngestService;
+  /** Drains in-flight requests, flushes pending rows, closes the store. */
+  stop(): Promise<void>;
+}
+
+/** The store placement the environment asks for: a server URL, else embedded under the data dir. */
+export function placementFor(env: Environment): StorePlacement {
+  if (env.clickhouseUrl === undefined) return { mode: "embedded", dataDir: env.dataDir };
+  return {
+    mode: "server",
+    url: env.clickhouseUrl,
+    ...(env.clickhouseUser === undefined ? {} : { username: env.clickhouseUser }),
+    ...(env.clickhousePassword === undefined ? {} : { password: env.clickhousePassword }),
+  };
+}
+
+/**
+ * Runs ingest and the API in one process on one store, as `npm start` does. The API
+ * listens first so `/readyz` can say "not ready" while migrations run.
+ */
+export async function startAllInOne(env: Environment, config: VigilConfig, logger: Logger): Promise<AllInOne> {
+  const client = openStoreClient(placementFor(env));
+  let migrated = false;
+  const api = await startHttpServer(createApiApp({ client, migrated: () => migrated }), env.apiPort, env.host);
+  const applied = await runMigrations(client);
+  migrated = true;
+  logger.info("store ready", { placement: env.clickhouseUrl === undefined ? "embedded" : "server", migrationsApplied: applied });
+
+  const ingest = await createIngestService({ client, config, logger });
+  const ingestServer = await startHttpServer(ingest.app, env.ingestPort, env.host);
+  logger.info("listening", { ingestPort: ingestServer.port, apiPort: api.port });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await Promise.all([ingestServer.close(), api.close()]);
+      await ingest.drain();
+      await client.close();
+      logger.info("stopped");
+    })();
+    return stopping;
+  };
+  return { ingestPort: ingestServer.port, apiPort: api.port, client, ingest, stop };
+}
