@@ -1,0 +1,140 @@
+import { describe, expect, it } from "vitest";
+import { InputError } from "@vigil/common";
+import { encodeProtobufRequest, fixtureNs, richRequest } from "../../../test/support/otlp-fixtures";
+import { decodeTraceRequestJson } from "./decode-json";
+import { decodeTraceRequestProtobuf } from "./decode-protobuf";
+import type { DecodedRequest, Span } from "./model";
+
+/** Spans without the shared resource/scope references, for deep comparison. */
+function plain(decoded: DecodedRequest): unknown {
+  return JSON.parse(JSON.stringify(decoded));
+}
+
+describe("OTLP decoders", () => {
+  it("decode protobuf and JSON encodings of the same request to the same spans", () => {
+    const json = richRequest();
+    const fromProto = decodeTraceRequestProtobuf(encodeProtobufRequest(json));
+    const fromJson = decodeTraceRequestJson(JSON.stringify(json));
+    expect(fromProto.rejectedSpans).toBe(0);
+    expect(plain(fromProto)).toEqual(plain(fromJson));
+  });
+
+  it("keeps every field and AnyValue kind exactly", () => {
+    const { spans } = decodeTraceRequestProtobuf(encodeProtobufRequest(richRequest()));
+    const span = spans[0] as Span;
+    expect(span.traceId).toBe("5b8efff798038103d269b633813fc60c");
+    expect(span.parentSpanId).toBe("eee19b7ec3c1b173");
+    expect(span.flags).toBe(257);
+    expect(span.kind).toBe(3);
+    expect(span.startTimeUnixNano).toBe(fixtureNs(123_456_789));
+    expect(span.endTimeUnixNano).toBe(fixtureNs(1_111_111_110));
+    expect(span.attributes["a.int"]).toEqual({ intValue: "-9223372036854775808" });
+    expect(span.attributes["a.big"]).toEqual({ intValue: "9223372036854775807" });
+    expect(span.attributes["a.double"]).toEqual({ doubleValue: 3.141592653589793 });
+    expect(span.attributes["a.bytes"]).toEqual({ bytesValue: "AAEC/v8=" });
+    expect(span.attributes["a.array"]).toEqual({
+      arrayValue: { values: [{ stringValue: "x" }, { intValue: "7" }, { arrayValue: { values: [{ boolValue: true }] } }] },
+    });
+    expect(span.attributes["a.kvlist"]).toEqual({
+      kvlistValue: { values: [{ key: "inner", value: { stringValue: "v" } }, { key: "n", value: { doubleValue: 0.5 } }] },
+    });
+    expect(span.attributes["a.empty"]).toEqual({});
+    expect(span.events[0]).toEqual({
+      timeUnixNano: fixtureNs(123_456_790),
+      name: "gen_ai.user.message",
+      attributes: { content: { stringValue: "delete old records" } },
+      droppedAttributesCount: 4,
+    });
+    expect(span.links[0]?.flags).toBe(1);
+    expect([span.droppedAttributesCount, span.droppedEventsCount, span.droppedLinksCount]).toEqual([3, 5, 7]);
+    expect([span.statusCode, span.statusMessage]).toEqual([2, "tool failed"]);
+    expect(span.resource.schemaUrl).toBe("https://opentelemetry.io/schemas/1.30.0");
+    expect(span.scope).toMatchObject({ name: "agent-runtime", version: "2.1.0", droppedAttributesCount: 2 });
+  });
+
+  it("ignores unknown protobuf fields at any level", () => {
+    const bytes = encodeProtobufRequest(richRequest());
+    // Field 99, varint 1, appended to the top-level message.
+    const withUnknown = Buffer.concat([Buffer.from(bytes), Buffer.from([0x98, 0x06, 0x01])]);
+    expect(plain(decodeTraceRequestProtobuf(withUnknown))).toEqual(plain(decodeTraceRequestProtobuf(bytes)));
+  });
+
+  it("accepts JSON int64 as numbers, enums as names, and ignores unknown keys", () => {
+    const req = richRequest() as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }> };
+    const span = req.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+    span.kind = "SPAN_KIND_CLIENT";
+    span.startTimeUnixNano = 1_764_000_000_000_000;
+    span.endTimeUnixNano = "1764000000000000001";
+    span.somethingNew = { nested: true };
+    const decoded = decodeTraceRequestJson(JSON.stringify(req));
+    expect(decoded.spans[0]).toMatchObject({ kind: 3, startTimeUnixNano: "1764000000000000", endTimeUnixNano: "1764000000000000001" });
+  });
+
+  it("rejects invalid spans individually and keeps the valid ones", () => {
+    const good = richRequest();
+    const bad = richRequest("00000000000000000000000000000000");
+    const badTime = richRequest("11111111111111111111111111111111");
+    const badSpan = (badTime as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }> })
+      .resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+    badSpan.endTimeUnixNano = "1";
+    const merged = { resourceSpans: [good, bad, badTime].flatMap((r) => (r as { resourceSpans: unknown[] }).resourceSpans) };
+    for (const decoded of [decodeTraceRequestJson(JSON.stringify(merged)), decodeTraceRequestProtobuf(encodeProtobufRequest(merged))]) {
+      expect(decoded.spans).toHaveLength(1);
+      expect(decoded.rejectedSpans).toBe(2);
+      expect(decoded.rejectionReasons).toEqual([
+        "trace_id must be 16 bytes and not all zero",
+        "end_time_unix_nano is before start_time_unix_nano",
+      ]);
+    }
+  });
+
+  it("rejects a JSON span whose fields have the wrong types, keeping the rest", () => {
+    const req = richRequest() as { resourceSpans: Array<{ scopeSpans: Array<{ spans: unknown[] }> }> };
+    const spans = req.resourceSpans[0]!.scopeSpans[0]!.spans;
+    spans.push({ ...(spans[0] as object), spanId: "zz-not-hex" }, { ...(spans[0] as object), attributes: "nope" });
+    const decoded = decodeTraceRequestJson(JSON.stringify(req));
+    expect(decoded.spans).toHaveLength(1);
+    expect(decoded.rejectedSpans).toBe(2);
+  });
+
+  it("refuses bodies that cannot be parsed with a 400 InputError", () => {
+    const bytes = encodeProtobufRequest(richRequest());
+    const cases: Array<() => unknown> = [
+      () => decodeTraceRequestProtobuf(bytes.subarray(0, bytes.length - 7)),
+      () => decodeTraceRequestProtobuf(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f])),
+      () => decodeTraceRequestProtobuf(Buffer.from([0x0f])),
+      () => decodeTraceRequestJson("{not json"),
+      () => decodeTraceRequestJson("[]"),
+      () => decodeTraceRequestJson('{"resourceSpans": 5}'),
+    ];
+    for (const run of cases) {
+      let caught: unknown;
+      try {
+        run();
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(InputError);
+      expect((caught as InputError).status).toBe(400);
+    }
+  });
+
+  it("refuses attribute values nested deeper than the limit", () => {
+    let value: Record<string, unknown> = { stringValue: "leaf" };
+    for (let i = 0; i < 40; i++) value = { arrayValue: { values: [value] } };
+    const req = richRequest() as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ attributes: unknown[] }> }> }> };
+    req.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes.push({ key: "deep", value });
+    expect(() => decodeTraceRequestJson(JSON.stringify(req))).toThrow(/nested deeper/);
+    expect(() => decodeTraceRequestProtobuf(encodeProtobufRequest(req))).toThrow(/nested deeper/);
+  });
+
+  it("keeps non-finite doubles as their OTLP/JSON strings", () => {
+    const req = richRequest() as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ attributes: unknown[] }> }> }> };
+    req.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes.push({ key: "nan", value: { doubleValue: "NaN" } });
+    const fromJson = decodeTraceRequestJson(JSON.stringify(req));
+    expect(fromJson.spans[0]?.attributes.nan).toEqual({ doubleValue: "NaN" });
+    const proto = JSON.parse(JSON.stringify(req)) as typeof req;
+    (proto.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes.at(-1) as { value: unknown }).value = { doubleValue: Number.NaN };
+    expect(decodeTraceRequestProtobuf(encodeProtobufRequest(proto)).spans[0]?.attributes.nan).toEqual({ doubleValue: "NaN" });
+  });
+});
