@@ -41,7 +41,10 @@ describe("ingest authentication", () => {
 
   it("refuses an unknown token (401) and stores nothing", async () => {
     const traceId = nextTraceId();
-    const res = await post(JSON.stringify(richRequest(traceId)), { ...JSON_CT, authorization: "Bearer vgl_not-a-real-token" });
+    const res = await post(JSON.stringify(richRequest(traceId)), {
+      ...JSON_CT,
+      authorization: "Bearer vgl_not-a-real-token",
+    });
     expect(res.status).toBe(401);
     expect(((await res.json()) as { message: string }).message).toMatch(/token/);
     expect(await findTrace(h.vigil.client, traceId)).toHaveLength(0);
@@ -63,7 +66,10 @@ describe("ingest content checks", () => {
   it("answers a malformed protobuf body with 400 and a google.rpc.Status", async () => {
     const res = await post(Buffer.from([0x0a, 0xff, 0x01, 0x02]), { ...PROTO, authorization: `Bearer ${token}` });
     expect(res.status).toBe(400);
-    const status = RpcStatus.toObject(RpcStatus.decode(new Uint8Array(await res.arrayBuffer()))) as { code: number; message: string };
+    const status = RpcStatus.toObject(RpcStatus.decode(new Uint8Array(await res.arrayBuffer()))) as {
+      code: number;
+      message: string;
+    };
     expect(status.code).toBe(3);
     expect(status.message).toMatch(/malformed protobuf/);
   });
@@ -91,7 +97,7 @@ describe("ingest content checks", () => {
     gz[gz.length - 6] = (gz[gz.length - 6] as number) ^ 0xff; // break the CRC
     const res = await post(gz, { ...PROTO, "content-encoding": "gzip", authorization: `Bearer ${token}` });
     expect(res.status).toBe(400);
-    expect(((await res.text()).length)).toBeGreaterThan(0);
+    expect((await res.text()).length).toBeGreaterThan(0);
     expect(await findTrace(h.vigil.client, traceId)).toHaveLength(0);
   });
 });
@@ -165,9 +171,14 @@ describe("ingest partial success and retries", () => {
       expect(res.status).toBe(200);
       const partial =
         headers === PROTO
-          ? (ExportTraceServiceResponse.toObject(ExportTraceServiceResponse.decode(new Uint8Array(await res.arrayBuffer())), {
-              longs: String,
-            }) as { partialSuccess: { rejectedSpans: string; errorMessage: string } }).partialSuccess
+          ? (
+              ExportTraceServiceResponse.toObject(
+                ExportTraceServiceResponse.decode(new Uint8Array(await res.arrayBuffer())),
+                {
+                  longs: String,
+                },
+              ) as { partialSuccess: { rejectedSpans: string; errorMessage: string } }
+            ).partialSuccess
           : ((await res.json()) as { partialSuccess: { rejectedSpans: string; errorMessage: string } }).partialSuccess;
       expect(partial.rejectedSpans).toBe("1");
       expect(partial.errorMessage).toMatch(/trace_id must be 16 bytes/);
@@ -177,7 +188,10 @@ describe("ingest partial success and retries", () => {
   });
 
   it("answers a clean request with an empty ExportTraceServiceResponse", async () => {
-    const res = await post(JSON.stringify(richRequest(nextTraceId())), { ...JSON_CT, authorization: `Bearer ${token}` });
+    const res = await post(JSON.stringify(richRequest(nextTraceId())), {
+      ...JSON_CT,
+      authorization: `Bearer ${token}`,
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({});
   });
@@ -202,17 +216,26 @@ describe("ingest partial success and retries", () => {
     const traceId = nextTraceId();
     const body = encodeProtobufRequest(richRequest(traceId));
     expect((await post(body, { ...PROTO, authorization: `Bearer ${token}` })).status).toBe(200);
-    expect((await post(body, { ...PROTO, authorization: `Bearer ${h.tokens["billing-bot"] as string}` })).status).toBe(200);
-    expect((await findTrace(h.vigil.client, traceId)).map((s) => s.agentId).sort()).toEqual(["billing-bot", "support-bot"]);
+    expect((await post(body, { ...PROTO, authorization: `Bearer ${h.tokens["billing-bot"] as string}` })).status).toBe(
+      200,
+    );
+    expect((await findTrace(h.vigil.client, traceId)).map((s) => s.agentId).sort()).toEqual([
+      "billing-bot",
+      "support-bot",
+    ]);
   });
 
   it("rejects spans outside the accepted time window through partial success", async () => {
-    const req = richRequest(nextTraceId(), 0) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }> };
+    const req = richRequest(nextTraceId(), 0) as {
+      resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }>;
+    };
     const span = req.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
     span.startTimeUnixNano = "1000000000000000000"; // 2001
     span.endTimeUnixNano = "1000000000000000001";
     const res = await post(JSON.stringify(req), { ...JSON_CT, authorization: `Bearer ${token}` });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { partialSuccess: { errorMessage: string } }).partialSuccess.errorMessage).toMatch(/days in the past/);
+    expect(((await res.json()) as { partialSuccess: { errorMessage: string } }).partialSuccess.errorMessage).toMatch(
+      /days in the past/,
+    );
   });
 });

@@ -38,7 +38,11 @@ function otlpAttributes(attrs: Record<string, AttributeValue | undefined>): Reco
 async function emitSession(exporter: SpanExporter, label: string): Promise<ReadableSpan[]> {
   const seen = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ "service.name": "support-bot", "deployment.environment.name": "test", "host.cpus": 2 }),
+    resource: resourceFromAttributes({
+      "service.name": "support-bot",
+      "deployment.environment.name": "test",
+      "host.cpus": 2,
+    }),
     spanProcessors: [new SimpleSpanProcessor(exporter), new SimpleSpanProcessor(seen)],
   });
   const tracer = provider.getTracer("vigil-e2e", "1.2.3");
@@ -57,19 +61,19 @@ async function emitSession(exporter: SpanExporter, label: string): Promise<Reada
         "gen_ai.tool.name": "delete_records",
         "db.query.text": "DELETE FROM users WHERE last_login < '2020-01-01'",
         "retry.count": 3,
-        "score": 0.75,
-        "dry_run": false,
-        "tables": ["users", "sessions"],
+        score: 0.75,
+        dry_run: false,
+        tables: ["users", "sessions"],
         "shard.ids": [1, 2, 3],
-        "weights": [0.5, 1.5],
-        "flags": [true, false],
+        weights: [0.5, 1.5],
+        flags: [true, false],
         "session.id": `sess-${label}`,
       },
       links: [{ context: linked.spanContext(), attributes: { "link.reason": "follows" } }],
     },
     ctx,
   );
-  child.addEvent("gen_ai.user.message", { content: "clean up old records", "turn": 2 });
+  child.addEvent("gen_ai.user.message", { content: "clean up old records", turn: 2 });
   child.setStatus({ code: SpanStatusCode.ERROR, message: "permission denied" });
   child.end();
   root.setStatus({ code: SpanStatusCode.OK });
@@ -104,21 +108,39 @@ function expectStoredMatches(stored: StoredSpan, sdk: ReadableSpan, agentId: str
     })),
   );
   expect(stored.links.map((l) => ({ traceId: l.traceId, spanId: l.spanId, attributes: l.attributes }))).toEqual(
-    sdk.links.map((l) => ({ traceId: l.context.traceId, spanId: l.context.spanId, attributes: otlpAttributes(l.attributes ?? {}) })),
+    sdk.links.map((l) => ({
+      traceId: l.context.traceId,
+      spanId: l.context.spanId,
+      attributes: otlpAttributes(l.attributes ?? {}),
+    })),
   );
   expect(stored.resource.attributes).toEqual(otlpAttributes(sdk.resource.attributes));
-  expect(stored.scope).toMatchObject({ name: sdk.instrumentationScope.name, version: sdk.instrumentationScope.version });
+  expect(stored.scope).toMatchObject({
+    name: sdk.instrumentationScope.name,
+    version: sdk.instrumentationScope.version,
+  });
 }
 
 describe.each([
-  ["http/json", (url: string, token: string) => new JsonExporter({ url, headers: { Authorization: `Bearer ${token}` } })],
-  ["http/protobuf", (url: string, token: string) => new ProtoExporter({ url, headers: { Authorization: `Bearer ${token}` } })],
+  [
+    "http/json",
+    (url: string, token: string) => new JsonExporter({ url, headers: { Authorization: `Bearer ${token}` } }),
+  ],
+  [
+    "http/protobuf",
+    (url: string, token: string) => new ProtoExporter({ url, headers: { Authorization: `Bearer ${token}` } }),
+  ],
 ])("spans sent by the official OTel %s exporter", (label, makeExporter) => {
   it("are read back from ClickHouse field for field", async () => {
-    const sdkSpans = await emitSession(makeExporter(h.ingestUrl, h.tokens["support-bot"] as string), label.replace("/", "-"));
+    const sdkSpans = await emitSession(
+      makeExporter(h.ingestUrl, h.tokens["support-bot"] as string),
+      label.replace("/", "-"),
+    );
     expect(sdkSpans).toHaveLength(3);
     for (const sdk of sdkSpans) {
-      const stored = (await findTrace(h.vigil.client, sdk.spanContext().traceId)).find((s) => s.spanId === sdk.spanContext().spanId);
+      const stored = (await findTrace(h.vigil.client, sdk.spanContext().traceId)).find(
+        (s) => s.spanId === sdk.spanContext().spanId,
+      );
       expect(stored, `span ${sdk.name} is stored`).toBeDefined();
       expectStoredMatches(stored as StoredSpan, sdk, "support-bot");
     }

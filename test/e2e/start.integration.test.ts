@@ -14,7 +14,13 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 /** Starts `services/vigil/src/main.ts` the way `npm start` does, on OS-chosen ports. */
 function startProcess(): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, ["--import", "tsx", "services/vigil/src/main.ts"], {
-    env: { PATH: process.env.PATH, VIGIL_DATA_DIR: dataDir, VIGIL_INGEST_PORT: "0", VIGIL_API_PORT: "0", VIGIL_HOST: "127.0.0.1" },
+    env: {
+      PATH: process.env.PATH,
+      VIGIL_DATA_DIR: dataDir,
+      VIGIL_INGEST_PORT: "0",
+      VIGIL_API_PORT: "0",
+      VIGIL_HOST: "127.0.0.1",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -36,12 +42,17 @@ async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 
 it("a first start prints a demo token that an OTel exporter can use at once, and SIGTERM flushes before exit", async () => {
   const { child, output } = startProcess();
   const token = await waitFor("the demo token", () => /^\s+(vgl_\S+)$/m.exec(output())?.[1]);
-  const endpoint = await waitFor("the exporter endpoint", () => /OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=(\S+)/.exec(output())?.[1]);
+  const endpoint = await waitFor(
+    "the exporter endpoint",
+    () => /OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=(\S+)/.exec(output())?.[1],
+  );
   const apiPort = await waitFor("the API port", () => /"apiPort":(\d+)/.exec(output())?.[1]);
   expect((await fetch(`http://127.0.0.1:${apiPort}/readyz`)).status).toBe(200);
 
   const provider = new BasicTracerProvider({
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint, headers: { Authorization: `Bearer ${token}` } }))],
+    spanProcessors: [
+      new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint, headers: { Authorization: `Bearer ${token}` } })),
+    ],
   });
   const tracer = provider.getTracer("readme-example");
   for (let i = 0; i < 50; i++) tracer.startSpan(`step ${i}`).end();
@@ -53,7 +64,12 @@ it("a first start prints a demo token that an OTel exporter can use at once, and
   expect(await exited).toBe(0);
   expect(output()).toMatch(/"msg":"stopped"/);
   // The token appears once, in the banner, and never in a log line.
-  expect(output().split("\n").filter((line) => line.includes(token)).every((line) => !line.startsWith("{"))).toBe(true);
+  expect(
+    output()
+      .split("\n")
+      .filter((line) => line.includes(token))
+      .every((line) => !line.startsWith("{")),
+  ).toBe(true);
 
   // The process is gone, so this test process may open the same embedded store.
   const client = openStoreClient({ mode: "embedded", dataDir });

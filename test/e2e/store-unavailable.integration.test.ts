@@ -12,7 +12,10 @@ afterAll(async () => {
 });
 
 it("answers 503 with Retry-After when the store cannot take the write", async () => {
-  const headers = { "content-type": "application/x-protobuf", authorization: `Bearer ${h.tokens["support-bot"] as string}` };
+  const headers = {
+    "content-type": "application/x-protobuf",
+    authorization: `Bearer ${h.tokens["support-bot"] as string}`,
+  };
   const body = Buffer.from(encodeProtobufRequest(richRequest()));
   expect((await fetch(h.ingestUrl, { method: "POST", body, headers })).status).toBe(200);
 

@@ -26,7 +26,8 @@ function convertIds(value: unknown, key = ""): unknown {
     for (const [k, v] of Object.entries(value)) out[k] = convertIds(v, k);
     return out;
   }
-  if (typeof value === "string" && ["traceId", "spanId", "parentSpanId"].includes(key)) return Buffer.from(value, "hex");
+  if (typeof value === "string" && ["traceId", "spanId", "parentSpanId"].includes(key))
+    return Buffer.from(value, "hex");
   if (typeof value === "string" && key === "bytesValue") return Buffer.from(value, "base64");
   return value;
 }
@@ -42,7 +43,10 @@ const ns = fixtureNs;
  * A request that exercises every OTLP field and every AnyValue kind, in OTLP/JSON form.
  * `startNs` offsets move it in time so several copies do not collide.
  */
-export function richRequest(traceId = "5b8efff798038103d269b633813fc60c", startOffsetNs = 123_456_789): Record<string, unknown> {
+export function richRequest(
+  traceId = "5b8efff798038103d269b633813fc60c",
+  startOffsetNs = 123_456_789,
+): Record<string, unknown> {
   return {
     resourceSpans: [
       {
@@ -76,7 +80,7 @@ export function richRequest(traceId = "5b8efff798038103d269b633813fc60c", startO
                 endTimeUnixNano: ns(startOffsetNs + 987_654_321),
                 attributes: [
                   { key: "session.id", value: { stringValue: "sess-42" } },
-                  { key: "a.string", value: { stringValue: "héllo \"quoted\" \n newline" } },
+                  { key: "a.string", value: { stringValue: 'héllo "quoted" \n newline' } },
                   { key: "a.bool", value: { boolValue: false } },
                   { key: "a.int", value: { intValue: "-9223372036854775808" } },
                   { key: "a.big", value: { intValue: "9223372036854775807" } },
@@ -84,11 +88,26 @@ export function richRequest(traceId = "5b8efff798038103d269b633813fc60c", startO
                   { key: "a.bytes", value: { bytesValue: Buffer.from([0, 1, 2, 254, 255]).toString("base64") } },
                   {
                     key: "a.array",
-                    value: { arrayValue: { values: [{ stringValue: "x" }, { intValue: "7" }, { arrayValue: { values: [{ boolValue: true }] } }] } },
+                    value: {
+                      arrayValue: {
+                        values: [
+                          { stringValue: "x" },
+                          { intValue: "7" },
+                          { arrayValue: { values: [{ boolValue: true }] } },
+                        ],
+                      },
+                    },
                   },
                   {
                     key: "a.kvlist",
-                    value: { kvlistValue: { values: [{ key: "inner", value: { stringValue: "v" } }, { key: "n", value: { doubleValue: 0.5 } }] } },
+                    value: {
+                      kvlistValue: {
+                        values: [
+                          { key: "inner", value: { stringValue: "v" } },
+                          { key: "n", value: { doubleValue: 0.5 } },
+                        ],
+                      },
+                    },
                   },
                   { key: "a.empty", value: {} },
                 ],

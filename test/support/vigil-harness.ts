@@ -25,7 +25,12 @@ export async function startVigil(agents: readonly string[] = ["support-bot", "bi
   const tokens: Record<string, string> = {};
   for (const agent of agents) tokens[agent] = generateToken();
   const yaml = `agents:\n${agents.map((a) => `  - id: ${a}\n    tokens:\n      - sha256: "${sha256Hex(tokens[a] as string)}"\n`).join("")}`;
-  const env = readEnvironment({ VIGIL_DATA_DIR: dataDir, VIGIL_INGEST_PORT: "0", VIGIL_API_PORT: "0", VIGIL_HOST: "127.0.0.1" });
+  const env = readEnvironment({
+    VIGIL_DATA_DIR: dataDir,
+    VIGIL_INGEST_PORT: "0",
+    VIGIL_API_PORT: "0",
+    VIGIL_HOST: "127.0.0.1",
+  });
   const vigil = await startAllInOne(env, parseVigilConfig(yaml), createLogger("warn"));
   return {
     vigil,

@@ -9,7 +9,9 @@ export const TokenSchema = z.strictObject({
 });
 
 export const AgentSchema = z.strictObject({
-  id: z.string().regex(AGENT_ID, "must be 1-63 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit"),
+  id: z
+    .string()
+    .regex(AGENT_ID, "must be 1-63 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit"),
   tokens: z.array(TokenSchema).min(1, "an agent needs at least one token"),
 });
 
@@ -24,7 +26,11 @@ export const VigilConfigSchema = z
     config.agents.forEach((agent, i) => {
       const first = ids.get(agent.id);
       if (first !== undefined) {
-        ctx.addIssue({ code: "custom", path: ["agents", i, "id"], message: `duplicate agent id "${agent.id}" (first at agents.${first})` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["agents", i, "id"],
+          message: `duplicate agent id "${agent.id}" (first at agents.${first})`,
+        });
       } else ids.set(agent.id, i);
       agent.tokens.forEach((token, j) => {
         const owner = hashes.get(token.sha256);

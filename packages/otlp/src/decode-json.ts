@@ -1,6 +1,16 @@
 import { InputError } from "@vigil/common";
 import { newAttributes } from "./model";
-import type { AnyValue, Attributes, DecodedRequest, KeyValue, Resource, Scope, Span, SpanEvent, SpanLink } from "./model";
+import type {
+  AnyValue,
+  Attributes,
+  DecodedRequest,
+  KeyValue,
+  Resource,
+  Scope,
+  Span,
+  SpanEvent,
+  SpanLink,
+} from "./model";
 import { MAX_VALUE_DEPTH, invalidSpanReason, recordRejection } from "./validate";
 
 /** A field of one span has the wrong JSON type: that span is rejected, the rest kept. */
@@ -146,7 +156,8 @@ function keyValue(raw: unknown, depth: number): KeyValue {
 }
 
 function anyValue(raw: unknown, depth: number): AnyValue {
-  if (depth > MAX_VALUE_DEPTH) throw new InputError(`attribute values are nested deeper than ${MAX_VALUE_DEPTH} levels`);
+  if (depth > MAX_VALUE_DEPTH)
+    throw new InputError(`attribute values are nested deeper than ${MAX_VALUE_DEPTH} levels`);
   if (raw === undefined || raw === null) return {};
   if (!isObject(raw)) throw new SpanFieldError("an attribute value must be an AnyValue object");
   if (raw.stringValue !== undefined) return { stringValue: strict(raw.stringValue, "string", "stringValue") };
@@ -160,7 +171,9 @@ function anyValue(raw: unknown, depth: number): AnyValue {
   }
   if (raw.kvlistValue !== undefined) {
     const kvl = isObject(raw.kvlistValue) ? raw.kvlistValue : {};
-    return { kvlistValue: { values: optionalList(kvl.values, "kvlistValue.values").map((v) => keyValue(v, depth + 1)) } };
+    return {
+      kvlistValue: { values: optionalList(kvl.values, "kvlistValue.values").map((v) => keyValue(v, depth + 1)) },
+    };
   }
   return {};
 }

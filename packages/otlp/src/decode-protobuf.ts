@@ -1,11 +1,20 @@
 import protobuf from "protobufjs/minimal.js";
 import { InputError } from "@vigil/common";
 import { newAttributes } from "./model";
-import type { AnyValue, Attributes, DecodedRequest, KeyValue, Resource, Scope, Span, SpanEvent, SpanLink } from "./model";
+import type {
+  AnyValue,
+  Attributes,
+  DecodedRequest,
+  KeyValue,
+  Resource,
+  Scope,
+  Span,
+  SpanEvent,
+  SpanLink,
+} from "./model";
 import { MAX_VALUE_DEPTH, invalidSpanReason, recordRejection } from "./validate";
 
 type Reader = protobuf.Reader;
-
 
 // Wire types (protobuf encoding spec).
 const VARINT = 0;
@@ -285,7 +294,14 @@ function readEvent(r: Reader, end: number): SpanEvent {
 }
 
 function readLink(r: Reader, end: number): SpanLink {
-  const link: SpanLink = { traceId: "", spanId: "", traceState: "", attributes: newAttributes(), droppedAttributesCount: 0, flags: 0 };
+  const link: SpanLink = {
+    traceId: "",
+    spanId: "",
+    traceState: "",
+    attributes: newAttributes(),
+    droppedAttributesCount: 0,
+    flags: 0,
+  };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
@@ -368,7 +384,8 @@ function readKeyValue(r: Reader, end: number, depth: number): KeyValue {
 }
 
 function readAnyValue(r: Reader, end: number, depth: number): AnyValue {
-  if (depth > MAX_VALUE_DEPTH) throw new InputError(`attribute values are nested deeper than ${MAX_VALUE_DEPTH} levels`);
+  if (depth > MAX_VALUE_DEPTH)
+    throw new InputError(`attribute values are nested deeper than ${MAX_VALUE_DEPTH} levels`);
   let value: AnyValue = {};
   while (r.pos < end) {
     const tag = r.uint32();

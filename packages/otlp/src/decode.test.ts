@@ -33,10 +33,17 @@ describe("OTLP decoders", () => {
     expect(span.attributes["a.double"]).toEqual({ doubleValue: 3.141592653589793 });
     expect(span.attributes["a.bytes"]).toEqual({ bytesValue: "AAEC/v8=" });
     expect(span.attributes["a.array"]).toEqual({
-      arrayValue: { values: [{ stringValue: "x" }, { intValue: "7" }, { arrayValue: { values: [{ boolValue: true }] } }] },
+      arrayValue: {
+        values: [{ stringValue: "x" }, { intValue: "7" }, { arrayValue: { values: [{ boolValue: true }] } }],
+      },
     });
     expect(span.attributes["a.kvlist"]).toEqual({
-      kvlistValue: { values: [{ key: "inner", value: { stringValue: "v" } }, { key: "n", value: { doubleValue: 0.5 } }] },
+      kvlistValue: {
+        values: [
+          { key: "inner", value: { stringValue: "v" } },
+          { key: "n", value: { doubleValue: 0.5 } },
+        ],
+      },
     });
     expect(span.attributes["a.empty"]).toEqual({});
     expect(span.events[0]).toEqual({
@@ -60,25 +67,37 @@ describe("OTLP decoders", () => {
   });
 
   it("accepts JSON int64 as numbers, enums as names, and ignores unknown keys", () => {
-    const req = richRequest() as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }> };
+    const req = richRequest() as {
+      resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }>;
+    };
     const span = req.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
     span.kind = "SPAN_KIND_CLIENT";
     span.startTimeUnixNano = 1_764_000_000_000_000;
     span.endTimeUnixNano = "1764000000000000001";
     span.somethingNew = { nested: true };
     const decoded = decodeTraceRequestJson(JSON.stringify(req));
-    expect(decoded.spans[0]).toMatchObject({ kind: 3, startTimeUnixNano: "1764000000000000", endTimeUnixNano: "1764000000000000001" });
+    expect(decoded.spans[0]).toMatchObject({
+      kind: 3,
+      startTimeUnixNano: "1764000000000000",
+      endTimeUnixNano: "1764000000000000001",
+    });
   });
 
   it("rejects invalid spans individually and keeps the valid ones", () => {
     const good = richRequest();
     const bad = richRequest("00000000000000000000000000000000");
     const badTime = richRequest("11111111111111111111111111111111");
-    const badSpan = (badTime as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }> })
-      .resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+    const badSpan = (
+      badTime as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }> }
+    ).resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
     badSpan.endTimeUnixNano = "1";
-    const merged = { resourceSpans: [good, bad, badTime].flatMap((r) => (r as { resourceSpans: unknown[] }).resourceSpans) };
-    for (const decoded of [decodeTraceRequestJson(JSON.stringify(merged)), decodeTraceRequestProtobuf(encodeProtobufRequest(merged))]) {
+    const merged = {
+      resourceSpans: [good, bad, badTime].flatMap((r) => (r as { resourceSpans: unknown[] }).resourceSpans),
+    };
+    for (const decoded of [
+      decodeTraceRequestJson(JSON.stringify(merged)),
+      decodeTraceRequestProtobuf(encodeProtobufRequest(merged)),
+    ]) {
       expect(decoded.spans).toHaveLength(1);
       expect(decoded.rejectedSpans).toBe(2);
       expect(decoded.rejectionReasons).toEqual([
@@ -122,19 +141,27 @@ describe("OTLP decoders", () => {
   it("refuses attribute values nested deeper than the limit", () => {
     let value: Record<string, unknown> = { stringValue: "leaf" };
     for (let i = 0; i < 40; i++) value = { arrayValue: { values: [value] } };
-    const req = richRequest() as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ attributes: unknown[] }> }> }> };
+    const req = richRequest() as {
+      resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ attributes: unknown[] }> }> }>;
+    };
     req.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes.push({ key: "deep", value });
     expect(() => decodeTraceRequestJson(JSON.stringify(req))).toThrow(/nested deeper/);
     expect(() => decodeTraceRequestProtobuf(encodeProtobufRequest(req))).toThrow(/nested deeper/);
   });
 
   it("keeps non-finite doubles as their OTLP/JSON strings", () => {
-    const req = richRequest() as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ attributes: unknown[] }> }> }> };
+    const req = richRequest() as {
+      resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ attributes: unknown[] }> }> }>;
+    };
     req.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes.push({ key: "nan", value: { doubleValue: "NaN" } });
     const fromJson = decodeTraceRequestJson(JSON.stringify(req));
     expect(fromJson.spans[0]?.attributes.nan).toEqual({ doubleValue: "NaN" });
     const proto = JSON.parse(JSON.stringify(req)) as typeof req;
-    (proto.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes.at(-1) as { value: unknown }).value = { doubleValue: Number.NaN };
-    expect(decodeTraceRequestProtobuf(encodeProtobufRequest(proto)).spans[0]?.attributes.nan).toEqual({ doubleValue: "NaN" });
+    (proto.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes.at(-1) as { value: unknown }).value = {
+      doubleValue: Number.NaN,
+    };
+    expect(decodeTraceRequestProtobuf(encodeProtobufRequest(proto)).spans[0]?.attributes.nan).toEqual({
+      doubleValue: "NaN",
+    });
   });
 });

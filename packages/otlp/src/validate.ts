@@ -25,9 +25,11 @@ export function invalidSpanReason(span: Span): string | undefined {
   if (span.spanId.length !== 16 || span.spanId === ZERO_SPAN) return "span_id must be 8 bytes and not all zero";
   if (span.parentSpanId !== "" && span.parentSpanId.length !== 16) return "parent_span_id must be empty or 8 bytes";
   if (span.startTimeUnixNano === "0") return "start_time_unix_nano is missing";
-  if (compareDecimal(span.endTimeUnixNano, span.startTimeUnixNano) < 0) return "end_time_unix_nano is before start_time_unix_nano";
+  if (compareDecimal(span.endTimeUnixNano, span.startTimeUnixNano) < 0)
+    return "end_time_unix_nano is before start_time_unix_nano";
   for (const link of span.links) {
-    if (link.traceId.length !== 32 || link.spanId.length !== 16) return "a link's trace_id or span_id has the wrong length";
+    if (link.traceId.length !== 32 || link.spanId.length !== 16)
+      return "a link's trace_id or span_id has the wrong length";
   }
   return undefined;
 }

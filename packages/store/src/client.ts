@@ -8,8 +8,7 @@ import { resolve } from "node:path";
 
 /** Where the store lives: in this process (chDB) or on a ClickHouse server. */
 export type StorePlacement =
-  | { mode: "embedded"; dataDir: string }
-  | { mode: "server"; url: string; username?: string; password?: string };
+  { mode: "embedded"; dataDir: string } | { mode: "server"; url: string; username?: string; password?: string };
 
 /**
  * Opens the one ClickHouse client every Vigil component uses. Embedded mode hands

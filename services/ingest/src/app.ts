@@ -81,7 +81,8 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
     }
     try {
       const body = await readRequestBody(c.env.incoming, limits.maxBodyBytes);
-      const decoded = encoding === "protobuf" ? decodeTraceRequestProtobuf(body) : decodeTraceRequestJson(body.toString("utf8"));
+      const decoded =
+        encoding === "protobuf" ? decodeTraceRequestProtobuf(body) : decodeTraceRequestJson(body.toString("utf8"));
       const receivedAtMs = now();
       rejectOutOfWindow(decoded, receivedAtMs, limits);
       deps.stats.received(decoded.spans.length + decoded.rejectedSpans, decoded.rejectedSpans);
@@ -94,7 +95,9 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
           ? { rejectedSpans: decoded.rejectedSpans, errorMessage: decoded.rejectionReasons.join("; ") }
           : undefined;
       return encoding === "protobuf"
-        ? c.body(toArrayBuffer(encodeExportResponseProtobuf(partial)), 200, { "content-type": "application/x-protobuf" })
+        ? c.body(toArrayBuffer(encodeExportResponseProtobuf(partial)), 200, {
+            "content-type": "application/x-protobuf",
+          })
         : c.body(encodeExportResponseJson(partial), 200, { "content-type": "application/json" });
     } catch (err) {
       return errorResponse(c, encoding, err, deps);
@@ -191,7 +194,9 @@ function statusResponse(
 ): Response {
   const status = httpStatus as 400;
   return encoding === "protobuf"
-    ? c.body(toArrayBuffer(encodeStatusProtobuf(rpcCode, message)), status, { "content-type": "application/x-protobuf" })
+    ? c.body(toArrayBuffer(encodeStatusProtobuf(rpcCode, message)), status, {
+        "content-type": "application/x-protobuf",
+      })
     : c.body(encodeStatusJson(rpcCode, message), status, { "content-type": "application/json" });
 }
 

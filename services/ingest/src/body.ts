@@ -39,5 +39,8 @@ export async function readRequestBody(incoming: IncomingMessage, limit: number):
 }
 
 function tooLarge(limit: number): InputError {
-  return new InputError(`request body exceeds ${limit} bytes (before or after decompression); send smaller batches`, 413);
+  return new InputError(
+    `request body exceeds ${limit} bytes (before or after decompression); send smaller batches`,
+    413,
+  );
 }

@@ -37,7 +37,10 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
   const api = await startHttpServer(createApiApp({ client, migrated: () => migrated }), env.apiPort, env.host);
   const applied = await runMigrations(client);
   migrated = true;
-  logger.info("store ready", { placement: env.clickhouseUrl === undefined ? "embedded" : "server", migrationsApplied: applied });
+  logger.info("store ready", {
+    placement: env.clickhouseUrl === undefined ? "embedded" : "server",
+    migrationsApplied: applied,
+  });
 
   const ingest = await createIngestService({ client, config, logger });
   const ingestServer = await startHttpServer(ingest.app, env.ingestPort, env.host);

@@ -10,7 +10,8 @@ try {
   const loaded = loadOrCreateConfig(env);
   logConfigSource(logger, loaded);
   const vigil = await startAllInOne(env, loaded.config, logger);
-  if (loaded.demoToken !== undefined) process.stdout.write(demoBanner(loaded.demoToken, vigil.ingestPort, vigil.apiPort));
+  if (loaded.demoToken !== undefined)
+    process.stdout.write(demoBanner(loaded.demoToken, vigil.ingestPort, vigil.apiPort));
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {
       logger.info("shutting down", { signal });
