@@ -31,6 +31,9 @@ export class SpanBatcher {
   private writing = false;
   private pendingRows = 0;
   private idleWaiters: Array<() => void> = [];
+  /** Batches and rows committed so far (for metrics and the benchmark). */
+  batchesWritten = 0;
+  rowsWritten = 0;
 
   constructor(private readonly options: BatcherOptions) {}
 
@@ -78,6 +81,8 @@ export class SpanBatcher {
     for (let batch = this.queue.shift(); batch !== undefined; batch = this.queue.shift()) {
       try {
         await this.options.write(batch.body, batch.rows, batch.id);
+        this.batchesWritten++;
+        this.rowsWritten += batch.rows;
         for (const w of batch.waiters) w.resolve();
       } catch (err) {
         for (const w of batch.waiters) w.reject(err);

@@ -49,7 +49,11 @@ export interface RowContext {
 /**
  * Encodes one request's spans as JSONCompactEachRow lines, without the leading
  * batch_id, which the batcher adds when it knows the batch (see `withBatchId`).
- * Measured: compact JSON arrays parse ~20% faster in ClickHouse than JSONEachRow.
+ *
+ * Measured: compact JSON arrays parse ~20% faster in ClickHouse than JSONEachRow. The
+ * JSON columns (attributes, events, links) are embedded as raw JSON values, which
+ * ClickHouse stores as their text (input_format_json_read_objects_as_strings), instead
+ * of as escaped strings: that saves a second escaping pass in Node and in the engine.
  */
 export function encodeSpanRows(spans: readonly Span[], ctx: RowContext): string[] {
   const lines: string[] = new Array<string>(spans.length);
@@ -63,14 +67,14 @@ export function encodeSpanRows(spans: readonly Span[], ctx: RowContext): string[
     const s = spans[i] as Span;
     if (s.resource !== lastResource) {
       lastResource = s.resource;
-      resourceCols = `${JSON.stringify(JSON.stringify(s.resource.attributes))},${s.resource.droppedAttributesCount},${JSON.stringify(s.resource.schemaUrl)}`;
+      resourceCols = `${JSON.stringify(s.resource.attributes)},${s.resource.droppedAttributesCount},${JSON.stringify(s.resource.schemaUrl)}`;
     }
     if (s.scope !== lastScope) {
       lastScope = s.scope;
       scopeCols = JSON.stringify([
         s.scope.name,
         s.scope.version,
-        JSON.stringify(s.scope.attributes),
+        s.scope.attributes,
         s.scope.droppedAttributesCount,
         s.scope.schemaUrl,
       ]).slice(1, -1);
@@ -88,11 +92,11 @@ export function encodeSpanRows(spans: readonly Span[], ctx: RowContext): string[
       s.statusCode,
       s.statusMessage,
       sessionIdOf(s.attributes),
-      JSON.stringify(s.attributes),
+      s.attributes,
       s.droppedAttributesCount,
-      JSON.stringify(s.events),
+      s.events,
       s.droppedEventsCount,
-      JSON.stringify(s.links),
+      s.links,
       s.droppedLinksCount,
     ]).slice(1, -1);
     lines[i] = `,${agent},${middle},${resourceCols},${scopeCols}${tail}`;

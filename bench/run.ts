@@ -1,0 +1,135 @@
+/**
+ * `npm run bench`: ingest throughput end to end against the raw engine, from one run.
+ *
+ * 1. Starts the all-in-one Vigil (embedded chDB) in this process on loopback.
+ * 2. A separate process (bench/load-generator.ts) sends OTLP protobuf requests of 512
+ *    spans with 20 attributes each, 8 in flight, and measures acknowledge latency.
+ * 3. The same rows are then inserted straight into the engine, pre-serialized, to give
+ *    the raw insert rate; the ratio says how much of the engine ingest delivers.
+ * 4. Decode and row-encoding cost per span are timed on their own.
+ *
+ * Prints a table and writes bench/results/ingest-<time>.json.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger, uuidv7 } from "@vigil/common";
+import { generateToken, parseVigilConfig, readEnvironment, sha256Hex } from "@vigil/config";
+import { decodeTraceRequestProtobuf } from "@vigil/otlp";
+import { startAllInOne } from "@vigil/service-vigil";
+import { countSpans, encodeSpanRows, insertSpanBatch, withBatchId } from "@vigil/store";
+import { templateRequest } from "./workload";
+
+interface LoadResult {
+  seconds: number;
+  requests: number;
+  spansAcked: number;
+  spansPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  statuses: Record<string, number>;
+  bodyBytes: number;
+}
+
+const SPANS_PER_REQUEST = 512;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const MEASURE_SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const RAW_BATCH_ROWS = 20_000;
+
+function runLoad(url: string, token: string, seconds: number, rate?: number): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const args = ["--import", "tsx", "bench/load-generator.ts", url, token, String(seconds), String(CONCURRENCY), String(SPANS_PER_REQUEST)];
+    if (rate !== undefined) args.push(String(Math.round(rate)));
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load generator exited ${code}`))));
+  });
+}
+
+function timePerSpan(spans: number, fn: () => void, minMs = 1500): number {
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < minMs) {
+    fn();
+    n++;
+  }
+  return ((performance.now() - t0) * 1000) / (n * spans); // µs per span
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
+const token = generateToken();
+const config = parseVigilConfig(`agents:\n  - id: support-bot\n    tokens:\n      - sha256: "${sha256Hex(token)}"\n`);
+const env = readEnvironment({ VIGIL_DATA_DIR: dataDir, VIGIL_INGEST_PORT: "0", VIGIL_API_PORT: "0", VIGIL_HOST: "127.0.0.1" });
+const vigil = await startAllInOne(env, config, createLogger("warn"));
+const url = `http://127.0.0.1:${vigil.ingestPort}/v1/traces`;
+
+process.stderr.write(`bench: warming up (3 s)\n`);
+await runLoad(url, token, 3);
+const batchesBefore = vigil.ingest.batcher.batchesWritten;
+const rowsBefore = vigil.ingest.batcher.rowsWritten;
+process.stderr.write(`bench: end-to-end, ${MEASURE_SECONDS} s at full speed\n`);
+const full = await runLoad(url, token, MEASURE_SECONDS);
+await vigil.ingest.drain();
+const batches = vigil.ingest.batcher.batchesWritten - batchesBefore;
+const avgBatchRows = (vigil.ingest.batcher.rowsWritten - rowsBefore) / Math.max(1, batches);
+const rssAfterLoad = process.memoryUsage().rss;
+
+// The same rows, straight into the engine.
+const template = templateRequest(SPANS_PER_REQUEST, BigInt(Date.now() - 60_000) * 1_000_000n);
+const decoded = decodeTraceRequestProtobuf(template);
+const lines = encodeSpanRows(decoded.spans, { agentId: "support-bot", receivedAtMs: Date.now(), requestDigest: "bench" });
+const rawRows: string[] = [];
+while (rawRows.length < RAW_BATCH_ROWS) rawRows.push(...lines);
+rawRows.length = RAW_BATCH_ROWS;
+process.stderr.write(`bench: raw engine insert, batches of ${RAW_BATCH_ROWS}\n`);
+let rawRowsDone = 0;
+const rawStart = performance.now();
+while (performance.now() - rawStart < 10_000) {
+  await insertSpanBatch(vigil.client, withBatchId(uuidv7(), rawRows));
+  rawRowsDone += RAW_BATCH_ROWS;
+}
+const rawRate = rawRowsDone / ((performance.now() - rawStart) / 1000);
+
+const decodeUs = timePerSpan(SPANS_PER_REQUEST, () => decodeTraceRequestProtobuf(template));
+const encodeUs = timePerSpan(SPANS_PER_REQUEST, () =>
+  encodeSpanRows(decoded.spans, { agentId: "support-bot", receivedAtMs: Date.now(), requestDigest: "bench" }),
+);
+const stored = await countSpans(vigil.client);
+await vigil.stop();
+rmSync(dataDir, { recursive: true, force: true });
+
+const ratio = full.spansPerSecond / rawRate;
+const cpu = execFileSync("sh", ["-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).toString().trim();
+const results = {
+  when: new Date().toISOString(),
+  machine: { cpu, cores: (await import("node:os")).cpus().length, node: process.version },
+  workload: { spansPerRequest: SPANS_PER_REQUEST, attributesPerSpan: 20, concurrency: CONCURRENCY, requestBytes: full.bodyBytes },
+  endToEnd: { ...full, avgRowsPerInsert: Math.round(avgBatchRows), inserts: batches },
+  rawInsert: { batchRows: RAW_BATCH_ROWS, rowsPerSecond: rawRate },
+  ratio,
+  perSpan: { decodeProtobufUs: decodeUs, encodeRowUs: encodeUs },
+  storedSpans: stored,
+  rssMiB: rssAfterLoad / 1024 / 1024,
+};
+
+const fmt = (n: number, d = 0): string => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+const rows: Array<[string, string]> = [
+  ["end-to-end ingest (OTLP protobuf, loopback, separate load process)", `${fmt(full.spansPerSecond)} spans/s`],
+  ["  acknowledge latency p50 / p99 (512-span requests, 8 in flight)", `${fmt(full.p50Ms, 1)} / ${fmt(full.p99Ms, 1)} ms`],
+  ["  responses", JSON.stringify(full.statuses)],
+  ["  rows per INSERT (group commit), inserts", `${fmt(avgBatchRows)}, ${batches}`],
+  [`raw engine insert (same rows, pre-serialized, ${fmt(RAW_BATCH_ROWS)}-row batches)`, `${fmt(rawRate)} rows/s`],
+  ["ratio end-to-end / raw", fmt(ratio, 2)],
+  ["protobuf decode", `${fmt(decodeUs, 2)} µs/span (${fmt(1e6 / decodeUs)} spans/s)`],
+  ["row encoding (JSONCompactEachRow)", `${fmt(encodeUs, 2)} µs/span (${fmt(1e6 / encodeUs)} spans/s)`],
+  ["resident memory after load", `${fmt(results.rssMiB)} MiB`],
+];
+const width = Math.max(...rows.map(([k]) => k.length));
+process.stdout.write(`\nVigil ingest benchmark (${results.machine.cores} cores, ${cpu}, Node ${process.version})\n`);
+for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
+mkdirSync("bench/results", { recursive: true });
+const file = `bench/results/ingest-${results.when.replace(/[:.]/g, "-")}.json`;
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(`\nwritten to ${file}\n`);
