@@ -8,7 +8,8 @@ import { Agent, request } from "node:http";
 import { templateRequest, traceIdOffsets } from "./workload";
 
 const [url, token, secondsArg, concurrencyArg, spansArg, rateArg] = process.argv.slice(2);
-if (url === undefined || token === undefined) throw new Error("usage: load-generator <url> <token> <seconds> <concurrency> <spans> [rate]");
+if (url === undefined || token === undefined)
+  throw new Error("usage: load-generator <url> <token> <seconds> <concurrency> <spans> [rate]");
 const seconds = Number(secondsArg ?? 10);
 const concurrency = Number(concurrencyArg ?? 8);
 const spansPerRequest = Number(spansArg ?? 512);
@@ -37,7 +38,11 @@ function send(body: Buffer): Promise<number> {
         path: target.pathname,
         method: "POST",
         agent,
-        headers: { "content-type": "application/x-protobuf", authorization: `Bearer ${token}`, "content-length": body.length },
+        headers: {
+          "content-type": "application/x-protobuf",
+          authorization: `Bearer ${token}`,
+          "content-length": body.length,
+        },
       },
       (res) => {
         res.resume();
@@ -77,7 +82,8 @@ async function worker(index: number): Promise<void> {
 await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
 const elapsed = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
-const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+const pct = (p: number): number =>
+  latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
 process.stdout.write(
   `${JSON.stringify({
     seconds: elapsed,

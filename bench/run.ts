@@ -3,7 +3,8 @@
  *
  * 1. Starts the all-in-one Vigil (embedded chDB) in this process on loopback.
  * 2. A separate process (bench/load-generator.ts) sends OTLP protobuf requests of 512
- *    spans with 20 attributes each, 8 in flight, and measures acknowledge latency.
+ *    spans with 20 attributes each, 16 in flight, and measures acknowledge latency;
+ *    then again paced at half the measured maximum, for latency under normal load.
  * 3. The same rows are then inserted straight into the engine, pre-serialized, to give
  *    the raw insert rate; the ratio says how much of the engine ingest delivers.
  * 4. Decode and row-encoding cost per span are timed on their own.
@@ -33,18 +34,29 @@ interface LoadResult {
 }
 
 const SPANS_PER_REQUEST = 512;
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const MEASURE_SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const RAW_BATCH_ROWS = 20_000;
 
 function runLoad(url: string, token: string, seconds: number, rate?: number): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const args = ["--import", "tsx", "bench/load-generator.ts", url, token, String(seconds), String(CONCURRENCY), String(SPANS_PER_REQUEST)];
+    const args = [
+      "--import",
+      "tsx",
+      "bench/load-generator.ts",
+      url,
+      token,
+      String(seconds),
+      String(CONCURRENCY),
+      String(SPANS_PER_REQUEST),
+    ];
     if (rate !== undefined) args.push(String(Math.round(rate)));
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load generator exited ${code}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load generator exited ${code}`)),
+    );
   });
 }
 
@@ -61,7 +73,12 @@ function timePerSpan(spans: number, fn: () => void, minMs = 1500): number {
 const dataDir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
 const token = generateToken();
 const config = parseVigilConfig(`agents:\n  - id: support-bot\n    tokens:\n      - sha256: "${sha256Hex(token)}"\n`);
-const env = readEnvironment({ VIGIL_DATA_DIR: dataDir, VIGIL_INGEST_PORT: "0", VIGIL_API_PORT: "0", VIGIL_HOST: "127.0.0.1" });
+const env = readEnvironment({
+  VIGIL_DATA_DIR: dataDir,
+  VIGIL_INGEST_PORT: "0",
+  VIGIL_API_PORT: "0",
+  VIGIL_HOST: "127.0.0.1",
+});
 const vigil = await startAllInOne(env, config, createLogger("warn"));
 const url = `http://127.0.0.1:${vigil.ingestPort}/v1/traces`;
 
@@ -75,11 +92,17 @@ await vigil.ingest.drain();
 const batches = vigil.ingest.batcher.batchesWritten - batchesBefore;
 const avgBatchRows = (vigil.ingest.batcher.rowsWritten - rowsBefore) / Math.max(1, batches);
 const rssAfterLoad = process.memoryUsage().rss;
+process.stderr.write(`bench: end-to-end, 10 s paced at half the measured maximum\n`);
+const half = await runLoad(url, token, 10, full.spansPerSecond / 2);
 
 // The same rows, straight into the engine.
 const template = templateRequest(SPANS_PER_REQUEST, BigInt(Date.now() - 60_000) * 1_000_000n);
 const decoded = decodeTraceRequestProtobuf(template);
-const lines = encodeSpanRows(decoded.spans, { agentId: "support-bot", receivedAtMs: Date.now(), requestDigest: "bench" });
+const lines = encodeSpanRows(decoded.spans, {
+  agentId: "support-bot",
+  receivedAtMs: Date.now(),
+  requestDigest: "bench",
+});
 const rawRows: string[] = [];
 while (rawRows.length < RAW_BATCH_ROWS) rawRows.push(...lines);
 rawRows.length = RAW_BATCH_ROWS;
@@ -105,8 +128,14 @@ const cpu = execFileSync("sh", ["-c", "grep -m1 'model name' /proc/cpuinfo | cut
 const results = {
   when: new Date().toISOString(),
   machine: { cpu, cores: (await import("node:os")).cpus().length, node: process.version },
-  workload: { spansPerRequest: SPANS_PER_REQUEST, attributesPerSpan: 20, concurrency: CONCURRENCY, requestBytes: full.bodyBytes },
+  workload: {
+    spansPerRequest: SPANS_PER_REQUEST,
+    attributesPerSpan: 20,
+    concurrency: CONCURRENCY,
+    requestBytes: full.bodyBytes,
+  },
   endToEnd: { ...full, avgRowsPerInsert: Math.round(avgBatchRows), inserts: batches },
+  halfLoad: half,
   rawInsert: { batchRows: RAW_BATCH_ROWS, rowsPerSecond: rawRate },
   ratio,
   perSpan: { decodeProtobufUs: decodeUs, encodeRowUs: encodeUs },
@@ -114,10 +143,18 @@ const results = {
   rssMiB: rssAfterLoad / 1024 / 1024,
 };
 
-const fmt = (n: number, d = 0): string => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+const fmt = (n: number, d = 0): string =>
+  n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 const rows: Array<[string, string]> = [
   ["end-to-end ingest (OTLP protobuf, loopback, separate load process)", `${fmt(full.spansPerSecond)} spans/s`],
-  ["  acknowledge latency p50 / p99 (512-span requests, 8 in flight)", `${fmt(full.p50Ms, 1)} / ${fmt(full.p99Ms, 1)} ms`],
+  [
+    `  acknowledge latency p50 / p99 at full load (${CONCURRENCY} requests in flight)`,
+    `${fmt(full.p50Ms, 1)} / ${fmt(full.p99Ms, 1)} ms`,
+  ],
+  [
+    `  acknowledge latency p50 / p99 at half load (${fmt(half.spansPerSecond)} spans/s)`,
+    `${fmt(half.p50Ms, 1)} / ${fmt(half.p99Ms, 1)} ms`,
+  ],
   ["  responses", JSON.stringify(full.statuses)],
   ["  rows per INSERT (group commit), inserts", `${fmt(avgBatchRows)}, ${batches}`],
   [`raw engine insert (same rows, pre-serialized, ${fmt(RAW_BATCH_ROWS)}-row batches)`, `${fmt(rawRate)} rows/s`],

@@ -36,7 +36,7 @@ export function templateRequest(spans: number, startNs: bigint): Uint8Array {
       "vigil.credential.id": `cred-${w}-ro`,
       "gen_ai.prompt": `Customer ${1000 + i} asks why ticket #${5000 + i} is still open after the ${w} migration; summarise the history.`,
       "deployment.environment.name": "production",
-      "retry": i % 5 === 0,
+      retry: i % 5 === 0,
     };
     list.push({
       traceId: `${TEMPLATE_TRACE_PREFIX}${(i % 65536).toString(16).padStart(16, "0")}`,

@@ -164,4 +164,22 @@ describe("OTLP decoders", () => {
       doubleValue: "NaN",
     });
   });
+
+  it("decodes attribute keys exactly, including when the key cache is full or keys are not ASCII", () => {
+    const keys = Array.from({ length: 5000 }, (_, i) => `key.${i}.${"é".repeat(i % 3)}`);
+    const req = richRequest() as {
+      resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ attributes: unknown[] }> }> }>;
+    };
+    req.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes = keys.map((key, i) => ({
+      key,
+      value: { intValue: String(i) },
+    }));
+    const bytes = encodeProtobufRequest(req);
+    for (let round = 0; round < 2; round++) {
+      const attrs = decodeTraceRequestProtobuf(bytes).spans[0]!.attributes;
+      expect(Object.keys(attrs)).toEqual(keys);
+      expect(attrs["key.4998."]).toEqual({ intValue: "4998" });
+      expect(attrs["key.4999.é"]).toEqual({ intValue: "4999" });
+    }
+  });
 });
