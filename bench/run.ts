@@ -5,8 +5,9 @@
  * 2. A separate process (bench/load-generator.ts) sends OTLP protobuf requests of 512
  *    spans with 20 attributes each, 16 in flight, and measures acknowledge latency;
  *    then again paced at half the measured maximum, for latency under normal load.
- * 3. The same rows are then inserted straight into the engine, pre-serialized, to give
- *    the raw insert rate; the ratio says how much of the engine ingest delivers.
+ * 3. The same rows are then inserted straight into a fresh engine (bench/raw-insert.ts,
+ *    its own process), pre-serialized, to give the raw insert rate; the ratio says how
+ *    much of the engine's rate ingest delivers end to end.
  * 4. Decode and row-encoding cost per span are timed on their own.
  *
  * Prints a table and writes bench/results/ingest-<time>.json.
@@ -15,11 +16,11 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger, uuidv7 } from "@vigil/common";
+import { createLogger } from "@vigil/common";
 import { generateToken, parseVigilConfig, readEnvironment, sha256Hex } from "@vigil/config";
 import { decodeTraceRequestProtobuf } from "@vigil/otlp";
 import { startAllInOne } from "@vigil/service-vigil";
-import { countSpans, encodeSpanRows, insertSpanBatch, withBatchId } from "@vigil/store";
+import { countSpans, encodeSpanRows } from "@vigil/store";
 import { templateRequest } from "./workload";
 
 interface LoadResult {
@@ -38,26 +39,22 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const MEASURE_SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const RAW_BATCH_ROWS = 20_000;
 
-function runLoad(url: string, token: string, seconds: number, rate?: number): Promise<LoadResult> {
+/** Runs a bench script in its own Node process and parses the JSON line it prints. */
+function runChild<T>(args: string[]): Promise<T> {
   return new Promise((resolve, reject) => {
-    const args = [
-      "--import",
-      "tsx",
-      "bench/load-generator.ts",
-      url,
-      token,
-      String(seconds),
-      String(CONCURRENCY),
-      String(SPANS_PER_REQUEST),
-    ];
-    if (rate !== undefined) args.push(String(Math.round(rate)));
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", ...args], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.on("exit", (code) =>
-      code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load generator exited ${code}`)),
+      code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`${args[0]} exited ${code}`)),
     );
   });
+}
+
+function runLoad(url: string, token: string, seconds: number, rate?: number): Promise<LoadResult> {
+  const args = ["bench/load-generator.ts", url, token, String(seconds), String(CONCURRENCY), String(SPANS_PER_REQUEST)];
+  if (rate !== undefined) args.push(String(Math.round(rate)));
+  return runChild<LoadResult>(args);
 }
 
 function timePerSpan(spans: number, fn: () => void, minMs = 1500): number {
@@ -69,6 +66,14 @@ function timePerSpan(spans: number, fn: () => void, minMs = 1500): number {
   }
   return ((performance.now() - t0) * 1000) / (n * spans); // µs per span
 }
+
+// Per-span costs first, on a fresh heap with no store work running beside them.
+const template = templateRequest(SPANS_PER_REQUEST, BigInt(Date.now() - 60_000) * 1_000_000n);
+const decoded = decodeTraceRequestProtobuf(template);
+const decodeUs = timePerSpan(SPANS_PER_REQUEST, () => decodeTraceRequestProtobuf(template));
+const encodeUs = timePerSpan(SPANS_PER_REQUEST, () =>
+  encodeSpanRows(decoded.spans, { agentId: "support-bot", receivedAtMs: Date.now(), requestDigest: "bench" }),
+);
 
 const dataDir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
 const token = generateToken();
@@ -95,30 +100,11 @@ const rssAfterLoad = process.memoryUsage().rss;
 process.stderr.write(`bench: end-to-end, 10 s paced at half the measured maximum\n`);
 const half = await runLoad(url, token, 10, full.spansPerSecond / 2);
 
-// The same rows, straight into the engine.
-const template = templateRequest(SPANS_PER_REQUEST, BigInt(Date.now() - 60_000) * 1_000_000n);
-const decoded = decodeTraceRequestProtobuf(template);
-const lines = encodeSpanRows(decoded.spans, {
-  agentId: "support-bot",
-  receivedAtMs: Date.now(),
-  requestDigest: "bench",
-});
-const rawRows: string[] = [];
-while (rawRows.length < RAW_BATCH_ROWS) rawRows.push(...lines);
-rawRows.length = RAW_BATCH_ROWS;
+// The same rows, straight into a fresh engine, in a process of its own.
 process.stderr.write(`bench: raw engine insert, batches of ${RAW_BATCH_ROWS}\n`);
-let rawRowsDone = 0;
-const rawStart = performance.now();
-while (performance.now() - rawStart < 10_000) {
-  await insertSpanBatch(vigil.client, withBatchId(uuidv7(), rawRows));
-  rawRowsDone += RAW_BATCH_ROWS;
-}
-const rawRate = rawRowsDone / ((performance.now() - rawStart) / 1000);
+const raw = await runChild<{ rowsPerSecond: number }>(["bench/raw-insert.ts", String(RAW_BATCH_ROWS), "10"]);
+const rawRate = raw.rowsPerSecond;
 
-const decodeUs = timePerSpan(SPANS_PER_REQUEST, () => decodeTraceRequestProtobuf(template));
-const encodeUs = timePerSpan(SPANS_PER_REQUEST, () =>
-  encodeSpanRows(decoded.spans, { agentId: "support-bot", receivedAtMs: Date.now(), requestDigest: "bench" }),
-);
 const stored = await countSpans(vigil.client);
 await vigil.stop();
 rmSync(dataDir, { recursive: true, force: true });

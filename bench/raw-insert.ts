@@ -1,0 +1,40 @@
+/**
+ * The raw engine insert rate: the rows ingest would write for the benchmark workload,
+ * pre-serialized once, inserted straight into a fresh embedded store in batches.
+ * Runs in its own process (chDB binds one data directory per process) and prints one
+ * JSON line: { rowsPerSecond, batchRows, batches }.
+ *
+ * Usage: tsx bench/raw-insert.ts <batchRows> <seconds>
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { uuidv7 } from "@vigil/common";
+import { decodeTraceRequestProtobuf } from "@vigil/otlp";
+import { encodeSpanRows, insertSpanBatch, openStoreClient, runMigrations, withBatchId } from "@vigil/store";
+import { templateRequest } from "./workload";
+
+const batchRows = Number(process.argv[2] ?? 20_000);
+const seconds = Number(process.argv[3] ?? 10);
+const dataDir = mkdtempSync(join(tmpdir(), "vigil-raw-"));
+const client = openStoreClient({ mode: "embedded", dataDir });
+await runMigrations(client);
+
+const decoded = decodeTraceRequestProtobuf(templateRequest(512, BigInt(Date.now() - 60_000) * 1_000_000n));
+const lines = encodeSpanRows(decoded.spans, { agentId: "support-bot", receivedAtMs: Date.now(), requestDigest: "raw" });
+const rows: string[] = [];
+while (rows.length < batchRows) rows.push(...lines);
+rows.length = batchRows;
+const body = withBatchId(uuidv7(), rows);
+
+await insertSpanBatch(client, body); // warm-up
+let batches = 0;
+const started = performance.now();
+while (performance.now() - started < seconds * 1000) {
+  await insertSpanBatch(client, body);
+  batches++;
+}
+const rowsPerSecond = (batches * batchRows) / ((performance.now() - started) / 1000);
+await client.close();
+rmSync(dataDir, { recursive: true, force: true });
+process.stdout.write(`${JSON.stringify({ rowsPerSecond, batchRows, batches })}\n`);
