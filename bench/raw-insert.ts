@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { uuidv7 } from "@vigil/common";
 import { decodeTraceRequestProtobuf } from "@vigil/otlp";
-import { encodeSpanRows, insertSpanBatch, openStoreClient, runMigrations, withBatchId } from "@vigil/store";
+import { encodeSpanRows, insertSpanBatch, openStoreClient, runMigrations } from "@vigil/store";
 import { templateRequest } from "./workload";
 
 const batchRows = Number(process.argv[2] ?? 20_000);
@@ -21,11 +21,15 @@ const client = openStoreClient({ mode: "embedded", dataDir });
 await runMigrations(client);
 
 const decoded = decodeTraceRequestProtobuf(templateRequest(512, BigInt(Date.now() - 60_000) * 1_000_000n));
-const lines = encodeSpanRows(decoded.spans, { agentId: "support-bot", receivedAtMs: Date.now(), requestDigest: "raw" });
-const rows: string[] = [];
-while (rows.length < batchRows) rows.push(...lines);
-rows.length = batchRows;
-const body = withBatchId(uuidv7(), rows);
+const spans = [];
+while (spans.length < batchRows) spans.push(...decoded.spans);
+spans.length = batchRows;
+const body = encodeSpanRows(spans, {
+  batchId: uuidv7(),
+  agentId: "support-bot",
+  receivedAtMs: Date.now(),
+  requestDigest: "raw",
+});
 
 await insertSpanBatch(client, body); // warm-up
 let batches = 0;

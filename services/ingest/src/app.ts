@@ -15,7 +15,7 @@ import {
   encodeStatusProtobuf,
 } from "@vigil/otlp";
 import type { DecodedRequest } from "@vigil/otlp";
-import { encodeSpanRows, withBatchId } from "@vigil/store";
+import { encodeSpanRows } from "@vigil/store";
 import type { TokenRegistry } from "./auth";
 import type { SpanBatcher } from "./batcher";
 import { readRequestBody } from "./body";
@@ -130,12 +130,14 @@ async function storeOnce(
     return;
   }
   if (decoded.spans.length === 0) return;
-  const lines = encodeSpanRows(decoded.spans, { agentId, receivedAtMs, requestDigest: digest });
+  const rows = decoded.spans.length;
   await deps.dedup.track(
     digest,
-    deps.batcher.submit(lines.length, (batchId) => withBatchId(batchId, lines)),
+    deps.batcher.submit(rows, (batchId) =>
+      encodeSpanRows(decoded.spans, { batchId, agentId, receivedAtMs, requestDigest: digest }),
+    ),
   );
-  deps.stats.stored(lines.length);
+  deps.stats.stored(rows);
 }
 
 function rejectOutOfWindow(decoded: DecodedRequest, nowMs: number, limits: IngestLimits): void {

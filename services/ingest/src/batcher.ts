@@ -39,7 +39,8 @@ export class SpanBatcher {
 
   /**
    * Adds one request's rows. `encode` is called synchronously with the id of the batch
-   * the rows will belong to and returns their encoded lines.
+   * the rows will belong to and returns their encoded lines, which are appended to
+   * that batch's insert body.
    *
    * @throws UnavailableError when more than `maxPendingRows` rows are waiting.
    */

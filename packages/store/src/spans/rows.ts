@@ -39,6 +39,8 @@ export const SPAN_INSERT_COLUMNS = [
 
 /** What ingest knows about a request that is not in its spans. */
 export interface RowContext {
+  /** The insert batch the rows go into (the ledger's unit). */
+  batchId: string;
   /** The agent of the token that sent the request: the only agent id ever stored. */
   agentId: string;
   /** Milliseconds since the epoch. */
@@ -47,69 +49,44 @@ export interface RowContext {
 }
 
 /**
- * Encodes one request's spans as JSONCompactEachRow lines, without the leading
- * batch_id, which the batcher adds when it knows the batch (see `withBatchId`).
+ * Encodes spans as JSONCompactEachRow text, one line per span, in the column order of
+ * SPAN_INSERT_COLUMNS. This is the hot path of ingest, so each line is written in one
+ * template: ids and timestamps are hex and digits (checked by the decoders) and go in
+ * without escaping; every free-text value goes through JSON.stringify.
  *
  * Measured: compact JSON arrays parse ~20% faster in ClickHouse than JSONEachRow. The
  * JSON columns (attributes, events, links) are embedded as raw JSON values, which
  * ClickHouse stores as their text (input_format_json_read_objects_as_strings), instead
  * of as escaped strings: that saves a second escaping pass in Node and in the engine.
  */
-export function encodeSpanRows(spans: readonly Span[], ctx: RowContext): string[] {
-  const lines: string[] = new Array<string>(spans.length);
-  const tail = `,"${ctx.receivedAtMs}",${JSON.stringify(ctx.requestDigest)}]`;
-  const agent = JSON.stringify(ctx.agentId);
+export function encodeSpanRows(spans: readonly Span[], ctx: RowContext): string {
+  const head = `[${JSON.stringify(ctx.batchId)},${JSON.stringify(ctx.agentId)},"`;
+  const tail = `,"${ctx.receivedAtMs}",${JSON.stringify(ctx.requestDigest)}]\n`;
   let lastResource: Resource | undefined;
   let resourceCols = "";
   let lastScope: Scope | undefined;
   let scopeCols = "";
+  let out = "";
   for (let i = 0; i < spans.length; i++) {
     const s = spans[i] as Span;
     if (s.resource !== lastResource) {
       lastResource = s.resource;
-      resourceCols = `${JSON.stringify(s.resource.attributes)},${s.resource.droppedAttributesCount},${JSON.stringify(s.resource.schemaUrl)}`;
+      const r = s.resource;
+      resourceCols = `${JSON.stringify(r.attributes)},${r.droppedAttributesCount},${JSON.stringify(r.schemaUrl)}`;
     }
     if (s.scope !== lastScope) {
       lastScope = s.scope;
-      scopeCols = JSON.stringify([
-        s.scope.name,
-        s.scope.version,
-        s.scope.attributes,
-        s.scope.droppedAttributesCount,
-        s.scope.schemaUrl,
-      ]).slice(1, -1);
+      const c = s.scope;
+      scopeCols = `${JSON.stringify(c.name)},${JSON.stringify(c.version)},${JSON.stringify(c.attributes)},${c.droppedAttributesCount},${JSON.stringify(c.schemaUrl)}`;
     }
-    const middle = JSON.stringify([
-      s.startTimeUnixNano,
-      s.endTimeUnixNano,
-      s.traceId,
-      s.spanId,
-      s.parentSpanId,
-      s.traceState,
-      s.flags,
-      s.name,
-      s.kind,
-      s.statusCode,
-      s.statusMessage,
-      sessionIdOf(s.attributes),
-      s.attributes,
-      s.droppedAttributesCount,
-      s.events,
-      s.droppedEventsCount,
-      s.links,
-      s.droppedLinksCount,
-    ]).slice(1, -1);
-    lines[i] = `,${agent},${middle},${resourceCols},${scopeCols}${tail}`;
+    out +=
+      `${head}${s.startTimeUnixNano}","${s.endTimeUnixNano}","${s.traceId}","${s.spanId}","${s.parentSpanId}",` +
+      `${JSON.stringify(s.traceState)},${s.flags},${JSON.stringify(s.name)},${s.kind},${s.statusCode},` +
+      `${JSON.stringify(s.statusMessage)},${JSON.stringify(sessionIdOf(s.attributes))},${JSON.stringify(s.attributes)},` +
+      `${s.droppedAttributesCount},${s.events.length === 0 ? "[]" : JSON.stringify(s.events)},${s.droppedEventsCount},` +
+      `${s.links.length === 0 ? "[]" : JSON.stringify(s.links)},${s.droppedLinksCount},${resourceCols},${scopeCols}${tail}`;
   }
-  return lines;
-}
-
-/** Completes lines from `encodeSpanRows` with their batch id into one insert body. */
-export function withBatchId(batchId: string, lines: readonly string[]): string {
-  const head = `[${JSON.stringify(batchId)}`;
-  let body = "";
-  for (const line of lines) body += `${head}${line}\n`;
-  return body;
+  return out;
 }
 
 /** The session a span belongs to, by the OpenTelemetry conventions. */

@@ -8,7 +8,7 @@ SETTINGS input_format_json_read_objects_as_strings = 1, input_format_json_read_a
 FORMAT JSONCompactEachRow`;
 
 /**
- * Inserts one pre-encoded batch (from `withBatchId`) as a single INSERT. A batch below
+ * Inserts one pre-encoded batch (lines from `encodeSpanRows`) as a single INSERT. A batch below
  * ClickHouse's max_insert_block_size (about a million rows) is written as one part,
  * so it is committed whole or not at all.
  */
