@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { uuidv7 } from "@vigil/common";
+import { extractFacts, initSqlParser } from "@vigil/facts";
 import { decodeTraceRequestProtobuf } from "@vigil/otlp";
 import { encodeSpanRows, insertSpanBatch, openStoreClient, runMigrations } from "@vigil/store";
 import { templateRequest } from "./workload";
@@ -19,12 +20,14 @@ const seconds = Number(process.argv[3] ?? 10);
 const dataDir = mkdtempSync(join(tmpdir(), "vigil-raw-"));
 const client = openStoreClient({ mode: "embedded", dataDir });
 await runMigrations(client);
+await initSqlParser();
 
 const decoded = decodeTraceRequestProtobuf(templateRequest(512, BigInt(Date.now() - 60_000) * 1_000_000n));
 const spans = [];
 while (spans.length < batchRows) spans.push(...decoded.spans);
 spans.length = batchRows;
-const body = encodeSpanRows(spans, {
+const facts = spans.map((s) => extractFacts(s));
+const body = encodeSpanRows(spans, facts, {
   batchId: uuidv7(),
   agentId: "support-bot",
   receivedAtMs: Date.now(),

@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "@vigil/common";
 import { generateToken, parseVigilConfig, readEnvironment, sha256Hex } from "@vigil/config";
+import { extractFacts, inheritSessions, initSqlParser } from "@vigil/facts";
 import { decodeTraceRequestProtobuf } from "@vigil/otlp";
 import { startAllInOne } from "@vigil/service-vigil";
 import { countSpans, encodeSpanRows } from "@vigil/store";
@@ -72,15 +73,31 @@ function timePerSpan(spans: number, fn: () => void, minMs = 1500): number {
 // Per-span costs first, on a fresh heap with no store work running beside them.
 const template = templateRequest(SPANS_PER_REQUEST, BigInt(Date.now() - 60_000) * 1_000_000n);
 const decoded = decodeTraceRequestProtobuf(template);
+await initSqlParser();
+const rowContext = {
+  batchId: "018f0000-0000-7000-8000-000000000000",
+  agentId: "support-bot",
+  receivedAtMs: Date.now(),
+  requestDigest: "bench",
+};
+const facts = decoded.spans.map((s) => extractFacts(s));
 const decodeUs = timePerSpan(SPANS_PER_REQUEST, () => decodeTraceRequestProtobuf(template));
-const encodeUs = timePerSpan(SPANS_PER_REQUEST, () =>
-  encodeSpanRows(decoded.spans, {
-    batchId: "018f0000-0000-7000-8000-000000000000",
-    agentId: "support-bot",
-    receivedAtMs: Date.now(),
-    requestDigest: "bench",
-  }),
-);
+const extractUs = timePerSpan(SPANS_PER_REQUEST, () => {
+  const f = decoded.spans.map((s) => extractFacts(s));
+  inheritSessions(decoded.spans, f);
+});
+const encodeUs = timePerSpan(SPANS_PER_REQUEST, () => encodeSpanRows(decoded.spans, facts, rowContext));
+// The whole CPU path of a request (decode → facts → rows), with and without fact extraction.
+const pipelineUs = timePerSpan(SPANS_PER_REQUEST, () => {
+  const d = decodeTraceRequestProtobuf(template);
+  const f = d.spans.map((s) => extractFacts(s));
+  inheritSessions(d.spans, f);
+  encodeSpanRows(d.spans, f, rowContext);
+});
+const pipelineNoFactsUs = timePerSpan(SPANS_PER_REQUEST, () => {
+  const d = decodeTraceRequestProtobuf(template);
+  encodeSpanRows(d.spans, facts, rowContext);
+});
 
 const dataDir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
 const token = generateToken();
@@ -139,7 +156,13 @@ const results = {
   rawInsertSameBatch: { batchRows: Math.round(avgBatchRows), rowsPerSecond: rawSame.rowsPerSecond },
   ratio,
   ratioSameBatch: full.spansPerSecond / rawSame.rowsPerSecond,
-  perSpan: { decodeProtobufUs: decodeUs, encodeRowUs: encodeUs },
+  perSpan: {
+    decodeProtobufUs: decodeUs,
+    extractFactsUs: extractUs,
+    encodeRowUs: encodeUs,
+    pipelineUs,
+    pipelineNoFactsUs,
+  },
   storedSpans: stored,
   rssMiB: rssAfterLoad / 1024 / 1024,
 };
@@ -166,7 +189,15 @@ const rows: Array<[string, string]> = [
   ],
   ["ratio end-to-end / raw at the same batch size", fmt(full.spansPerSecond / rawSame.rowsPerSecond, 2)],
   ["protobuf decode", `${fmt(decodeUs, 2)} µs/span (${fmt(1e6 / decodeUs)} spans/s)`],
+  [
+    "security facts extraction (incl. SQL tables, cached parse)",
+    `${fmt(extractUs, 2)} µs/span (${fmt(1e6 / extractUs)} spans/s)`,
+  ],
   ["row encoding (JSONCompactEachRow)", `${fmt(encodeUs, 2)} µs/span (${fmt(1e6 / encodeUs)} spans/s)`],
+  [
+    "decode → facts → rows, one core",
+    `${fmt(1e6 / pipelineUs)} spans/s (without facts: ${fmt(1e6 / pipelineNoFactsUs)})`,
+  ],
   ["resident memory after load", `${fmt(results.rssMiB)} MiB`],
 ];
 const width = Math.max(...rows.map(([k]) => k.length));

@@ -13,6 +13,8 @@ export const AgentSchema = z.strictObject({
     .string()
     .regex(AGENT_ID, "must be 1-63 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit"),
   tokens: z.array(TokenSchema).min(1, "an agent needs at least one token"),
+  /** Host names at which this agent serves other agents: a CLIENT span to one is a peer-agent call. */
+  hosts: z.array(z.string().min(1)).default([]),
 });
 
 /** The YAML file named by VIGIL_CONFIG. Unknown keys are errors, so typos do not pass silently. */

@@ -15,6 +15,8 @@ import {
   encodeStatusProtobuf,
 } from "@vigil/otlp";
 import type { DecodedRequest } from "@vigil/otlp";
+import { extractFacts, inheritSessions } from "@vigil/facts";
+import type { ExtractOptions } from "@vigil/facts";
 import { encodeSpanRows } from "@vigil/store";
 import type { TokenRegistry } from "./auth";
 import type { SpanBatcher } from "./batcher";
@@ -44,6 +46,8 @@ export interface IngestDeps {
   stats: IngestStats;
   logger: Logger;
   limits?: IngestLimits;
+  /** How facts are read (known agent hosts). */
+  extract?: ExtractOptions;
   now?: () => number;
 }
 
@@ -131,10 +135,12 @@ async function storeOnce(
   }
   if (decoded.spans.length === 0) return;
   const rows = decoded.spans.length;
+  const facts = decoded.spans.map((span) => extractFacts(span, deps.extract ?? {}));
+  inheritSessions(decoded.spans, facts);
   await deps.dedup.track(
     digest,
     deps.batcher.submit(rows, (batchId) =>
-      encodeSpanRows(decoded.spans, { batchId, agentId, receivedAtMs, requestDigest: digest }),
+      encodeSpanRows(decoded.spans, facts, { batchId, agentId, receivedAtMs, requestDigest: digest }),
     ),
   );
   deps.stats.stored(rows);

@@ -1,5 +1,6 @@
 import type { Logger } from "@vigil/common";
 import type { VigilConfig } from "@vigil/config";
+import { initSqlParser } from "@vigil/facts";
 import { insertSpanBatch, recentRequestDigests } from "@vigil/store";
 import type { ClickHouseClient } from "@vigil/store";
 import type { Hono } from "hono";
@@ -36,6 +37,7 @@ export interface IngestService {
  * batcher writing to ClickHouse, and the retry dedup set reloaded from the store.
  */
 export async function createIngestService(options: IngestServiceOptions): Promise<IngestService> {
+  await initSqlParser();
   const windowMs = options.dedupWindowMs ?? 3600_000;
   const dedup = new RequestDedup(windowMs, 1_000_000);
   for (const digest of await recentRequestDigests(options.client, Date.now() - windowMs)) dedup.markCommitted(digest);
@@ -59,6 +61,14 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     stats,
     logger,
     limits: options.limits ?? DEFAULT_LIMITS,
+    extract: { agentHosts: agentHostsOf(options.config) },
   });
   return { app: app as unknown as Hono<never>, stats, batcher, drain: () => batcher.flush() };
+}
+
+/** Host name → agent id, from the agents that declare where they can be reached. */
+function agentHostsOf(config: VigilConfig): Map<string, string> {
+  const hosts = new Map<string, string>();
+  for (const agent of config.agents) for (const host of agent.hosts) hosts.set(host.toLowerCase(), agent.id);
+  return hosts;
 }

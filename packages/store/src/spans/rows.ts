@@ -1,4 +1,5 @@
-import type { Attributes, Resource, Scope, Span } from "@vigil/otlp";
+import type { SpanFacts } from "@vigil/facts";
+import type { Resource, Scope, Span } from "@vigil/otlp";
 
 /**
  * The columns ingest writes, in the order of each JSONCompactEachRow line. Defined once:
@@ -35,6 +36,25 @@ export const SPAN_INSERT_COLUMNS = [
   "scope_schema_url",
   "received_at",
   "request_digest",
+  "claimed_agent",
+  "environment",
+  "operation",
+  "tool",
+  "db_system",
+  "db_operation",
+  "db_tables",
+  "db_tables_written",
+  "db_statement_kinds",
+  "db_tables_approximate",
+  "outbound_host",
+  "credential_id",
+  "peer_agent",
+  "input",
+  "input_source",
+  "approval_id",
+  "approval_status",
+  "destructive",
+  "destructive_reason",
 ] as const;
 
 /** What ingest knows about a request that is not in its spans. */
@@ -59,9 +79,9 @@ export interface RowContext {
  * ClickHouse stores as their text (input_format_json_read_objects_as_strings), instead
  * of as escaped strings: that saves a second escaping pass in Node and in the engine.
  */
-export function encodeSpanRows(spans: readonly Span[], ctx: RowContext): string {
+export function encodeSpanRows(spans: readonly Span[], facts: readonly SpanFacts[], ctx: RowContext): string {
   const head = `[${JSON.stringify(ctx.batchId)},${JSON.stringify(ctx.agentId)},"`;
-  const tail = `,"${ctx.receivedAtMs}",${JSON.stringify(ctx.requestDigest)}]\n`;
+  const received = `,"${ctx.receivedAtMs}",${JSON.stringify(ctx.requestDigest)},`;
   let lastResource: Resource | undefined;
   let resourceCols = "";
   let lastScope: Scope | undefined;
@@ -69,6 +89,7 @@ export function encodeSpanRows(spans: readonly Span[], ctx: RowContext): string 
   let out = "";
   for (let i = 0; i < spans.length; i++) {
     const s = spans[i] as Span;
+    const f = facts[i] as SpanFacts;
     if (s.resource !== lastResource) {
       lastResource = s.resource;
       const r = s.resource;
@@ -82,15 +103,14 @@ export function encodeSpanRows(spans: readonly Span[], ctx: RowContext): string 
     out +=
       `${head}${s.startTimeUnixNano}","${s.endTimeUnixNano}","${s.traceId}","${s.spanId}","${s.parentSpanId}",` +
       `${JSON.stringify(s.traceState)},${s.flags},${JSON.stringify(s.name)},${s.kind},${s.statusCode},` +
-      `${JSON.stringify(s.statusMessage)},${JSON.stringify(sessionIdOf(s.attributes))},${JSON.stringify(s.attributes)},` +
+      `${JSON.stringify(s.statusMessage)},${JSON.stringify(f.sessionId)},${JSON.stringify(s.attributes)},` +
       `${s.droppedAttributesCount},${s.events.length === 0 ? "[]" : JSON.stringify(s.events)},${s.droppedEventsCount},` +
-      `${s.links.length === 0 ? "[]" : JSON.stringify(s.links)},${s.droppedLinksCount},${resourceCols},${scopeCols}${tail}`;
+      `${s.links.length === 0 ? "[]" : JSON.stringify(s.links)},${s.droppedLinksCount},${resourceCols},${scopeCols}${received}` +
+      `${JSON.stringify(f.claimedAgent)},${JSON.stringify(f.environment)},${JSON.stringify(f.operation)},${JSON.stringify(f.tool)},` +
+      `${JSON.stringify(f.dbSystem)},${JSON.stringify(f.dbOperation)},${JSON.stringify(f.dbTables)},${JSON.stringify(f.dbTablesWritten)},` +
+      `${JSON.stringify(f.dbStatementKinds)},${f.dbTablesApproximate},${JSON.stringify(f.outboundHost)},${JSON.stringify(f.credentialId)},` +
+      `${JSON.stringify(f.peerAgent)},${JSON.stringify(f.input)},${JSON.stringify(f.inputSource)},${JSON.stringify(f.approvalId)},` +
+      `${JSON.stringify(f.approvalStatus)},${f.destructive},${JSON.stringify(f.destructiveReason)}]\n`;
   }
   return out;
-}
-
-/** The session a span belongs to, by the OpenTelemetry conventions. */
-export function sessionIdOf(attributes: Attributes): string {
-  const v = attributes["session.id"] ?? attributes["gen_ai.conversation.id"];
-  return v !== undefined && "stringValue" in v ? v.stringValue : "";
 }

@@ -1,0 +1,191 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { decodeTraceRequestJson } from "@vigil/otlp";
+import type { Span } from "@vigil/otlp";
+import { fixtureNs } from "../../../test/support/otlp-fixtures";
+import { extractFacts, inheritSessions } from "./extract";
+import { emptyFacts } from "./model";
+import { initSqlParser } from "./sql/statement-tables";
+
+beforeAll(async () => {
+  await initSqlParser();
+});
+
+type Attr = [string, string | number | boolean];
+interface SpanSpec {
+  spanId?: string;
+  parentSpanId?: string;
+  kind?: number;
+  attrs?: Attr[];
+  resource?: Attr[];
+  events?: Array<{ name: string; attrs: Attr[] }>;
+}
+
+const kv = ([key, v]: Attr) => ({
+  key,
+  value:
+    typeof v === "string" ? { stringValue: v } : typeof v === "boolean" ? { boolValue: v } : { intValue: String(v) },
+});
+
+/** Spans built through the real JSON decoder, as ingest sees them. */
+function spans(...specs: SpanSpec[]): Span[] {
+  return decodeTraceRequestJson(
+    JSON.stringify({
+      resourceSpans: specs.map((s, i) => ({
+        resource: { attributes: (s.resource ?? [["service.name", "support-bot"]]).map(kv) },
+        scopeSpans: [
+          {
+            spans: [
+              {
+                traceId: "0af7651916cd43dd8448eb211c80319c",
+                spanId: s.spanId ?? `00000000000000${String(i + 1).padStart(2, "0")}`,
+                parentSpanId: s.parentSpanId ?? "",
+                kind: s.kind ?? 1,
+                name: "step",
+                startTimeUnixNano: fixtureNs(i),
+                endTimeUnixNano: fixtureNs(i + 1),
+                attributes: (s.attrs ?? []).map(kv),
+                events: (s.events ?? []).map((e) => ({
+                  name: e.name,
+                  timeUnixNano: fixtureNs(i),
+                  attributes: e.attrs.map(kv),
+                })),
+              },
+            ],
+          },
+        ],
+      })),
+    }),
+  ).spans;
+}
+
+describe("security facts", () => {
+  it("reads a tool call that runs a destructive query, following the conventions", () => {
+    const [span] = spans({
+      kind: 3,
+      attrs: [
+        ["gen_ai.operation.name", "execute_tool"],
+        ["gen_ai.tool.name", "run_sql"],
+        ["gen_ai.agent.id", "support-bot"],
+        ["session.id", "s-1"],
+        ["deployment.environment.name", "production"],
+        ["db.system.name", "postgresql"],
+        ["db.query.text", "DELETE FROM users u USING banned b WHERE u.id = b.id"],
+        ["vigil.credential.id", "cred-pg-admin"],
+        ["gen_ai.tool.call.arguments", '{"filter":"banned"}'],
+      ],
+    });
+    expect(extractFacts(span!)).toEqual({
+      ...emptyFacts(),
+      claimedAgent: "support-bot",
+      sessionId: "s-1",
+      environment: "production",
+      operation: "execute_tool",
+      tool: "run_sql",
+      dbSystem: "postgresql",
+      dbOperation: "DELETE",
+      dbTables: ["users", "banned"],
+      dbTablesWritten: ["users"],
+      dbStatementKinds: ["DELETE"],
+      credentialId: "cred-pg-admin",
+      input: '{"filter":"banned"}',
+      inputSource: "gen_ai.tool.call.arguments",
+      destructive: true,
+      destructiveReason: "DELETE",
+    });
+  });
+
+  it("gives a span with no GenAI or database attributes empty facts (but its service name)", () => {
+    const [span] = spans({ attrs: [["http.route", "/health"]], resource: [] });
+    expect(extractFacts(span!)).toEqual(emptyFacts());
+  });
+
+  it("reads the outbound host from url.full, and the environment from the resource", () => {
+    const [span] = spans({
+      kind: 3,
+      attrs: [["url.full", "https://user:pw@API.Stripe.com:443/v1/charges?x=1"]],
+      resource: [
+        ["service.name", "billing"],
+        ["deployment.environment", "staging"],
+      ],
+    });
+    expect(extractFacts(span!)).toMatchObject({
+      outboundHost: "api.stripe.com",
+      environment: "staging",
+      claimedAgent: "billing",
+    });
+  });
+
+  it("treats gen_ai.agent.* on an invoke_agent CLIENT span as the agent being called", () => {
+    const [span] = spans({
+      kind: 3,
+      attrs: [
+        ["gen_ai.operation.name", "invoke_agent"],
+        ["gen_ai.agent.name", "billing-bot"],
+      ],
+      resource: [["service.name", "support-bot"]],
+    });
+    expect(extractFacts(span!)).toMatchObject({ claimedAgent: "support-bot", peerAgent: "billing-bot" });
+  });
+
+  it("recognises a CLIENT span to a known agent host as a peer-agent call", () => {
+    const [span] = spans({ kind: 3, attrs: [["server.address", "billing.agents.internal"]] });
+    const facts = extractFacts(span!, { agentHosts: new Map([["billing.agents.internal", "billing-bot"]]) });
+    expect(facts.peerAgent).toBe("billing-bot");
+  });
+
+  it("takes the causing input and an approval from span events", () => {
+    const [span] = spans({
+      events: [
+        { name: "gen_ai.user.message", attrs: [["content", "please drop the staging table"]] },
+        {
+          name: "vigil.approval",
+          attrs: [
+            ["vigil.approval.id", "appr-7"],
+            ["vigil.approval.status", "approved"],
+          ],
+        },
+      ],
+    });
+    expect(extractFacts(span!)).toMatchObject({
+      input: "please drop the staging table",
+      inputSource: "gen_ai.user.message",
+      approvalId: "appr-7",
+      approvalStatus: "approved",
+    });
+  });
+
+  it("marks a declared destructive operation without query text, and keeps the declared table", () => {
+    const [span] = spans({
+      attrs: [
+        ["db.system.name", "mongodb"],
+        ["db.operation.name", "drop"],
+        ["db.collection.name", "Orders"],
+      ],
+    });
+    expect(extractFacts(span!)).toMatchObject({
+      dbOperation: "DROP",
+      dbTables: ["orders"],
+      dbTablesWritten: ["orders"],
+      destructive: true,
+    });
+  });
+
+  it("cuts a very long input and says so", () => {
+    const [span] = spans({ attrs: [["gen_ai.prompt", "x".repeat(20_000)]] });
+    const facts = extractFacts(span!);
+    expect(facts.input.length).toBeLessThan(8300);
+    expect(facts.input.endsWith("[truncated]")).toBe(true);
+  });
+
+  it("lets child spans inherit the session of an ancestor in the same request", () => {
+    const list = spans(
+      { spanId: "00000000000000a1", attrs: [["session.id", "root-session"]] },
+      { spanId: "00000000000000a2", parentSpanId: "00000000000000a1" },
+      { spanId: "00000000000000a3", parentSpanId: "00000000000000a2" },
+      { spanId: "00000000000000b1", parentSpanId: "00000000000000ff" },
+    );
+    const facts = list.map((s) => extractFacts(s));
+    inheritSessions(list, facts);
+    expect(facts.map((f) => f.sessionId)).toEqual(["root-session", "root-session", "root-session", ""]);
+  });
+});

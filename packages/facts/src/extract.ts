@@ -1,0 +1,151 @@
+import type { Attributes, Span } from "@vigil/otlp";
+import { firstText, text, texts } from "./attributes";
+import { outboundHost } from "./hosts";
+import { emptyFacts } from "./model";
+import type { SpanFacts } from "./model";
+import { dialectFor } from "./sql/model";
+import { sqlTables } from "./sql/statement-tables";
+
+/** The longest causing input kept per span (characters); longer inputs are cut with a marker. */
+export const MAX_INPUT_LENGTH = 8192;
+
+const SPAN_KIND_CLIENT = 3;
+
+/** Where the input that caused a step is found, in order of preference. */
+const INPUT_ATTRIBUTES = ["gen_ai.input.messages", "gen_ai.prompt", "gen_ai.tool.call.arguments"] as const;
+const INPUT_EVENTS: Record<string, readonly string[]> = {
+  "gen_ai.client.inference.operation.details": ["gen_ai.input.messages"],
+  "gen_ai.user.message": ["content", "gen_ai.prompt"],
+  "gen_ai.tool.message": ["content"],
+  "gen_ai.system.message": ["content"],
+  "gen_ai.content.prompt": ["gen_ai.prompt"],
+};
+
+/** Operations that destroy data or schema when named in db.operation.name without query text. */
+const DESTRUCTIVE_OPERATIONS = new Set(["DROP", "TRUNCATE", "ALTER", "DELETE"]);
+
+export interface ExtractOptions {
+  /** Host name → agent id, for agents reachable over the network (a CLIENT span to one is a peer call). */
+  agentHosts?: ReadonlyMap<string, string>;
+}
+
+/**
+ * Reads the security facts of one span, following the OpenTelemetry semantic
+ * conventions (GenAI, database, HTTP client) and Vigil's `vigil.*` attributes where no
+ * convention exists. Never throws: a span with no such attributes gets empty facts.
+ */
+export function extractFacts(span: Span, options: ExtractOptions = {}): SpanFacts {
+  const a = span.attributes;
+  const r = span.resource.attributes;
+  const f = emptyFacts();
+
+  f.operation = text(a, "gen_ai.operation.name");
+  // On an invoke_agent CLIENT span, gen_ai.agent.* describe the agent being called.
+  const callsAgent = span.kind === SPAN_KIND_CLIENT && f.operation === "invoke_agent";
+  f.claimedAgent = callsAgent
+    ? text(r, "service.name")
+    : firstText(a, ["gen_ai.agent.id", "gen_ai.agent.name"])[0] || text(r, "service.name");
+  f.sessionId = firstText(a, ["session.id", "gen_ai.conversation.id"])[0];
+  f.environment =
+    firstText(a, ["deployment.environment.name", "deployment.environment"])[0] ||
+    firstText(r, ["deployment.environment.name", "deployment.environment"])[0];
+  f.tool = text(a, "gen_ai.tool.name");
+  f.credentialId = text(a, "vigil.credential.id");
+  f.outboundHost = outboundHost(text(a, "server.address"), text(a, "url.full"));
+
+  f.peerAgent = text(a, "vigil.peer.agent");
+  if (f.peerAgent === "" && callsAgent) f.peerAgent = firstText(a, ["gen_ai.agent.id", "gen_ai.agent.name"])[0];
+  if (f.peerAgent === "" && span.kind === SPAN_KIND_CLIENT && f.outboundHost !== "") {
+    f.peerAgent = options.agentHosts?.get(f.outboundHost) ?? "";
+  }
+
+  readDatabase(a, f);
+  readInput(span, f);
+  readApproval(span, f);
+  return f;
+}
+
+function readDatabase(a: Attributes, f: SpanFacts): void {
+  f.dbSystem = firstText(a, ["db.system.name", "db.system"])[0];
+  const declaredOperation = firstText(a, ["db.operation.name", "db.operation"])[0].toUpperCase();
+  const tables = texts(a, "db.collection.name").map((t) => t.toLowerCase());
+  const query = firstText(a, ["db.query.text", "db.statement"])[0];
+  if (query !== "") {
+    const sql = sqlTables(query, dialectFor(f.dbSystem));
+    tables.push(...sql.tables);
+    f.dbTablesWritten = [...sql.written];
+    f.dbStatementKinds = [...sql.kinds];
+    f.dbTablesApproximate = sql.approximate;
+    if (sql.destructive !== "") {
+      f.destructive = true;
+      f.destructiveReason = sql.destructive;
+    }
+  }
+  f.dbTables = [...new Set(tables)];
+  f.dbOperation = declaredOperation || (f.dbStatementKinds[0] ?? "");
+  if (!f.destructive && query === "" && DESTRUCTIVE_OPERATIONS.has(f.dbOperation)) {
+    f.destructive = true;
+    f.destructiveReason = f.dbOperation;
+  }
+  if (f.dbTablesWritten.length === 0 && query === "" && f.dbOperation !== "" && f.dbOperation !== "SELECT") {
+    f.dbTablesWritten = f.dbTables;
+  }
+}
+
+function readInput(span: Span, f: SpanFacts): void {
+  let [input, source] = firstText(span.attributes, INPUT_ATTRIBUTES);
+  if (input === "") {
+    for (const event of span.events) {
+      const keys = INPUT_EVENTS[event.name];
+      if (keys === undefined) continue;
+      const [v] = firstText(event.attributes, keys);
+      if (v !== "") {
+        input = v;
+        source = event.name;
+        break;
+      }
+    }
+  }
+  f.input = input.length > MAX_INPUT_LENGTH ? `${input.slice(0, MAX_INPUT_LENGTH)}…[truncated]` : input;
+  f.inputSource = source;
+}
+
+function readApproval(span: Span, f: SpanFacts): void {
+  f.approvalId = text(span.attributes, "vigil.approval.id");
+  f.approvalStatus = text(span.attributes, "vigil.approval.status");
+  if (f.approvalId !== "" || f.approvalStatus !== "") return;
+  for (const event of span.events) {
+    const id = text(event.attributes, "vigil.approval.id");
+    const status = text(event.attributes, "vigil.approval.status");
+    if (id !== "" || status !== "") {
+      f.approvalId = id;
+      f.approvalStatus = status;
+      return;
+    }
+  }
+}
+
+/**
+ * Spans with no session of their own take the session of their nearest ancestor in the
+ * same request (agents often set session.id only on the root span).
+ */
+export function inheritSessions(spans: readonly Span[], facts: SpanFacts[]): void {
+  const sessionBySpan = new Map<string, number>();
+  for (let i = 0; i < spans.length; i++) sessionBySpan.set(`${spans[i]?.traceId}/${spans[i]?.spanId}`, i);
+  for (let i = 0; i < spans.length; i++) {
+    const own = facts[i];
+    if (own === undefined || own.sessionId !== "") continue;
+    let parent = spans[i]?.parentSpanId ?? "";
+    const traceId = spans[i]?.traceId ?? "";
+    for (let depth = 0; parent !== "" && depth < 64; depth++) {
+      const j = sessionBySpan.get(`${traceId}/${parent}`);
+      if (j === undefined) break;
+      const ancestor = facts[j];
+      if (ancestor !== undefined && ancestor.sessionId !== "") {
+        own.sessionId = ancestor.sessionId;
+        break;
+      }
+      parent = spans[j]?.parentSpanId ?? "";
+    }
+  }
+}
