@@ -1,0 +1,5 @@
+export { scanSecrets, redactSecrets, looksLikeSecret, fingerprintOf, redactionMarker } from "./scan";
+export type { SecretFinding } from "./scan";
+export { SECRET_RULES, HIGH_ENTROPY_RULE_ID } from "./rules";
+export type { SecretRule } from "./rules";
+export { shannonEntropy } from "./entropy";

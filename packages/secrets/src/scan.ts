@@ -1,0 +1,131 @@
+import { createHash } from "node:crypto";
+import { shannonEntropy } from "./entropy";
+import { HIGH_ENTROPY_RULE_ID, SECRET_RULES } from "./rules";
+import type { SecretRule } from "./rules";
+
+/** One credential found in a text: where it is and which family it belongs to. */
+export interface SecretFinding {
+  rule: string;
+  start: number;
+  end: number;
+  /** First 12 hex of the secret's SHA-256: lets a responder match the credential to rotate. */
+  fingerprint: string;
+}
+
+interface CompiledRule {
+  rule: SecretRule;
+  // The `d` flag gives group offsets, so only the secret part of a match is redacted.
+  re: RegExp;
+}
+
+const COMPILED: readonly CompiledRule[] = SECRET_RULES.map((rule) => ({
+  rule,
+  re: new RegExp(rule.pattern.source, rule.pattern.flags.includes("d") ? rule.pattern.flags : `${rule.pattern.flags}d`),
+}));
+
+/** Values that are obviously not real credentials: templates, masks, documentation. */
+const PLACEHOLDER =
+  /^(?:\$\{.*\}|\$[A-Z_]+|<[^>]*>|\{\{.*\}\}|%[a-z_]+%|\*+|x+|\.+|-+|null|none|undefined|true|false)$|redacted|example|placeholder|changeme|your[_-]?(?:api|secret|token|key|pass)/i;
+
+// Long runs of token characters: candidates for the unanchored high-entropy rule.
+const TOKEN_RUN = /[A-Za-z0-9+/_=-]{32,}/g;
+const HEX_ONLY = /^[0-9a-fA-F]+$/;
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+
+/**
+ * Finds credentials in a text: the known families first (cloud keys, tokens, private
+ * keys, connection strings with passwords, ...), then long high-entropy strings that no
+ * family claims. Filters keep look-alikes out: hashes and ids (hex only), UUIDs, data
+ * URIs and base64 blobs, placeholders.
+ */
+export function scanSecrets(text: string): SecretFinding[] {
+  if (text.length < 8) return [];
+  const lower = text.toLowerCase();
+  const findings: SecretFinding[] = [];
+  for (const { rule, re } of COMPILED) {
+    if (!rule.keywords.some((k) => lower.includes(k))) continue;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      if (m[0].length === 0) re.lastIndex++;
+      const range = m.indices?.[1] ?? m.indices?.[0];
+      if (range === undefined) continue;
+      const [start, end] = range;
+      const secret = text.slice(start, end);
+      if (rule.minEntropy !== undefined && shannonEntropy(secret) < rule.minEntropy) continue;
+      if (PLACEHOLDER.test(secret)) continue;
+      addFinding(findings, rule.id, start, end, secret);
+    }
+  }
+  scanHighEntropy(text, findings);
+  return findings.sort((a, b) => a.start - b.start);
+}
+
+function scanHighEntropy(text: string, findings: SecretFinding[]): void {
+  TOKEN_RUN.lastIndex = 0;
+  for (let m = TOKEN_RUN.exec(text); m !== null; m = TOKEN_RUN.exec(text)) {
+    const token = m[0].replace(/^[=/+_-]+|[=/+_-]+$/g, "");
+    const start = m.index + m[0].indexOf(token);
+    if (!isRandomLooking(token, text, start)) continue;
+    addFinding(findings, HIGH_ENTROPY_RULE_ID, start, start + token.length, token);
+  }
+}
+
+function isRandomLooking(token: string, text: string, start: number, minLength = 32): boolean {
+  if (token.length < minLength || token.length > 256) return false; // longer runs are blobs (images, payloads)
+  if (HEX_ONLY.test(token) || UUID.test(token)) return false; // hashes, trace ids, commit SHAs
+  if (/base64,\s*$/.test(text.slice(Math.max(0, start - 16), start))) return false; // data URIs
+  if (!/[a-z]/.test(token) || !/[A-Z]/.test(token) || !/[0-9]/.test(token)) return false;
+  if (/^[A-Za-z]+(?:[-_][A-Za-z]+)+$/.test(token)) return false; // identifiers-like-this
+  if (shannonEntropy(token) < 4.3) return false;
+  return !isBase64OfText(token);
+}
+
+/** Base64 that decodes to readable text is encoded content, not a key (keys decode to noise). */
+function isBase64OfText(token: string): boolean {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(token)) return false;
+  const bytes = Buffer.from(token, "base64");
+  let printable = 0;
+  for (const b of bytes) if ((b >= 0x20 && b < 0x7f) || b === 0x0a || b === 0x09) printable++;
+  return printable / bytes.length > 0.95;
+}
+
+function addFinding(findings: SecretFinding[], rule: string, start: number, end: number, secret: string): void {
+  for (const f of findings) if (start < f.end && end > f.start) return; // a more specific rule already claimed it
+  findings.push({ rule, start, end, fingerprint: fingerprintOf(secret) });
+}
+
+/** The fingerprint shown in place of a secret: first 12 hex of its SHA-256. */
+export function fingerprintOf(secret: string): string {
+  return createHash("sha256").update(secret, "utf8").digest("hex").slice(0, 12);
+}
+
+/** The marker that replaces a secret in stored text. */
+export function redactionMarker(rule: string, fingerprint: string): string {
+  return `[REDACTED:${rule}:${fingerprint}]`;
+}
+
+/**
+ * Replaces every credential in a text with `[REDACTED:<rule>:<fingerprint>]`.
+ *
+ * @example
+ * redactSecrets("key AKIAIOSFODNN7EXAMPLE").text // "key [REDACTED:aws-access-key-id:…]"
+ */
+export function redactSecrets(text: string): { text: string; findings: SecretFinding[] } {
+  const findings = scanSecrets(text);
+  if (findings.length === 0) return { text, findings };
+  let out = "";
+  let at = 0;
+  for (const f of findings) {
+    out += text.slice(at, f.start) + redactionMarker(f.rule, f.fingerprint);
+    at = f.end;
+  }
+  return { text: out + text.slice(at), findings };
+}
+
+/**
+ * True when a value looks like a credential itself rather than an id for one: the
+ * agent SDK refuses such values where it expects a credential id.
+ */
+export function looksLikeSecret(value: string): boolean {
+  return scanSecrets(value).length > 0 || isRandomLooking(value, value, 0, 24);
+}
