@@ -9,6 +9,7 @@ import { sqlTables } from "./sql/statement-tables";
 /** The longest causing input kept per span (characters); longer inputs are cut with a marker. */
 export const MAX_INPUT_LENGTH = 8192;
 
+const SPAN_KIND_SERVER = 2;
 const SPAN_KIND_CLIENT = 3;
 
 /** Where the input that caused a step is found, in order of preference. */
@@ -55,6 +56,8 @@ export function extractFacts(span: Span, options: ExtractOptions = {}): SpanFact
 
   f.peerAgent = text(a, "vigil.peer.agent");
   if (f.peerAgent === "" && callsAgent) f.peerAgent = firstText(a, ["gen_ai.agent.id", "gen_ai.agent.name"])[0];
+  // The called side: the caller's identity arrives as baggage, recorded by the SDK.
+  if (f.peerAgent === "" && span.kind === SPAN_KIND_SERVER) f.peerAgent = text(a, "vigil.caller.agent");
   if (f.peerAgent === "" && span.kind === SPAN_KIND_CLIENT && f.outboundHost !== "") {
     f.peerAgent = options.agentHosts?.get(f.outboundHost) ?? "";
   }

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from "@clickhouse/client";
+import type { SpanFacts } from "@vigil/facts";
 import type { AnyValue, SpanEvent, SpanLink } from "@vigil/otlp";
 
 /** A span as stored, with its JSON columns parsed back. Timestamps are ns decimal strings. */
@@ -33,6 +34,7 @@ export interface StoredSpan {
   };
   receivedAt: string;
   batchId: string;
+  facts: SpanFacts;
 }
 
 const SELECT_SPAN = `
@@ -42,7 +44,10 @@ SELECT agent_id, trace_id, span_id, parent_span_id, trace_state, flags, name, ki
   attributes, dropped_attributes_count, events, dropped_events_count, links, dropped_links_count,
   resource_attributes, resource_dropped_attributes_count, resource_schema_url,
   scope_name, scope_version, scope_attributes, scope_dropped_attributes_count, scope_schema_url,
-  toString(received_at) AS received, toString(batch_id) AS batch
+  toString(received_at) AS received, toString(batch_id) AS batch,
+  claimed_agent, environment, operation, tool, db_system, db_operation, db_tables, db_tables_written,
+  db_statement_kinds, db_tables_approximate, outbound_host, credential_id, peer_agent, input, input_source,
+  approval_id, approval_status, destructive, destructive_reason
 FROM spans`;
 
 interface SpanRow {
@@ -76,6 +81,25 @@ interface SpanRow {
   scope_schema_url: string;
   received: string;
   batch: string;
+  claimed_agent: string;
+  environment: string;
+  operation: string;
+  tool: string;
+  db_system: string;
+  db_operation: string;
+  db_tables: string[];
+  db_tables_written: string[];
+  db_statement_kinds: string[];
+  db_tables_approximate: boolean;
+  outbound_host: string;
+  credential_id: string;
+  peer_agent: string;
+  input: string;
+  input_source: string;
+  approval_id: string;
+  approval_status: string;
+  destructive: boolean;
+  destructive_reason: string;
 }
 
 function toStoredSpan(r: SpanRow): StoredSpan {
@@ -114,6 +138,28 @@ function toStoredSpan(r: SpanRow): StoredSpan {
     },
     receivedAt: r.received,
     batchId: r.batch,
+    facts: {
+      claimedAgent: r.claimed_agent,
+      sessionId: r.session_id,
+      environment: r.environment,
+      operation: r.operation,
+      tool: r.tool,
+      dbSystem: r.db_system,
+      dbOperation: r.db_operation,
+      dbTables: r.db_tables,
+      dbTablesWritten: r.db_tables_written,
+      dbStatementKinds: r.db_statement_kinds,
+      dbTablesApproximate: Boolean(r.db_tables_approximate),
+      outboundHost: r.outbound_host,
+      credentialId: r.credential_id,
+      peerAgent: r.peer_agent,
+      input: r.input,
+      inputSource: r.input_source,
+      approvalId: r.approval_id,
+      approvalStatus: r.approval_status,
+      destructive: Boolean(r.destructive),
+      destructiveReason: r.destructive_reason,
+    },
   };
 }
 

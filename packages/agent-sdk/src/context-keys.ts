@@ -1,0 +1,6 @@
+import { createContextKey } from "@opentelemetry/api";
+
+/** The session every span started inside `agent.session(...)` belongs to. */
+export const SESSION_KEY = createContextKey("vigil.session.id");
+/** The credential in use inside `agent.withCredential(...)`. */
+export const CREDENTIAL_KEY = createContextKey("vigil.credential.id");
