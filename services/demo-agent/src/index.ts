@@ -1,0 +1,2 @@
+export { handleTicket, tickets } from "./workload";
+export type { Ticket } from "./workload";
