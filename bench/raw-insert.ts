@@ -27,7 +27,7 @@ const spans = [];
 while (spans.length < batchRows) spans.push(...decoded.spans);
 spans.length = batchRows;
 const facts = spans.map((s) => extractFacts(s));
-const body = encodeSpanRows(spans, facts, {
+const { body } = encodeSpanRows(spans, facts, undefined, {
   batchId: uuidv7(),
   agentId: "support-bot",
   receivedAtMs: Date.now(),

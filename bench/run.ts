@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { createLogger } from "@vigil/common";
 import { generateToken, parseVigilConfig, readEnvironment, sha256Hex } from "@vigil/config";
 import { extractFacts, inheritSessions, initSqlParser } from "@vigil/facts";
+import { redactSpans } from "@vigil/secrets";
 import { decodeTraceRequestProtobuf } from "@vigil/otlp";
 import { startAllInOne } from "@vigil/service-vigil";
 import { countSpans, encodeSpanRows } from "@vigil/store";
@@ -86,17 +87,20 @@ const extractUs = timePerSpan(SPANS_PER_REQUEST, () => {
   const f = decoded.spans.map((s) => extractFacts(s));
   inheritSessions(decoded.spans, f);
 });
-const encodeUs = timePerSpan(SPANS_PER_REQUEST, () => encodeSpanRows(decoded.spans, facts, rowContext));
-// The whole CPU path of a request (decode → facts → rows), with and without fact extraction.
+const redactUs = timePerSpan(SPANS_PER_REQUEST, () => redactSpans(decoded.spans));
+const encodeUs = timePerSpan(SPANS_PER_REQUEST, () => encodeSpanRows(decoded.spans, facts, undefined, rowContext));
+// The whole CPU path of a request (decode → redact → facts → rows + leaf hashes), and
+// the same without redaction and fact extraction.
 const pipelineUs = timePerSpan(SPANS_PER_REQUEST, () => {
   const d = decodeTraceRequestProtobuf(template);
+  redactSpans(d.spans);
   const f = d.spans.map((s) => extractFacts(s));
   inheritSessions(d.spans, f);
-  encodeSpanRows(d.spans, f, rowContext);
+  encodeSpanRows(d.spans, f, undefined, rowContext);
 });
 const pipelineNoFactsUs = timePerSpan(SPANS_PER_REQUEST, () => {
   const d = decodeTraceRequestProtobuf(template);
-  encodeSpanRows(d.spans, facts, rowContext);
+  encodeSpanRows(d.spans, facts, undefined, rowContext);
 });
 
 const dataDir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
@@ -158,6 +162,7 @@ const results = {
   ratioSameBatch: full.spansPerSecond / rawSame.rowsPerSecond,
   perSpan: {
     decodeProtobufUs: decodeUs,
+    redactUs,
     extractFactsUs: extractUs,
     encodeRowUs: encodeUs,
     pipelineUs,
@@ -189,11 +194,15 @@ const rows: Array<[string, string]> = [
   ],
   ["ratio end-to-end / raw at the same batch size", fmt(full.spansPerSecond / rawSame.rowsPerSecond, 2)],
   ["protobuf decode", `${fmt(decodeUs, 2)} µs/span (${fmt(1e6 / decodeUs)} spans/s)`],
+  ["secret redaction (every string scanned)", `${fmt(redactUs, 2)} µs/span (${fmt(1e6 / redactUs)} spans/s)`],
   [
     "security facts extraction (incl. SQL tables, cached parse)",
     `${fmt(extractUs, 2)} µs/span (${fmt(1e6 / extractUs)} spans/s)`,
   ],
-  ["row encoding (JSONCompactEachRow)", `${fmt(encodeUs, 2)} µs/span (${fmt(1e6 / encodeUs)} spans/s)`],
+  [
+    "row encoding (JSONCompactEachRow) and ledger leaf hash",
+    `${fmt(encodeUs, 2)} µs/span (${fmt(1e6 / encodeUs)} spans/s)`,
+  ],
   [
     "decode → facts → rows, one core",
     `${fmt(1e6 / pipelineUs)} spans/s (without facts: ${fmt(1e6 / pipelineNoFactsUs)})`,

@@ -6,6 +6,14 @@ const AGENT_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 /** An ingest token, stored only as the SHA-256 of the bearer value. */
 export const TokenSchema = z.strictObject({
   sha256: z.string().regex(SHA256_HEX, "must be the lowercase hex SHA-256 of the token (64 characters)"),
+  /** A label for listing and rotation ("ci-2026-11"). */
+  name: z.string().min(1).optional(),
+  /** After this instant the token is refused. */
+  expires: z.iso
+    .datetime({ offset: true, message: "must be an ISO 8601 date-time, e.g. 2026-12-31T00:00:00Z" })
+    .optional(),
+  /** When set, the token may only write spans of this deployment environment. */
+  environment: z.string().min(1).optional(),
 });
 
 export const AgentSchema = z.strictObject({
@@ -15,6 +23,8 @@ export const AgentSchema = z.strictObject({
   tokens: z.array(TokenSchema).min(1, "an agent needs at least one token"),
   /** Host names at which this agent serves other agents: a CLIENT span to one is a peer-agent call. */
   hosts: z.array(z.string().min(1)).default([]),
+  /** Names the agent's spans may claim (service.name, gen_ai.agent.*) besides its id; any other claim is impersonation. */
+  claims: z.array(z.string().min(1)).default([]),
 });
 
 /** The YAML file named by VIGIL_CONFIG. Unknown keys are errors, so typos do not pass silently. */

@@ -8,7 +8,7 @@ export {
   RpcCode,
 } from "./encode-response";
 export type { PartialSuccess } from "./encode-response";
-export { MAX_VALUE_DEPTH, compareDecimal } from "./validate";
+export { MAX_VALUE_DEPTH, compareDecimal, recordRejection } from "./validate";
 export { newAttributes } from "./model";
 export type {
   AnyValue,

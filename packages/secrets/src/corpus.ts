@@ -117,6 +117,11 @@ export function buildCorpus(seed = 7): CorpusLine[] {
       () => `${pick(DIGITS, 9)}:AA${pick(B64URL, 33)}`,
       [(s) => `https://api.telegram.org/bot${s}/sendMessage`],
     ],
+    [
+      "discord-bot-token",
+      () => `M${pick(ALNUM, 23)}.${pick(B64URL, 6)}.${pick(B64URL, 27)}`,
+      [(s) => `DISCORD_BOT_TOKEN=${s}`],
+    ],
     ["datadog-api-key", () => pick(HEX, 32), [(s) => `DD_API_KEY=${s}`, (s) => `datadog api key: ${s}`]],
     [
       "jwt",

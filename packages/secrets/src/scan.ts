@@ -23,12 +23,26 @@ const COMPILED: readonly CompiledRule[] = SECRET_RULES.map((rule) => ({
   re: new RegExp(rule.pattern.source, rule.pattern.flags.includes("d") ? rule.pattern.flags : `${rule.pattern.flags}d`),
 }));
 
+// Every rule keyword in one alternation: one pass over a text tells which rules can
+// match at all, instead of one search per rule (most texts match none).
+const KEYWORDS = new RegExp(
+  [...new Set(SECRET_RULES.flatMap((r) => r.keywords))]
+    .sort((a, b) => b.length - a.length)
+    .map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+    .join("|"),
+  "g",
+);
+
+/** Shorter texts cannot hold a credential any rule recognises (the shortest is a 12-char assignment value). */
+const MIN_SCANNED_LENGTH = 12;
+
 /** Values that are obviously not real credentials: templates, masks, documentation. */
 const PLACEHOLDER =
   /^(?:\$\{.*\}|\$[A-Z_]+|<[^>]*>|\{\{.*\}\}|%[a-z_]+%|\*+|x+|\.+|-+|null|none|undefined|true|false)$|redacted|example|placeholder|changeme|your[_-]?(?:api|secret|token|key|pass)/i;
 
-// Long runs of token characters: candidates for the unanchored high-entropy rule.
-const TOKEN_RUN = /[A-Za-z0-9+/_=-]{32,}/g;
+// Long runs of token characters: candidates for the unanchored high-entropy rule. The
+// lookbehind makes a run fail once at its start instead of at every character in it.
+const TOKEN_RUN = /(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_=-]{32,}/g;
 const HEX_ONLY = /^[0-9a-fA-F]+$/;
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
@@ -39,11 +53,15 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
  * URIs and base64 blobs, placeholders.
  */
 export function scanSecrets(text: string): SecretFinding[] {
-  if (text.length < 8) return [];
-  const lower = text.toLowerCase();
+  if (text.length < MIN_SCANNED_LENGTH) return [];
   const findings: SecretFinding[] = [];
+  let present: Set<string> | undefined;
+  // Keywords are lower case; matching them against a lower-cased copy is faster than a case-insensitive regex.
+  const lower = text.toLowerCase();
+  KEYWORDS.lastIndex = 0;
+  for (let k = KEYWORDS.exec(lower); k !== null; k = KEYWORDS.exec(lower)) (present ??= new Set()).add(k[0]);
   for (const { rule, re } of COMPILED) {
-    if (!rule.keywords.some((k) => lower.includes(k))) continue;
+    if (present === undefined || !rule.keywords.some((k) => present.has(k))) continue;
     re.lastIndex = 0;
     for (let m = re.exec(text); m !== null; m = re.exec(text)) {
       if (m[0].length === 0) re.lastIndex++;

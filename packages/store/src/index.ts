@@ -2,7 +2,19 @@ export { openStoreClient } from "./client";
 export type { ClickHouseClient, StorePlacement } from "./client";
 export { runMigrations, MIGRATIONS } from "./migrations";
 export type { Migration } from "./migrations";
-export { SPAN_INSERT_COLUMNS, encodeSpanRows } from "./spans/rows";
+export {
+  SPAN_INSERT_COLUMNS,
+  SPAN_READ_BACK_EXPRESSIONS,
+  encodeSpanRows,
+  formatSpanRow,
+  NO_INTEGRITY_FINDINGS,
+} from "./spans/rows";
+export type { EncodedRows, SpanIntegrity, SpanRowValues } from "./spans/rows";
+export { Ledger, readLedger } from "./ledger/ledger";
+export { canonicalEntry, entryHashOf, entryLeaf, sortLeaves, GENESIS_HASH } from "./ledger/entry";
+export type { LedgerEntry } from "./ledger/entry";
+export { leafHash, nodeHash, merkleRoot, inclusionProof, verifyInclusion, EMPTY_ROOT } from "./ledger/merkle";
+export { MerkleFrontier } from "./ledger/frontier";
 export type { RowContext } from "./spans/rows";
 export { insertSpanBatch } from "./spans/write";
 export { findTrace, findSession, findAgentSpans, recentRequestDigests, countSpans } from "./spans/read";

@@ -7,6 +7,7 @@ import type { Logger } from "@vigil/common";
 import {
   RpcCode,
   compareDecimal,
+  recordRejection,
   decodeTraceRequestJson,
   decodeTraceRequestProtobuf,
   encodeExportResponseJson,
@@ -14,11 +15,14 @@ import {
   encodeStatusJson,
   encodeStatusProtobuf,
 } from "@vigil/otlp";
-import type { DecodedRequest } from "@vigil/otlp";
+import type { DecodedRequest, Span } from "@vigil/otlp";
 import { extractFacts, inheritSessions } from "@vigil/facts";
-import type { ExtractOptions } from "@vigil/facts";
+import type { ExtractOptions, SpanFacts } from "@vigil/facts";
+import { redactSpans } from "@vigil/secrets";
+import type { SpanRedaction } from "@vigil/secrets";
 import { encodeSpanRows } from "@vigil/store";
-import type { TokenRegistry } from "./auth";
+import type { SpanIntegrity } from "@vigil/store";
+import type { TokenIdentity, TokenRegistry } from "./auth";
 import type { SpanBatcher } from "./batcher";
 import { readRequestBody } from "./body";
 import type { RequestDedup } from "./dedup";
@@ -68,11 +72,12 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
 
   app.post("/v1/traces", async (c) => {
     const encoding = mediaEncoding(c.req.header("content-type"));
-    const agentId = deps.tokens.authenticate(c.req.header("authorization"));
-    if (agentId === undefined) {
+    const auth = deps.tokens.authenticate(c.req.header("authorization"), now());
+    if (!auth.ok) {
       deps.stats.reject("unauthenticated");
-      return statusResponse(c, encoding ?? "json", 401, RpcCode.UNAUTHENTICATED, "missing or unknown bearer token");
+      return statusResponse(c, encoding ?? "json", 401, RpcCode.UNAUTHENTICATED, auth.message);
     }
+    const identity = auth.identity;
     if (encoding === undefined) {
       deps.stats.reject("unsupported_media_type");
       return statusResponse(
@@ -91,8 +96,8 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
       rejectOutOfWindow(decoded, receivedAtMs, limits);
       deps.stats.received(decoded.spans.length + decoded.rejectedSpans, decoded.rejectedSpans);
 
-      const digest = createHash("sha256").update(agentId).update("\0").update(body).digest("hex").slice(0, 32);
-      await storeOnce(deps, digest, decoded, agentId, receivedAtMs);
+      const digest = createHash("sha256").update(identity.agentId).update("\0").update(body).digest("hex").slice(0, 32);
+      await storeOnce(deps, digest, decoded, identity, receivedAtMs);
 
       const partial =
         decoded.rejectedSpans > 0
@@ -114,13 +119,15 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
 
 /**
  * Stores a request's spans unless an identical request (same agent, same body) was
- * already stored or is being stored right now.
+ * already stored or is being stored right now. Before anything is stored: credentials
+ * are redacted, facts extracted, spans of an environment the token may not write are
+ * rejected, and claims to be another agent are recorded.
  */
 async function storeOnce(
   deps: IngestDeps,
   digest: string,
   decoded: DecodedRequest,
-  agentId: string,
+  identity: TokenIdentity,
   receivedAtMs: number,
 ): Promise<void> {
   if (deps.dedup.isCommitted(digest)) {
@@ -134,16 +141,59 @@ async function storeOnce(
     return;
   }
   if (decoded.spans.length === 0) return;
-  const rows = decoded.spans.length;
+  const redactions = redactSpans(decoded.spans);
   const facts = decoded.spans.map((span) => extractFacts(span, deps.extract ?? {}));
   inheritSessions(decoded.spans, facts);
+  const { spans, spanFacts, integrity } = applyIdentity(decoded, facts, redactions, identity);
+  if (spans.length === 0) return;
+  const agentId = identity.agentId;
   await deps.dedup.track(
     digest,
-    deps.batcher.submit(rows, (batchId) =>
-      encodeSpanRows(decoded.spans, facts, { batchId, agentId, receivedAtMs, requestDigest: digest }),
+    deps.batcher.submit(spans.length, (batchId) =>
+      encodeSpanRows(spans, spanFacts, integrity, { batchId, agentId, receivedAtMs, requestDigest: digest }),
     ),
   );
-  deps.stats.stored(rows);
+  deps.stats.stored(spans.length);
+  const redacted = integrity.reduce((n, g) => n + g.redactions.length, 0);
+  if (redacted > 0) deps.stats.redacted(redacted);
+}
+
+/**
+ * The token decides who spoke. Spans of another environment than the token's are
+ * rejected (partial success); spans with no environment take the token's. A span that
+ * claims to be an agent the token's agent may not claim is kept under the token's agent
+ * and marked as impersonation.
+ */
+function applyIdentity(
+  decoded: DecodedRequest,
+  facts: SpanFacts[],
+  redactions: SpanRedaction[][],
+  identity: TokenIdentity,
+): { spans: Span[]; spanFacts: SpanFacts[]; integrity: SpanIntegrity[] } {
+  const spans: Span[] = [];
+  const spanFacts: SpanFacts[] = [];
+  const integrity: SpanIntegrity[] = [];
+  decoded.spans.forEach((span, i) => {
+    const f = facts[i] as SpanFacts;
+    if (identity.environment !== undefined) {
+      if (f.environment === "") f.environment = identity.environment;
+      else if (f.environment !== identity.environment) {
+        recordRejection(
+          decoded,
+          `spans of environment "${f.environment}" were sent with a token bound to "${identity.environment}"`,
+        );
+        return;
+      }
+    }
+    spans.push(span);
+    spanFacts.push(f);
+    const claimed = f.claimedAgent;
+    integrity.push({
+      redactions: redactions[i] ?? [],
+      impersonatedAgent: claimed !== "" && !identity.claims.has(claimed) ? claimed : "",
+    });
+  });
+  return { spans, spanFacts, integrity };
 }
 
 function rejectOutOfWindow(decoded: DecodedRequest, nowMs: number, limits: IngestLimits): void {
@@ -158,10 +208,7 @@ function rejectOutOfWindow(decoded: DecodedRequest, nowMs: number, limits: Inges
       reason = `start_time_unix_nano is more than ${Math.round(limits.maxFutureSkewMs / 60_000)} minutes in the future`;
     }
     if (reason === undefined) decoded.spans[kept++] = span;
-    else {
-      decoded.rejectedSpans++;
-      if (!decoded.rejectionReasons.includes(reason)) decoded.rejectionReasons.push(reason);
-    }
+    else recordRejection(decoded, reason);
   }
   decoded.spans.length = kept;
 }

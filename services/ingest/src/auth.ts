@@ -1,9 +1,22 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { VigilConfig } from "@vigil/config";
 
-interface TokenEntry {
+/** Who a valid token speaks for, and what it may write. */
+export interface TokenIdentity {
   agentId: string;
+  /** The only deployment environment the token may write, when bound. */
+  environment: string | undefined;
+  /** Agent names the agent's spans may claim without it being impersonation. */
+  claims: ReadonlySet<string>;
+}
+
+export type AuthResult =
+  { ok: true; identity: TokenIdentity } | { ok: false; reason: "missing" | "unknown" | "expired"; message: string };
+
+interface TokenEntry {
   digest: Buffer;
+  identity: TokenIdentity;
+  expiresAtMs: number | undefined;
 }
 
 /**
@@ -13,34 +26,44 @@ interface TokenEntry {
  * token (if any) matched or how many leading bytes agreed.
  */
 export class TokenRegistry {
-  private readonly entries: readonly TokenEntry[];
+  constructor(private readonly entries: readonly TokenEntry[]) {}
 
-  constructor(entries: readonly TokenEntry[]) {
-    this.entries = entries;
-  }
-
-  /** Builds the registry from the `agents:` section of the config. */
+  /** Builds the registry from the `agents:` section of the config. Several tokens per agent allow rotation. */
   static fromConfig(config: VigilConfig): TokenRegistry {
     return new TokenRegistry(
       config.agents.flatMap((agent) =>
-        agent.tokens.map((t) => ({ agentId: agent.id, digest: Buffer.from(t.sha256, "hex") })),
+        agent.tokens.map((t) => ({
+          digest: Buffer.from(t.sha256, "hex"),
+          expiresAtMs: t.expires === undefined ? undefined : Date.parse(t.expires),
+          identity: { agentId: agent.id, environment: t.environment, claims: new Set([agent.id, ...agent.claims]) },
+        })),
       ),
     );
   }
 
-  /**
-   * Returns the agent that owns the bearer token in an `Authorization` header, or
-   * undefined when the header is missing, malformed or the token is unknown.
-   */
-  authenticate(authorization: string | undefined): string | undefined {
-    if (authorization === undefined) return undefined;
-    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
-    if (match?.[1] === undefined) return undefined;
+  /** Checks the bearer token in an `Authorization` header. */
+  authenticate(authorization: string | undefined, nowMs = Date.now()): AuthResult {
+    const match = authorization === undefined ? null : /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
+    if (match?.[1] === undefined)
+      return {
+        ok: false,
+        reason: "missing",
+        message: "missing bearer token: send Authorization: Bearer <agent token>",
+      };
     const presented = createHash("sha256").update(match[1], "utf8").digest();
-    let found: string | undefined;
+    let found: TokenEntry | undefined;
     for (const entry of this.entries) {
-      if (timingSafeEqual(presented, entry.digest) && found === undefined) found = entry.agentId;
+      if (timingSafeEqual(presented, entry.digest) && found === undefined) found = entry;
     }
-    return found;
+    if (found === undefined) return { ok: false, reason: "unknown", message: "unknown bearer token" };
+    if (found.expiresAtMs !== undefined && nowMs >= found.expiresAtMs) {
+      const agent = found.identity.agentId;
+      return {
+        ok: false,
+        reason: "expired",
+        message: `ingest token for agent "${agent}" expired on ${new Date(found.expiresAtMs).toISOString()}; create a new one with "vigil token create --agent ${agent}"`,
+      };
+    }
+    return { ok: true, identity: found.identity };
   }
 }

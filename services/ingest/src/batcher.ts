@@ -1,7 +1,13 @@
 import { UnavailableError, uuidv7 } from "@vigil/common";
 
-/** Writes one batch; resolves only once the batch is committed. */
-export type BatchWriter = (body: string, rows: number, batchId: string) => Promise<void>;
+/** One request's share of a batch: its encoded rows and their ledger leaf hashes. */
+export interface BatchPart {
+  body: string;
+  leaves: Buffer[];
+}
+
+/** Writes one batch; resolves only once the batch (and its ledger entry) is committed. */
+export type BatchWriter = (batch: { id: string; body: string; rows: number; leaves: Buffer[] }) => Promise<void>;
 
 export interface BatcherOptions {
   /** Rows in one INSERT at most. Requests are never split across batches. */
@@ -17,6 +23,7 @@ interface Batch {
   id: string;
   body: string;
   rows: number;
+  leaves: Buffer[];
   waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }>;
 }
 
@@ -39,12 +46,12 @@ export class SpanBatcher {
 
   /**
    * Adds one request's rows. `encode` is called synchronously with the id of the batch
-   * the rows will belong to and returns their encoded lines, which are appended to
-   * that batch's insert body.
+   * the rows will belong to and returns their encoded lines and leaf hashes, which are
+   * appended to that batch.
    *
    * @throws UnavailableError when more than `maxPendingRows` rows are waiting.
    */
-  submit(rows: number, encode: (batchId: string) => string): Promise<void> {
+  submit(rows: number, encode: (batchId: string) => BatchPart): Promise<void> {
     if (this.pendingRows > 0 && this.pendingRows + rows > this.options.maxPendingRows) {
       return Promise.reject(
         new UnavailableError(
@@ -55,10 +62,12 @@ export class SpanBatcher {
     }
     let batch = this.queue.at(-1);
     if (batch === undefined || batch.rows + rows > this.options.maxBatchRows) {
-      batch = { id: uuidv7(), body: "", rows: 0, waiters: [] };
+      batch = { id: uuidv7(), body: "", rows: 0, leaves: [], waiters: [] };
       this.queue.push(batch);
     }
-    batch.body += encode(batch.id);
+    const part = encode(batch.id);
+    batch.body += part.body;
+    for (const leaf of part.leaves) batch.leaves.push(leaf);
     batch.rows += rows;
     this.pendingRows += rows;
     const done = new Promise<void>((resolve, reject) => (batch as Batch).waiters.push({ resolve, reject }));
@@ -81,7 +90,7 @@ export class SpanBatcher {
     this.writing = true;
     for (let batch = this.queue.shift(); batch !== undefined; batch = this.queue.shift()) {
       try {
-        await this.options.write(batch.body, batch.rows, batch.id);
+        await this.options.write(batch);
         this.batchesWritten++;
         this.rowsWritten += batch.rows;
         for (const w of batch.waiters) w.resolve();

@@ -1,7 +1,7 @@
 import type { Logger } from "@vigil/common";
 import type { VigilConfig } from "@vigil/config";
 import { initSqlParser } from "@vigil/facts";
-import { insertSpanBatch, recentRequestDigests } from "@vigil/store";
+import { Ledger, insertSpanBatch, recentRequestDigests } from "@vigil/store";
 import type { ClickHouseClient } from "@vigil/store";
 import type { Hono } from "hono";
 import { createIngestApp, DEFAULT_LIMITS } from "./app";
@@ -22,10 +22,13 @@ export interface IngestServiceOptions {
   maxPendingRows?: number;
   /** How long a stored request body is remembered for retries (default 1 hour). */
   dedupWindowMs?: number;
+  /** The ledger chain this ingest process appends to (one per ingest process; default "main"). */
+  chainId?: string;
 }
 
 export interface IngestService {
   app: Hono<never>;
+  ledger: Ledger;
   stats: IngestStats;
   batcher: SpanBatcher;
   /** Waits until everything accepted so far is committed. */
@@ -38,6 +41,7 @@ export interface IngestService {
  */
 export async function createIngestService(options: IngestServiceOptions): Promise<IngestService> {
   await initSqlParser();
+  const ledger = await Ledger.open(options.client, options.chainId ?? "main");
   const windowMs = options.dedupWindowMs ?? 3600_000;
   const dedup = new RequestDedup(windowMs, 1_000_000);
   for (const digest of await recentRequestDigests(options.client, Date.now() - windowMs)) dedup.markCommitted(digest);
@@ -48,10 +52,18 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     maxBatchRows: options.maxBatchRows ?? 50_000,
     maxPendingRows: options.maxPendingRows ?? 400_000,
     retryAfterSeconds: 1,
-    write: async (body, rows, batchId) => {
+    write: async (batch) => {
       const started = performance.now();
-      await insertSpanBatch(options.client, body);
-      logger.debug("batch committed", { batchId, rows, ms: Math.round(performance.now() - started) });
+      await insertSpanBatch(options.client, batch.body);
+      // Acknowledged only once the ledger holds the batch too: a batch without an
+      // entry shows up in verify, and the retried request is then answered from dedup.
+      const entry = await ledger.append(batch.id, batch.leaves);
+      logger.debug("batch committed", {
+        batchId: batch.id,
+        rows: batch.rows,
+        seq: entry.seq,
+        ms: Math.round(performance.now() - started),
+      });
     },
   });
   const app = createIngestApp({
@@ -63,7 +75,7 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     limits: options.limits ?? DEFAULT_LIMITS,
     extract: { agentHosts: agentHostsOf(options.config) },
   });
-  return { app: app as unknown as Hono<never>, stats, batcher, drain: () => batcher.flush() };
+  return { app: app as unknown as Hono<never>, ledger, stats, batcher, drain: () => batcher.flush() };
 }
 
 /** Host name → agent id, from the agents that declare where they can be reached. */

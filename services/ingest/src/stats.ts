@@ -7,6 +7,7 @@ export class IngestStats {
   spansRejected = 0;
   spansStored = 0;
   spansDuplicate = 0;
+  secretsRedacted = 0;
   readonly requestsRejected: Record<RejectReason, number> = {
     unauthenticated: 0,
     unsupported_media_type: 0,
@@ -22,6 +23,10 @@ export class IngestStats {
 
   stored(spans: number): void {
     this.spansStored += spans;
+  }
+
+  redacted(secrets: number): void {
+    this.secretsRedacted += secrets;
   }
 
   duplicate(spans: number): void {
