@@ -12,24 +12,39 @@ export interface Harness {
   apiUrl: string;
   /** Agent id → its bearer token. */
   tokens: Record<string, string>;
+  /** API keys by role. */
+  apiKeys: { admin: string; reader: string };
   dataDir: string;
   stop(): Promise<void>;
 }
 
 /**
  * Starts the real all-in-one Vigil in this test process on loopback ports chosen by
- * the OS, with a fresh embedded store in a temporary directory and one token per agent.
+ * the OS, with a fresh embedded store in a temporary directory, one token per agent and
+ * an admin and a reader API key. `agentsYaml` replaces the generated `agents:` section
+ * (its tokens are then the caller's).
  */
-export async function startVigil(agents: readonly string[] = ["support-bot", "billing-bot"]): Promise<Harness> {
+export async function startVigil(
+  agents: readonly string[] = ["support-bot", "billing-bot"],
+  options: { agentsYaml?: string; env?: Record<string, string> } = {},
+): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), "vigil-test-"));
   const tokens: Record<string, string> = {};
   for (const agent of agents) tokens[agent] = generateToken();
-  const yaml = `agents:\n${agents.map((a) => `  - id: ${a}\n    tokens:\n      - sha256: "${sha256Hex(tokens[a] as string)}"\n`).join("")}`;
+  const apiKeys = { admin: generateToken("vak_"), reader: generateToken("vak_") };
+  const agentsYaml =
+    options.agentsYaml ??
+    `agents:\n${agents.map((a) => `  - id: ${a}\n    tokens:\n      - sha256: "${sha256Hex(tokens[a] as string)}"\n`).join("")}`;
+  const yaml =
+    agentsYaml +
+    `api_keys:\n  - name: admin\n    role: admin\n    sha256: "${sha256Hex(apiKeys.admin)}"\n` +
+    `  - name: reader\n    role: reader\n    sha256: "${sha256Hex(apiKeys.reader)}"\n`;
   const env = readEnvironment({
     VIGIL_DATA_DIR: dataDir,
     VIGIL_INGEST_PORT: "0",
     VIGIL_API_PORT: "0",
     VIGIL_HOST: "127.0.0.1",
+    ...options.env,
   });
   const vigil = await startAllInOne(env, parseVigilConfig(yaml), createLogger("warn"));
   return {
@@ -37,10 +52,30 @@ export async function startVigil(agents: readonly string[] = ["support-bot", "bi
     ingestUrl: `http://127.0.0.1:${vigil.ingestPort}/v1/traces`,
     apiUrl: `http://127.0.0.1:${vigil.apiPort}`,
     tokens,
+    apiKeys,
     dataDir,
     stop: async () => {
       await vigil.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** GET or POST on the harness API with a key; returns status and parsed JSON. */
+export async function apiCall(
+  h: Harness,
+  path: string,
+  key: string | undefined,
+  init: { method?: string; body?: unknown } = {},
+): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${h.apiUrl}${path}`, {
+    method: init.method ?? "GET",
+    headers: {
+      ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+      ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text === "" ? undefined : (JSON.parse(text) as unknown) };
 }

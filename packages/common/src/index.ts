@@ -4,3 +4,4 @@ export { uuidv7 } from "./ids";
 export type { Logger, LogLevel } from "./logger";
 export { startHttpServer } from "./http-server";
 export type { FetchApp, RunningServer } from "./http-server";
+export { DigestRegistry, bearerToken } from "./digest-registry";

@@ -13,6 +13,11 @@ export interface Environment {
   clickhouseUser: string | undefined;
   clickhousePassword: string | undefined;
   logLevel: LogLevel;
+  /** Ed25519 key that signs ledger checkpoints (created on first start). */
+  signingKeyFile: string;
+  /** The key's name in signed checkpoints, and the log origin prefix. */
+  ledgerName: string;
+  checkpointIntervalMs: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
@@ -34,6 +39,16 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
     }
     return n;
   };
+  const seconds = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) {
+      problems.push(`${name}: "${raw}" is not a positive number of seconds`);
+      return fallback;
+    }
+    return n;
+  };
   const logLevel = (env.VIGIL_LOG_LEVEL ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`VIGIL_LOG_LEVEL: must be one of ${LOG_LEVELS.join(", ")}`);
   const clickhouseUrl = nonEmpty(env.CLICKHOUSE_URL);
@@ -50,6 +65,11 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
     clickhouseUser: nonEmpty(env.CLICKHOUSE_USER),
     clickhousePassword: nonEmpty(env.CLICKHOUSE_PASSWORD),
     logLevel,
+    signingKeyFile: resolve(
+      env.VIGIL_SIGNING_KEY_FILE ?? resolve(env.VIGIL_DATA_DIR ?? "./data", "ledger-signing.key"),
+    ),
+    ledgerName: env.VIGIL_LEDGER_NAME ?? "vigil-ledger",
+    checkpointIntervalMs: seconds("VIGIL_CHECKPOINT_INTERVAL_SECONDS", 60) * 1000,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return result;

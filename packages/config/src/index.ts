@@ -1,6 +1,6 @@
-export { VigilConfigSchema, AgentSchema, TokenSchema } from "./schema";
-export type { VigilConfig, AgentConfig } from "./schema";
+export { VigilConfigSchema, AgentSchema, TokenSchema, ApiKeySchema } from "./schema";
+export type { VigilConfig, AgentConfig, ApiKeyConfig } from "./schema";
 export { parseVigilConfig, loadVigilConfig } from "./load";
-export { generateToken, sha256Hex, TOKEN_PREFIX } from "./tokens";
+export { generateToken, sha256Hex, TOKEN_PREFIX, API_KEY_PREFIX } from "./tokens";
 export { readEnvironment } from "./environment";
 export type { Environment } from "./environment";

@@ -27,10 +27,18 @@ export const AgentSchema = z.strictObject({
   claims: z.array(z.string().min(1)).default([]),
 });
 
+/** A key for the query API and console. `reader` investigates; `admin` also changes state (ack, silences, checkpoints). */
+export const ApiKeySchema = z.strictObject({
+  name: z.string().min(1),
+  sha256: z.string().regex(SHA256_HEX, "must be the lowercase hex SHA-256 of the key (64 characters)"),
+  role: z.enum(["reader", "admin"]),
+});
+
 /** The YAML file named by VIGIL_CONFIG. Unknown keys are errors, so typos do not pass silently. */
 export const VigilConfigSchema = z
   .strictObject({
     agents: z.array(AgentSchema).default([]),
+    api_keys: z.array(ApiKeySchema).default([]),
   })
   .superRefine((config, ctx) => {
     const ids = new Map<string, number>();
@@ -59,3 +67,4 @@ export const VigilConfigSchema = z
 
 export type VigilConfig = z.infer<typeof VigilConfigSchema>;
 export type AgentConfig = z.infer<typeof AgentSchema>;
+export type ApiKeyConfig = z.infer<typeof ApiKeySchema>;

@@ -15,6 +15,22 @@ export { canonicalEntry, entryHashOf, entryLeaf, sortLeaves, GENESIS_HASH } from
 export type { LedgerEntry } from "./ledger/entry";
 export { leafHash, nodeHash, merkleRoot, inclusionProof, verifyInclusion, EMPTY_ROOT } from "./ledger/merkle";
 export { MerkleFrontier } from "./ledger/frontier";
+export {
+  signCheckpoint,
+  verifyCheckpoint,
+  formatCheckpoint,
+  verifierKey,
+  parseVerifierKey,
+  loadOrCreateSigningKey,
+  rawPublicKey,
+} from "./ledger/checkpoint";
+export type { Checkpoint, SigningKey } from "./ledger/checkpoint";
+export { Checkpointer, latestCheckpoint, readCheckpoints } from "./ledger/checkpointer";
+export type { StoredCheckpoint } from "./ledger/checkpointer";
+export { verifyStore } from "./ledger/verify";
+export type { VerifyReport, VerifyProblem, ProblemKind, ChainStatus } from "./ledger/verify";
+export { buildSpanProof, verifySpanProof, ProofUnavailableError } from "./ledger/proof";
+export type { SpanProof, ProofVerdict } from "./ledger/proof";
 export type { RowContext } from "./spans/rows";
 export { insertSpanBatch } from "./spans/write";
 export { findTrace, findSession, findAgentSpans, recentRequestDigests, countSpans } from "./spans/read";

@@ -1,18 +1,27 @@
 import { Hono } from "hono";
-import type { ClickHouseClient } from "@vigil/store";
+import type { KeyObject } from "node:crypto";
+import type { VigilConfig } from "@vigil/config";
+import { ProofUnavailableError, buildSpanProof, verifierKey, verifyStore } from "@vigil/store";
+import type { Checkpointer, ClickHouseClient } from "@vigil/store";
+import { apiKeyRegistry, requireAdmin, requireApiKey } from "./auth";
+import type { ApiEnv } from "./auth";
 
 export interface ApiDeps {
   client: ClickHouseClient;
+  config: VigilConfig;
   /** True once migrations have run. */
   migrated: () => boolean;
+  /** The ledger's public key, to check checkpoint signatures. */
+  ledgerKey?: { name: string; publicKey: KeyObject };
+  /** Present when this process also signs checkpoints (all-in-one). */
+  checkpointer?: Checkpointer;
 }
 
 /**
- * The query API. For now: liveness (`/healthz`, the process answers) and readiness
- * (`/readyz`, migrations ran and the store answers a query).
+ * The query API. Health and readiness are open; everything under /api needs an API key.
  */
-export function createApiApp(deps: ApiDeps): Hono {
-  const app = new Hono();
+export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
     if (!deps.migrated()) return c.json({ ready: false, reason: "migrations have not run yet" }, 503);
@@ -20,5 +29,41 @@ export function createApiApp(deps: ApiDeps): Hono {
     if (!ping.success) return c.json({ ready: false, reason: "the store does not answer" }, 503);
     return c.json({ ready: true });
   });
+
+  const api = new Hono<ApiEnv>();
+  api.use("*", requireApiKey(apiKeyRegistry(deps.config)));
+
+  // Integrity: recompute every batch from the stored rows against the ledger and checkpoints.
+  api.get("/verify", async (c) => c.json(await verifyStore(deps.client, deps.ledgerKey)));
+
+  // The public key (verifier key string) to check checkpoints and proofs offline.
+  api.get("/ledger/key", (c) => {
+    if (deps.ledgerKey === undefined)
+      return c.json({ error: "not_found", message: "no ledger key is configured" }, 404);
+    return c.json({
+      name: deps.ledgerKey.name,
+      verifierKey: verifierKey(deps.ledgerKey.name, deps.ledgerKey.publicKey),
+    });
+  });
+
+  api.post("/checkpoints", requireAdmin, async (c) => {
+    if (deps.checkpointer === undefined)
+      return c.json({ error: "unavailable", message: "checkpoints are signed by the ingest service" }, 409);
+    return c.json(await deps.checkpointer.checkpoint(), 201);
+  });
+
+  api.get("/spans/:traceId/:spanId/proof", async (c) => {
+    const { traceId, spanId } = c.req.param();
+    try {
+      // In the all-in-one a fresh checkpoint can cover the newest batches at once.
+      await deps.checkpointer?.checkpointIfGrown();
+      return c.json(await buildSpanProof(deps.client, traceId.toLowerCase(), spanId.toLowerCase()));
+    } catch (err) {
+      if (err instanceof ProofUnavailableError) return c.json({ error: "not_found", message: err.message }, 404);
+      throw err;
+    }
+  });
+
+  app.route("/api", api);
   return app;
 }

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { DigestRegistry, bearerToken } from "@vigil/common";
 import type { VigilConfig } from "@vigil/config";
 
 /** Who a valid token speaks for, and what it may write. */
@@ -14,47 +14,41 @@ export type AuthResult =
   { ok: true; identity: TokenIdentity } | { ok: false; reason: "missing" | "unknown" | "expired"; message: string };
 
 interface TokenEntry {
-  digest: Buffer;
   identity: TokenIdentity;
   expiresAtMs: number | undefined;
 }
 
-/**
- * Maps bearer tokens to agents. Tokens are known only by their SHA-256; a presented
- * token is hashed and compared against every known digest with `timingSafeEqual`,
- * without stopping at the first match, so the time taken does not depend on which
- * token (if any) matched or how many leading bytes agreed.
- */
+/** Maps bearer tokens (known only by SHA-256, compared in constant time) to agents. */
 export class TokenRegistry {
-  constructor(private readonly entries: readonly TokenEntry[]) {}
+  constructor(private readonly registry: DigestRegistry<TokenEntry>) {}
 
   /** Builds the registry from the `agents:` section of the config. Several tokens per agent allow rotation. */
   static fromConfig(config: VigilConfig): TokenRegistry {
     return new TokenRegistry(
-      config.agents.flatMap((agent) =>
-        agent.tokens.map((t) => ({
-          digest: Buffer.from(t.sha256, "hex"),
-          expiresAtMs: t.expires === undefined ? undefined : Date.parse(t.expires),
-          identity: { agentId: agent.id, environment: t.environment, claims: new Set([agent.id, ...agent.claims]) },
-        })),
+      new DigestRegistry(
+        config.agents.flatMap((agent) =>
+          agent.tokens.map((t) => ({
+            sha256Hex: t.sha256,
+            value: {
+              expiresAtMs: t.expires === undefined ? undefined : Date.parse(t.expires),
+              identity: { agentId: agent.id, environment: t.environment, claims: new Set([agent.id, ...agent.claims]) },
+            },
+          })),
+        ),
       ),
     );
   }
 
   /** Checks the bearer token in an `Authorization` header. */
   authenticate(authorization: string | undefined, nowMs = Date.now()): AuthResult {
-    const match = authorization === undefined ? null : /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
-    if (match?.[1] === undefined)
+    const token = bearerToken(authorization);
+    if (token === undefined)
       return {
         ok: false,
         reason: "missing",
         message: "missing bearer token: send Authorization: Bearer <agent token>",
       };
-    const presented = createHash("sha256").update(match[1], "utf8").digest();
-    let found: TokenEntry | undefined;
-    for (const entry of this.entries) {
-      if (timingSafeEqual(presented, entry.digest) && found === undefined) found = entry;
-    }
+    const found = this.registry.lookup(token);
     if (found === undefined) return { ok: false, reason: "unknown", message: "unknown bearer token" };
     if (found.expiresAtMs !== undefined && nowMs >= found.expiresAtMs) {
       const agent = found.identity.agentId;

@@ -2,9 +2,10 @@ import type { Logger } from "@vigil/common";
 import { startHttpServer } from "@vigil/common";
 import type { Environment, VigilConfig } from "@vigil/config";
 import { createApiApp } from "@vigil/service-api";
+import type { ApiDeps } from "@vigil/service-api";
 import { createIngestService } from "@vigil/service-ingest";
 import type { IngestService } from "@vigil/service-ingest";
-import { openStoreClient, runMigrations } from "@vigil/store";
+import { Checkpointer, loadOrCreateSigningKey, openStoreClient, runMigrations } from "@vigil/store";
 import type { ClickHouseClient, StorePlacement } from "@vigil/store";
 
 export interface AllInOne {
@@ -12,6 +13,7 @@ export interface AllInOne {
   apiPort: number;
   client: ClickHouseClient;
   ingest: IngestService;
+  checkpointer: Checkpointer;
   /** Drains in-flight requests, flushes pending rows, closes the store. */
   stop(): Promise<void>;
 }
@@ -34,7 +36,10 @@ export function placementFor(env: Environment): StorePlacement {
 export async function startAllInOne(env: Environment, config: VigilConfig, logger: Logger): Promise<AllInOne> {
   const client = openStoreClient(placementFor(env));
   let migrated = false;
-  const api = await startHttpServer(createApiApp({ client, migrated: () => migrated }), env.apiPort, env.host);
+  // The API answers /readyz (not ready) while migrations run; the integrity parts of its
+  // dependencies are filled in once the ledger is open.
+  const apiDeps: ApiDeps = { client, config, migrated: () => migrated };
+  const api = await startHttpServer(createApiApp(apiDeps), env.apiPort, env.host);
   const applied = await runMigrations(client);
   migrated = true;
   logger.info("store ready", {
@@ -42,7 +47,14 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     migrationsApplied: applied,
   });
 
+  const key = loadOrCreateSigningKey(env.signingKeyFile, env.ledgerName);
   const ingest = await createIngestService({ client, config, logger });
+  const checkpointer = new Checkpointer(client, ingest.ledger, key, `${env.ledgerName}/${ingest.ledger.chainId}`);
+  checkpointer.start(env.checkpointIntervalMs, (err) =>
+    logger.warn("checkpoint failed", { error: err instanceof Error ? err : String(err) }),
+  );
+  apiDeps.ledgerKey = { name: key.name, publicKey: key.publicKey };
+  apiDeps.checkpointer = checkpointer;
   const ingestServer = await startHttpServer(ingest.app, env.ingestPort, env.host);
   logger.info("listening", { ingestPort: ingestServer.port, apiPort: api.port });
 
@@ -51,10 +63,14 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     stopping ??= (async () => {
       await Promise.all([ingestServer.close(), api.close()]);
       await ingest.drain();
+      checkpointer.stop();
+      await checkpointer
+        .checkpointIfGrown()
+        .catch((err: unknown) => logger.warn("final checkpoint failed", { error: String(err) }));
       await client.close();
       logger.info("stopped");
     })();
     return stopping;
   };
-  return { ingestPort: ingestServer.port, apiPort: api.port, client, ingest, stop };
+  return { ingestPort: ingestServer.port, apiPort: api.port, client, ingest, checkpointer, stop };
 }

@@ -7,8 +7,9 @@ import type { Environment, VigilConfig } from "@vigil/config";
 export interface LoadedConfig {
   config: VigilConfig;
   path: string;
-  /** Set only on the first start without a config: the demo token, shown once. */
+  /** Set only on the first start without a config: the demo token and an admin API key, shown once. */
   demoToken?: string;
+  adminApiKey?: string;
 }
 
 /**
@@ -22,21 +23,26 @@ export function loadOrCreateConfig(env: Environment): LoadedConfig {
   if (existsSync(path)) return { config: loadVigilConfig(path), path };
   mkdirSync(env.dataDir, { recursive: true });
   const token = generateToken();
+  const apiKey = generateToken("vak_");
   const text = [
     "# Vigil configuration, created on first start. Point VIGIL_CONFIG at your own file in production.",
-    "# Tokens are stored only as SHA-256: the demo token was printed once when this file was made.",
+    "# Tokens and keys are stored only as SHA-256: they were printed once when this file was made.",
     "agents:",
     "  - id: demo",
     "    tokens:",
     `      - sha256: "${sha256Hex(token)}"`,
+    "api_keys:",
+    "  - name: first-admin",
+    "    role: admin",
+    `    sha256: "${sha256Hex(apiKey)}"`,
     "",
   ].join("\n");
   writeFileSync(path, text, { mode: 0o600 });
-  return { config: parseVigilConfig(text, path), path, demoToken: token };
+  return { config: parseVigilConfig(text, path), path, demoToken: token, adminApiKey: apiKey };
 }
 
-/** What a new user needs to send spans: printed to stdout, once, on the first start. */
-export function demoBanner(token: string, ingestPort: number, apiPort: number): string {
+/** What a new user needs to send spans and query: printed to stdout, once, on the first start. */
+export function demoBanner(token: string, apiKey: string, ingestPort: number, apiPort: number): string {
   return [
     "",
     "Vigil created a demo agent. Its ingest token is shown only this once:",
@@ -49,7 +55,7 @@ export function demoBanner(token: string, ingestPort: number, apiPort: number): 
     `  export OTEL_EXPORTER_OTLP_TRACES_HEADERS="Authorization=Bearer ${token}"`,
     "  export OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/protobuf",
     "",
-    `Console and API: http://localhost:${apiPort}/`,
+    `Console and API: http://localhost:${apiPort}/  (admin API key, also shown only once: ${apiKey})`,
     "",
   ].join("\n");
 }

@@ -10,8 +10,9 @@ try {
   const loaded = loadOrCreateConfig(env);
   logConfigSource(logger, loaded);
   const vigil = await startAllInOne(env, loaded.config, logger);
-  if (loaded.demoToken !== undefined)
-    process.stdout.write(demoBanner(loaded.demoToken, vigil.ingestPort, vigil.apiPort));
+  if (loaded.demoToken !== undefined && loaded.adminApiKey !== undefined) {
+    process.stdout.write(demoBanner(loaded.demoToken, loaded.adminApiKey, vigil.ingestPort, vigil.apiPort));
+  }
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {
       logger.info("shutting down", { signal });

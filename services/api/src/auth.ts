@@ -1,0 +1,46 @@
+import { DigestRegistry, bearerToken } from "@vigil/common";
+import type { VigilConfig } from "@vigil/config";
+import type { MiddlewareHandler } from "hono";
+
+export type Role = "reader" | "admin";
+
+export interface ApiCaller {
+  name: string;
+  role: Role;
+}
+
+export type ApiEnv = { Variables: { caller: ApiCaller } };
+
+/** API keys from the config, known only by SHA-256 and compared in constant time. */
+export function apiKeyRegistry(config: VigilConfig): DigestRegistry<ApiCaller> {
+  return new DigestRegistry(
+    config.api_keys.map((k) => ({ sha256Hex: k.sha256, value: { name: k.name, role: k.role } })),
+  );
+}
+
+/** Requires a valid API key (401 otherwise) and records who is calling. */
+export function requireApiKey(keys: DigestRegistry<ApiCaller>): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const key = bearerToken(c.req.header("authorization"));
+    const caller = key === undefined ? undefined : keys.lookup(key);
+    if (caller === undefined) {
+      return c.json(
+        { error: "unauthorized", message: "send an API key: Authorization: Bearer <key> (api_keys in the config)" },
+        401,
+      );
+    }
+    c.set("caller", caller);
+    await next();
+  };
+}
+
+/** Refuses readers (403) on endpoints that change state. */
+export const requireAdmin: MiddlewareHandler<ApiEnv> = async (c, next) => {
+  if (c.get("caller").role !== "admin") {
+    return c.json(
+      { error: "forbidden", message: `API key "${c.get("caller").name}" has the reader role; this action needs admin` },
+      403,
+    );
+  }
+  await next();
+};
