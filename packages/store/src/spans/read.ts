@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { SpanFacts } from "@vigil/facts";
 import type { AnyValue, SpanEvent, SpanLink } from "@vigil/otlp";
+import type { SpanIntegrity } from "./rows";
 
 /** A span as stored, with its JSON columns parsed back. Timestamps are ns decimal strings. */
 export interface StoredSpan {
@@ -35,6 +36,7 @@ export interface StoredSpan {
   receivedAt: string;
   batchId: string;
   facts: SpanFacts;
+  integrity: SpanIntegrity;
 }
 
 const SELECT_SPAN = `
@@ -47,7 +49,8 @@ SELECT agent_id, trace_id, span_id, parent_span_id, trace_state, flags, name, ki
   toString(received_at) AS received, toString(batch_id) AS batch,
   claimed_agent, environment, operation, tool, db_system, db_operation, db_tables, db_tables_written,
   db_statement_kinds, db_tables_approximate, outbound_host, credential_id, peer_agent, input, input_source,
-  approval_id, approval_status, destructive, destructive_reason
+  approval_id, approval_status, destructive, destructive_reason,
+  redacted_rules, redacted_fingerprints, redacted_locations, impersonated_agent
 FROM spans`;
 
 interface SpanRow {
@@ -100,6 +103,10 @@ interface SpanRow {
   approval_status: string;
   destructive: boolean;
   destructive_reason: string;
+  redacted_rules: string[];
+  redacted_fingerprints: string[];
+  redacted_locations: string[];
+  impersonated_agent: string;
 }
 
 function toStoredSpan(r: SpanRow): StoredSpan {
@@ -159,6 +166,14 @@ function toStoredSpan(r: SpanRow): StoredSpan {
       approvalStatus: r.approval_status,
       destructive: Boolean(r.destructive),
       destructiveReason: r.destructive_reason,
+    },
+    integrity: {
+      redactions: r.redacted_rules.map((rule, i) => ({
+        rule,
+        fingerprint: r.redacted_fingerprints[i] ?? "",
+        location: r.redacted_locations[i] ?? "",
+      })),
+      impersonatedAgent: r.impersonated_agent,
     },
   };
 }
