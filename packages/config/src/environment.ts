@@ -18,6 +18,8 @@ export interface Environment {
   /** The key's name in signed checkpoints, and the log origin prefix. */
   ledgerName: string;
   checkpointIntervalMs: number;
+  /** Longest run of one query on POST /api/sql. */
+  sqlTimeoutSeconds: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
@@ -70,6 +72,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
     ),
     ledgerName: env.VIGIL_LEDGER_NAME ?? "vigil-ledger",
     checkpointIntervalMs: seconds("VIGIL_CHECKPOINT_INTERVAL_SECONDS", 60) * 1000,
+    sqlTimeoutSeconds: Math.ceil(seconds("VIGIL_SQL_TIMEOUT_SECONDS", 10)),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return result;

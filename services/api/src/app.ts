@@ -5,6 +5,8 @@ import { ProofUnavailableError, buildSpanProof, verifierKey, verifyStore } from 
 import type { Checkpointer, ClickHouseClient } from "@vigil/store";
 import { apiKeyRegistry, requireAdmin, requireApiKey } from "./auth";
 import type { ApiEnv } from "./auth";
+import { runReadOnlySql } from "./sql";
+import type { SqlLimits } from "./sql";
 
 export interface ApiDeps {
   client: ClickHouseClient;
@@ -15,6 +17,7 @@ export interface ApiDeps {
   ledgerKey?: { name: string; publicKey: KeyObject };
   /** Present when this process also signs checkpoints (all-in-one). */
   checkpointer?: Checkpointer;
+  sqlLimits?: SqlLimits;
 }
 
 /**
@@ -62,6 +65,17 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
       if (err instanceof ProofUnavailableError) return c.json({ error: "not_found", message: err.message }, 404);
       throw err;
     }
+  });
+
+  // Read-only SQL for questions the endpoints do not cover (reader and admin).
+  api.post("/sql", async (c) => {
+    const body = (await c.req.json().catch(() => undefined)) as { sql?: unknown } | undefined;
+    if (typeof body?.sql !== "string" || body.sql.trim() === "") {
+      return c.json({ error: "bad_request", message: 'send JSON {"sql": "SELECT ..."}' }, 400);
+    }
+    const result = await runReadOnlySql(deps.client, body.sql, deps.sqlLimits);
+    if (!result.ok) return c.json({ error: result.error, message: result.message }, result.status);
+    return c.json(result);
   });
 
   app.route("/api", api);

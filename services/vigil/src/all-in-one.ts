@@ -1,7 +1,7 @@
 import type { Logger } from "@vigil/common";
 import { startHttpServer } from "@vigil/common";
 import type { Environment, VigilConfig } from "@vigil/config";
-import { createApiApp } from "@vigil/service-api";
+import { DEFAULT_SQL_LIMITS, createApiApp } from "@vigil/service-api";
 import type { ApiDeps } from "@vigil/service-api";
 import { createIngestService } from "@vigil/service-ingest";
 import type { IngestService } from "@vigil/service-ingest";
@@ -38,7 +38,12 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
   let migrated = false;
   // The API answers /readyz (not ready) while migrations run; the integrity parts of its
   // dependencies are filled in once the ledger is open.
-  const apiDeps: ApiDeps = { client, config, migrated: () => migrated };
+  const apiDeps: ApiDeps = {
+    client,
+    config,
+    migrated: () => migrated,
+    sqlLimits: { ...DEFAULT_SQL_LIMITS, maxExecutionSeconds: env.sqlTimeoutSeconds },
+  };
   const api = await startHttpServer(createApiApp(apiDeps), env.apiPort, env.host);
   const applied = await runMigrations(client);
   migrated = true;
