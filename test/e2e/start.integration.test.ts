@@ -1,7 +1,7 @@
 import { afterAll, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
@@ -75,4 +75,26 @@ it("a first start prints a demo token that an OTel exporter can use at once, and
   const client = openStoreClient({ mode: "embedded", dataDir });
   expect(await countSpans(client, "demo")).toBe(50);
   await client.close();
+});
+
+it("refuses to start on an invalid config and lists every problem with its path", async () => {
+  const bad = join(dataDir, "bad.yaml");
+  writeFileSync(bad, 'agents:\n  - id: "Bad Id"\n    tokens:\n      - sha256: nope\n');
+  const child = spawn(process.execPath, ["--import", "tsx", "services/vigil/src/main.ts"], {
+    env: {
+      PATH: process.env.PATH,
+      VIGIL_CONFIG: bad,
+      VIGIL_DATA_DIR: join(dataDir, "other"),
+      VIGIL_INGEST_PORT: "0",
+      VIGIL_API_PORT: "0",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let err = "";
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  expect(code).toBe(1);
+  expect(err).toMatch(/invalid configuration:/);
+  expect(err).toContain(`${bad}: agents.0.id:`);
+  expect(err).toContain(`${bad}: agents.0.tokens.0.sha256:`);
 });

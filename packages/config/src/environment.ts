@@ -1,6 +1,15 @@
 import { ConfigError } from "@vigil/common";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { LogLevel } from "@vigil/common";
+
+/** The services that connect to ClickHouse, each as its own user in server mode. */
+export type StoreRole = "migrate" | "ingest" | "worker" | "api";
+
+export interface StoreCredentials {
+  username: string | undefined;
+  password: string | undefined;
+}
 
 /** Settings that come from the environment. Secrets are read here and nowhere else. */
 export interface Environment {
@@ -12,6 +21,8 @@ export interface Environment {
   clickhouseUrl: string | undefined;
   clickhouseUser: string | undefined;
   clickhousePassword: string | undefined;
+  /** Per-service users (CLICKHOUSE_<ROLE>_USER / _PASSWORD / _PASSWORD_FILE), falling back to CLICKHOUSE_USER. */
+  clickhouseCredentials: Record<StoreRole, StoreCredentials>;
   logLevel: LogLevel;
   /** Ed25519 key that signs ledger checkpoints (created on first start). */
   signingKeyFile: string;
@@ -57,6 +68,27 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
   if (clickhouseUrl !== undefined && !/^https?:\/\//.test(clickhouseUrl)) {
     problems.push("CLICKHOUSE_URL: must be an http:// or https:// URL");
   }
+  const secret = (name: string): string | undefined => {
+    const inline = nonEmpty(env[name]);
+    const file = nonEmpty(env[`${name}_FILE`]);
+    if (inline !== undefined && file !== undefined) problems.push(`${name} and ${name}_FILE: set one, not both`);
+    if (file === undefined) return inline;
+    try {
+      return readFileSync(file, "utf8").trim();
+    } catch (err) {
+      problems.push(`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+      return undefined;
+    }
+  };
+  const defaultUser = nonEmpty(env.CLICKHOUSE_USER);
+  const defaultPassword = secret("CLICKHOUSE_PASSWORD");
+  const credentials = (role: StoreRole): StoreCredentials => {
+    const upper = role.toUpperCase();
+    const username = nonEmpty(env[`CLICKHOUSE_${upper}_USER`]);
+    return username === undefined
+      ? { username: defaultUser, password: defaultPassword }
+      : { username, password: secret(`CLICKHOUSE_${upper}_PASSWORD`) };
+  };
   const result: Environment = {
     configPath: nonEmpty(env.VIGIL_CONFIG),
     dataDir: resolve(env.VIGIL_DATA_DIR ?? "./data"),
@@ -64,8 +96,14 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
     apiPort: port("VIGIL_API_PORT", 8080),
     host: env.VIGIL_HOST ?? "0.0.0.0",
     clickhouseUrl,
-    clickhouseUser: nonEmpty(env.CLICKHOUSE_USER),
-    clickhousePassword: nonEmpty(env.CLICKHOUSE_PASSWORD),
+    clickhouseUser: defaultUser,
+    clickhousePassword: defaultPassword,
+    clickhouseCredentials: {
+      migrate: credentials("migrate"),
+      ingest: credentials("ingest"),
+      worker: credentials("worker"),
+      api: credentials("api"),
+    },
     logLevel,
     signingKeyFile: resolve(
       env.VIGIL_SIGNING_KEY_FILE ?? resolve(env.VIGIL_DATA_DIR ?? "./data", "ledger-signing.key"),

@@ -3,4 +3,4 @@ export type { VigilConfig, AgentConfig, ApiKeyConfig } from "./schema";
 export { parseVigilConfig, loadVigilConfig } from "./load";
 export { generateToken, sha256Hex, TOKEN_PREFIX, API_KEY_PREFIX } from "./tokens";
 export { readEnvironment } from "./environment";
-export type { Environment } from "./environment";
+export type { Environment, StoreRole, StoreCredentials } from "./environment";

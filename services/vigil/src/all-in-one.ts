@@ -1,6 +1,6 @@
 import type { Logger } from "@vigil/common";
 import { startHttpServer } from "@vigil/common";
-import type { Environment, VigilConfig } from "@vigil/config";
+import type { Environment, StoreRole, VigilConfig } from "@vigil/config";
 import { DEFAULT_SQL_LIMITS, createApiApp } from "@vigil/service-api";
 import type { ApiDeps } from "@vigil/service-api";
 import { createIngestService } from "@vigil/service-ingest";
@@ -18,14 +18,34 @@ export interface AllInOne {
   stop(): Promise<void>;
 }
 
-/** The store placement the environment asks for: a server URL, else embedded under the data dir. */
-export function placementFor(env: Environment): StorePlacement {
+/**
+ * The store placement the environment asks for: a server URL (as the given service's
+ * own ClickHouse user), else embedded under the data dir.
+ */
+export function placementFor(env: Environment, role: StoreRole): StorePlacement {
   if (env.clickhouseUrl === undefined) return { mode: "embedded", dataDir: env.dataDir };
+  const { username, password } = env.clickhouseCredentials[role];
   return {
     mode: "server",
     url: env.clickhouseUrl,
-    ...(env.clickhouseUser === undefined ? {} : { username: env.clickhouseUser }),
-    ...(env.clickhousePassword === undefined ? {} : { password: env.clickhousePassword }),
+    ...(username === undefined ? {} : { username }),
+    ...(password === undefined ? {} : { password }),
+  };
+}
+
+/**
+ * One client per service role. Embedded, they are one (chDB binds a single data
+ * directory per process); on a server, each connects as its own least-privileged user.
+ */
+function openClients(env: Environment): Record<"migrate" | "ingest" | "api", ClickHouseClient> {
+  if (env.clickhouseUrl === undefined) {
+    const client = openStoreClient(placementFor(env, "ingest"));
+    return { migrate: client, ingest: client, api: client };
+  }
+  return {
+    migrate: openStoreClient(placementFor(env, "migrate")),
+    ingest: openStoreClient(placementFor(env, "ingest")),
+    api: openStoreClient(placementFor(env, "api")),
   };
 }
 
@@ -34,18 +54,19 @@ export function placementFor(env: Environment): StorePlacement {
  * listens first so `/readyz` can say "not ready" while migrations run.
  */
 export async function startAllInOne(env: Environment, config: VigilConfig, logger: Logger): Promise<AllInOne> {
-  const client = openStoreClient(placementFor(env));
+  const clients = openClients(env);
+  const client = clients.ingest;
   let migrated = false;
   // The API answers /readyz (not ready) while migrations run; the integrity parts of its
   // dependencies are filled in once the ledger is open.
   const apiDeps: ApiDeps = {
-    client,
+    client: clients.api,
     config,
     migrated: () => migrated,
     sqlLimits: { ...DEFAULT_SQL_LIMITS, maxExecutionSeconds: env.sqlTimeoutSeconds },
   };
   const api = await startHttpServer(createApiApp(apiDeps), env.apiPort, env.host);
-  const applied = await runMigrations(client);
+  const applied = await runMigrations(clients.migrate);
   migrated = true;
   logger.info("store ready", {
     placement: env.clickhouseUrl === undefined ? "embedded" : "server",
@@ -72,7 +93,7 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
       await checkpointer
         .checkpointIfGrown()
         .catch((err: unknown) => logger.warn("final checkpoint failed", { error: String(err) }));
-      await client.close();
+      await Promise.all([...new Set(Object.values(clients))].map((c) => c.close()));
       logger.info("stopped");
     })();
     return stopping;
