@@ -52,8 +52,13 @@ export function verifierKey(name: string, publicKey: KeyObject): string {
 
 /** Parses a verifier key string back into a name and public key. */
 export function parseVerifierKey(vkey: string): { name: string; publicKey: KeyObject } {
-  const [name, hash, key] = vkey.trim().split("+");
-  const raw = Buffer.from(key ?? "", "base64");
+  // Split on the first two "+" only: the base64 key may contain "+" itself.
+  const text = vkey.trim();
+  const first = text.indexOf("+");
+  const second = text.indexOf("+", first + 1);
+  const name = first > 0 ? text.slice(0, first) : undefined;
+  const hash = second > first ? text.slice(first + 1, second) : undefined;
+  const raw = Buffer.from(second > first ? text.slice(second + 1) : "", "base64");
   if (name === undefined || hash === undefined || raw.length !== 33 || raw[0] !== ED25519_ALGORITHM) {
     throw new Error("not an Ed25519 verifier key (expected name+keyhash+base64key)");
   }

@@ -51,3 +51,20 @@ describe("Merkle frontier", () => {
     }
   });
 });
+
+describe("verifier keys", () => {
+  it("round-trip for many keys, including keys whose base64 holds '+'", async () => {
+    const { generateKeyPairSync } = await import("node:crypto");
+    const { parseVerifierKey, verifierKey, rawPublicKey } = await import("./checkpoint");
+    let sawPlus = false;
+    for (let i = 0; i < 64; i++) {
+      const { publicKey } = generateKeyPairSync("ed25519");
+      const vkey = verifierKey("vigil-ledger", publicKey);
+      sawPlus ||= vkey.split("+").length > 3;
+      const parsed = parseVerifierKey(vkey);
+      expect(parsed.name).toBe("vigil-ledger");
+      expect(rawPublicKey(parsed.publicKey).equals(rawPublicKey(publicKey))).toBe(true);
+    }
+    expect(sawPlus).toBe(true);
+  });
+});
