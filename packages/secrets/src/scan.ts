@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import { shannonEntropy } from "./entropy";
 import { HIGH_ENTROPY_RULE_ID, SECRET_RULES } from "./rules";
 import type { SecretRule } from "./rules";
@@ -53,7 +54,21 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
  * URIs and base64 blobs, placeholders.
  */
 export function scanSecrets(text: string): SecretFinding[] {
-  if (text.length < MIN_SCANNED_LENGTH) return [];
+  if (text.length < MIN_SCANNED_LENGTH || CLEAN.has(text)) return [];
+  const findings = scanUncached(text);
+  // Only texts without secrets are remembered, so the cache never holds a credential.
+  if (findings.length === 0 && text.length <= MAX_CACHED_LENGTH) CLEAN.set(text, true);
+  return findings;
+}
+
+/**
+ * Attribute values repeat across spans (model and tool names, SQL text, hosts): texts
+ * already found clean are not scanned again. Long texts (prompts) are rarely repeated.
+ */
+const CLEAN = new LRUCache<string, true>({ max: 50_000 });
+const MAX_CACHED_LENGTH = 2048;
+
+function scanUncached(text: string): SecretFinding[] {
   const findings: SecretFinding[] = [];
   let present: Set<string> | undefined;
   // Keywords are lower case; matching them against a lower-cased copy is faster than a case-insensitive regex.

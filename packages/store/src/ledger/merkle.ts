@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 
 /**
  * Merkle trees as RFC 6962 (Certificate Transparency) defines them, the form transparency
@@ -10,6 +10,8 @@ const LEAF_PREFIX = Buffer.from([0x00]);
 const NODE_PREFIX = Buffer.from([0x01]);
 
 export function leafHash(data: string | Uint8Array): Buffer {
+  // One-shot hashing of a string is measurably faster than a Hash object per leaf.
+  if (typeof data === "string") return hash("sha256", `\0${data}`, "buffer");
   return createHash("sha256").update(LEAF_PREFIX).update(data).digest();
 }
 

@@ -5,111 +5,142 @@ import { leafHash } from "../ledger/merkle";
 /**
  * How a column's value is written in a JSONCompactEachRow line:
  * - `str`: a JSON string; `num`: a number; `bool`: true/false; `strs`: an array of strings;
+ * - `id`: a string known to need no escaping (hex ids, UUIDs, validated agent ids), quoted as is;
  * - `json`: JSON text embedded as is (stored as its text, see INSERT settings);
  * - `digits`: a decimal integer as a JSON string (nanosecond and millisecond times).
  */
-type Kind = "str" | "num" | "bool" | "strs" | "json" | "digits";
+type Kind = "str" | "id" | "num" | "bool" | "strs" | "json" | "digits";
 
 /**
- * Every column ingest writes, in line order, with its kind and the SQL that reads it back
- * as the same value. Defined once: the row encoder, the INSERT and the ledger's read-back
- * (which recomputes each row's canonical line to check it) all use this list.
+ * Every column ingest writes, in line order: its kind, where ingest takes the value from
+ * (an expression over the span `s`, its facts `f`, integrity findings `g` and the request
+ * context `c`), and the SQL that reads it back as the same value. Defined once: the row
+ * encoder, the INSERT and the ledger's read-back (which recomputes each row's canonical
+ * line to check it) are all generated from this list.
  */
-const COLUMNS: ReadonlyArray<readonly [name: string, kind: Kind, readBack?: string]> = [
-  ["batch_id", "str", "toString(batch_id)"],
-  ["agent_id", "str"],
-  ["start_time", "digits", "toString(toUnixTimestamp64Nano(start_time))"],
-  ["end_time", "digits", "toString(toUnixTimestamp64Nano(end_time))"],
-  ["trace_id", "str"],
-  ["span_id", "str"],
-  ["parent_span_id", "str"],
-  ["trace_state", "str"],
-  ["flags", "num"],
-  ["name", "str"],
-  ["kind", "num"],
-  ["status_code", "num"],
-  ["status_message", "str"],
-  ["session_id", "str"],
-  ["attributes", "json"],
-  ["dropped_attributes_count", "num"],
-  ["events", "json"],
-  ["dropped_events_count", "num"],
-  ["links", "json"],
-  ["dropped_links_count", "num"],
-  ["resource_attributes", "json"],
-  ["resource_dropped_attributes_count", "num"],
-  ["resource_schema_url", "str"],
-  ["scope_name", "str"],
-  ["scope_version", "str"],
-  ["scope_attributes", "json"],
-  ["scope_dropped_attributes_count", "num"],
-  ["scope_schema_url", "str"],
-  ["received_at", "digits", "toString(toUnixTimestamp64Milli(received_at))"],
-  ["request_digest", "str"],
-  ["claimed_agent", "str"],
-  ["environment", "str"],
-  ["operation", "str"],
-  ["tool", "str"],
-  ["db_system", "str"],
-  ["db_operation", "str"],
-  ["db_tables", "strs"],
-  ["db_tables_written", "strs"],
-  ["db_statement_kinds", "strs"],
-  ["db_tables_approximate", "bool"],
-  ["outbound_host", "str"],
-  ["credential_id", "str"],
-  ["peer_agent", "str"],
-  ["input", "str"],
-  ["input_source", "str"],
-  ["approval_id", "str"],
-  ["approval_status", "str"],
-  ["destructive", "bool"],
-  ["destructive_reason", "str"],
-  ["redacted_rules", "strs"],
-  ["redacted_fingerprints", "strs"],
-  ["redacted_locations", "strs"],
-  ["impersonated_agent", "str"],
+const COLUMNS: ReadonlyArray<readonly [name: string, kind: Kind, from: string, readBack?: string]> = [
+  ["batch_id", "id", "c.batchId", "toString(batch_id)"],
+  ["agent_id", "id", "c.agentId"],
+  ["start_time", "digits", "s.startTimeUnixNano", "toString(toUnixTimestamp64Nano(start_time))"],
+  ["end_time", "digits", "s.endTimeUnixNano", "toString(toUnixTimestamp64Nano(end_time))"],
+  ["trace_id", "id", "s.traceId"],
+  ["span_id", "id", "s.spanId"],
+  ["parent_span_id", "id", "s.parentSpanId"],
+  ["trace_state", "str", "s.traceState"],
+  ["flags", "num", "s.flags"],
+  ["name", "str", "s.name"],
+  ["kind", "num", "s.kind"],
+  ["status_code", "num", "s.statusCode"],
+  ["status_message", "str", "s.statusMessage"],
+  ["session_id", "str", "f.sessionId"],
+  ["attributes", "json", "JSON.stringify(s.attributes)"],
+  ["dropped_attributes_count", "num", "s.droppedAttributesCount"],
+  ["events", "json", 's.events.length === 0 ? "[]" : JSON.stringify(s.events)'],
+  ["dropped_events_count", "num", "s.droppedEventsCount"],
+  ["links", "json", 's.links.length === 0 ? "[]" : JSON.stringify(s.links)'],
+  ["dropped_links_count", "num", "s.droppedLinksCount"],
+  ["resource_attributes", "json", "c.resourceJson"],
+  ["resource_dropped_attributes_count", "num", "s.resource.droppedAttributesCount"],
+  ["resource_schema_url", "str", "s.resource.schemaUrl"],
+  ["scope_name", "str", "s.scope.name"],
+  ["scope_version", "str", "s.scope.version"],
+  ["scope_attributes", "json", "c.scopeJson"],
+  ["scope_dropped_attributes_count", "num", "s.scope.droppedAttributesCount"],
+  ["scope_schema_url", "str", "s.scope.schemaUrl"],
+  ["received_at", "digits", "c.received", "toString(toUnixTimestamp64Milli(received_at))"],
+  ["request_digest", "id", "c.requestDigest"],
+  ["claimed_agent", "str", "f.claimedAgent"],
+  ["environment", "str", "f.environment"],
+  ["operation", "str", "f.operation"],
+  ["tool", "str", "f.tool"],
+  ["db_system", "str", "f.dbSystem"],
+  ["db_operation", "str", "f.dbOperation"],
+  ["db_tables", "strs", "f.dbTables"],
+  ["db_tables_written", "strs", "f.dbTablesWritten"],
+  ["db_statement_kinds", "strs", "f.dbStatementKinds"],
+  ["db_tables_approximate", "bool", "f.dbTablesApproximate"],
+  ["outbound_host", "str", "f.outboundHost"],
+  ["credential_id", "str", "f.credentialId"],
+  ["peer_agent", "str", "f.peerAgent"],
+  ["input", "str", "f.input"],
+  ["input_source", "str", "f.inputSource"],
+  ["approval_id", "str", "f.approvalId"],
+  ["approval_status", "str", "f.approvalStatus"],
+  ["destructive", "bool", "f.destructive"],
+  ["destructive_reason", "str", "f.destructiveReason"],
+  ["redacted_rules", "strs", "g.redactions.length === 0 ? [] : g.redactions.map((r) => r.rule)"],
+  ["redacted_fingerprints", "strs", "g.redactions.length === 0 ? [] : g.redactions.map((r) => r.fingerprint)"],
+  ["redacted_locations", "strs", "g.redactions.length === 0 ? [] : g.redactions.map((r) => r.location)"],
+  ["impersonated_agent", "str", "g.impersonatedAgent"],
 ];
 
 /** The columns ingest writes, in line order. */
 export const SPAN_INSERT_COLUMNS: readonly string[] = COLUMNS.map(([name]) => name);
 
 /** SELECT expressions that read the inserted columns back as the values that were written. */
-export const SPAN_READ_BACK_EXPRESSIONS: readonly string[] = COLUMNS.map(([name, , expr]) => expr ?? name);
+export const SPAN_READ_BACK_EXPRESSIONS: readonly string[] = COLUMNS.map(([name, , , expr]) => expr ?? name);
 
 /** One span's values, in SPAN_INSERT_COLUMNS order. */
 export type SpanRowValues = unknown[];
 
-/**
- * A row as one JSONCompactEachRow line (without the newline). It is also the row's
- * canonical encoding for the ledger: the same values read back give the same line.
- */
-export function formatSpanRow(values: SpanRowValues): string {
-  let line = "[";
-  for (let i = 0; i < COLUMNS.length; i++) {
-    if (i > 0) line += ",";
-    const v = values[i];
-    switch ((COLUMNS[i] as readonly [string, Kind])[1]) {
-      case "str":
-      case "strs":
-        line += JSON.stringify(v);
-        break;
-      case "json":
-        line += v as string;
-        break;
-      case "digits":
-        line += `"${v as string}"`;
-        break;
-      case "num":
-        line += String(v);
-        break;
-      case "bool":
-        line += v === true ? "true" : "false";
-        break;
-    }
+/** The JS expression that writes one value of a kind into the line. */
+function writer(kind: Kind, value: string): string {
+  // Most facts are empty: skip the JSON.stringify call for "" and [] (simple accessors only).
+  const simple = /^[a-z]\.[A-Za-z.]+$|^v\[\d+\]$/.test(value);
+  switch (kind) {
+    case "id":
+      return `'"' + (${value}) + '"'`;
+    case "str":
+      return simple ? `(${value} === "" ? '""' : JSON.stringify(${value}))` : `JSON.stringify(${value})`;
+    case "strs":
+      return simple ? `(${value}.length === 0 ? "[]" : JSON.stringify(${value}))` : `JSON.stringify(${value})`;
+    case "json":
+      return `(${value})`;
+    case "digits":
+      return `'"' + (${value}) + '"'`;
+    case "num":
+      return `String(${value})`;
+    case "bool":
+      return `((${value}) === true ? "true" : "false")`;
   }
-  return `${line}]`;
 }
+
+/**
+ * Builds a line formatter from COLUMNS. Generated once at load (as protobufjs does for
+ * its codecs): one string expression per row, no per-column branching or temporary
+ * arrays on the hot path, and the same code shape for ingest and for verification.
+ */
+function compileFormatter<A extends unknown[]>(
+  params: string[],
+  valueOf: (from: string, index: number) => string,
+): (...args: A) => string {
+  const body = COLUMNS.map(([, kind, from], i) => writer(kind, valueOf(from, i))).join(' + "," + ');
+  return new Function(...params, `return "[" + ${body} + "]";`) as (...args: A) => string;
+}
+
+interface LineContext {
+  batchId: string;
+  agentId: string;
+  received: string;
+  requestDigest: string;
+  resourceJson: string;
+  scopeJson: string;
+}
+
+const formatFromSpan = compileFormatter<[Span, SpanFacts, SpanIntegrity, LineContext]>(
+  ["s", "f", "g", "c"],
+  (from) => from,
+);
+
+/**
+ * A row as one JSONCompactEachRow line (without the newline), from values in
+ * SPAN_INSERT_COLUMNS order. It is also the row's canonical encoding for the ledger:
+ * values read back with SPAN_READ_BACK_EXPRESSIONS give the same line.
+ */
+export const formatSpanRow: (values: SpanRowValues) => string = compileFormatter<[SpanRowValues]>(
+  ["v"],
+  (_from, i) => `v[${i}]`,
+);
 
 /** What ingest knows about a request that is not in its spans. */
 export interface RowContext {
@@ -151,80 +182,29 @@ export function encodeSpanRows(
   integrity: readonly SpanIntegrity[] | undefined,
   ctx: RowContext,
 ): EncodedRows {
+  const c: LineContext = {
+    batchId: ctx.batchId,
+    agentId: ctx.agentId,
+    received: String(ctx.receivedAtMs),
+    requestDigest: ctx.requestDigest,
+    resourceJson: "",
+    scopeJson: "",
+  };
   let lastResource: Resource | undefined;
-  let resourceJson = "";
   let lastScope: Scope | undefined;
-  let scopeJson = "";
-  const received = String(ctx.receivedAtMs);
   let body = "";
   const leaves: Buffer[] = new Array<Buffer>(spans.length);
   for (let i = 0; i < spans.length; i++) {
     const s = spans[i] as Span;
-    const f = facts[i] as SpanFacts;
-    const g = integrity?.[i] ?? NO_INTEGRITY_FINDINGS;
     if (s.resource !== lastResource) {
       lastResource = s.resource;
-      resourceJson = JSON.stringify(s.resource.attributes);
+      c.resourceJson = JSON.stringify(s.resource.attributes);
     }
     if (s.scope !== lastScope) {
       lastScope = s.scope;
-      scopeJson = JSON.stringify(s.scope.attributes);
+      c.scopeJson = JSON.stringify(s.scope.attributes);
     }
-    const line = formatSpanRow([
-      ctx.batchId,
-      ctx.agentId,
-      s.startTimeUnixNano,
-      s.endTimeUnixNano,
-      s.traceId,
-      s.spanId,
-      s.parentSpanId,
-      s.traceState,
-      s.flags,
-      s.name,
-      s.kind,
-      s.statusCode,
-      s.statusMessage,
-      f.sessionId,
-      JSON.stringify(s.attributes),
-      s.droppedAttributesCount,
-      JSON.stringify(s.events),
-      s.droppedEventsCount,
-      JSON.stringify(s.links),
-      s.droppedLinksCount,
-      resourceJson,
-      s.resource.droppedAttributesCount,
-      s.resource.schemaUrl,
-      s.scope.name,
-      s.scope.version,
-      scopeJson,
-      s.scope.droppedAttributesCount,
-      s.scope.schemaUrl,
-      received,
-      ctx.requestDigest,
-      f.claimedAgent,
-      f.environment,
-      f.operation,
-      f.tool,
-      f.dbSystem,
-      f.dbOperation,
-      f.dbTables,
-      f.dbTablesWritten,
-      f.dbStatementKinds,
-      f.dbTablesApproximate,
-      f.outboundHost,
-      f.credentialId,
-      f.peerAgent,
-      f.input,
-      f.inputSource,
-      f.approvalId,
-      f.approvalStatus,
-      f.destructive,
-      f.destructiveReason,
-      g.redactions.map((r) => r.rule),
-      g.redactions.map((r) => r.fingerprint),
-      g.redactions.map((r) => r.location),
-      g.impersonatedAgent,
-    ]);
+    const line = formatFromSpan(s, facts[i] as SpanFacts, integrity?.[i] ?? NO_INTEGRITY_FINDINGS, c);
     leaves[i] = leafHash(line);
     body += `${line}\n`;
   }
