@@ -43,16 +43,29 @@ export async function readLedger(client: ClickHouseClient, chainId?: string): Pr
   return (await rs.json<EntryRow>()).map(toEntry);
 }
 
+interface PendingEntry {
+  entry: LedgerEntry;
+  resolve: (e: LedgerEntry) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
  * The append side of one hash chain. Ingest appends an entry after each committed
- * batch, serially; the head (last sequence and hash) and a Merkle frontier over all
- * entries are kept in memory and rebuilt from the table at start.
+ * batch, in batch order. Entries are chained at append time and written in groups (one
+ * INSERT for all entries that queued while the previous one ran). The head and a Merkle
+ * frontier over the committed entries are kept in memory and rebuilt from the table at
+ * start.
  */
 export class Ledger {
+  private pending: PendingEntry[] = [];
+  private writing = false;
+
   private constructor(
     private readonly client: ClickHouseClient,
     readonly chainId: string,
+    /** The last entry appended (committed or queued): the next entry chains onto it. */
     private head: { seq: number; hash: string },
+    /** Committed entries only: what a checkpoint may sign. */
     private readonly frontier: MerkleFrontier,
   ) {}
 
@@ -69,16 +82,17 @@ export class Ledger {
     );
   }
 
-  /** Number of entries, and the Merkle root over them: what a checkpoint signs. */
+  /** Number of committed entries, and the Merkle root over them: what a checkpoint signs. */
   treeHead(): { size: number; root: Buffer } {
     return { size: this.frontier.size, root: this.frontier.root() };
   }
 
   /**
-   * Records a committed batch. `leaves` are the leaf hashes of its rows' canonical lines
-   * (from `encodeSpanRows`); they are sorted here, so row order does not matter.
+   * Records a committed batch; resolves once its entry is stored. `leaves` are the leaf
+   * hashes of its rows' canonical lines (from `encodeSpanRows`), sorted here so row
+   * order does not matter. Call in batch order.
    */
-  async append(batchId: string, leaves: Buffer[], nowMs = Date.now()): Promise<LedgerEntry> {
+  append(batchId: string, leaves: Buffer[], nowMs = Date.now()): Promise<LedgerEntry> {
     const partial = {
       chainId: this.chainId,
       seq: this.head.seq + 1,
@@ -89,32 +103,47 @@ export class Ledger {
       createdAtMs: nowMs,
     };
     const entry: LedgerEntry = { ...partial, entryHash: entryHashOf(partial) };
-    try {
-      await this.client.insert({
-        table: "ledger",
-        format: "JSONEachRow",
-        values: [
-          {
-            chain_id: entry.chainId,
-            seq: String(entry.seq),
-            batch_id: entry.batchId,
-            row_count: entry.rowCount,
-            batch_root: entry.batchRoot,
-            prev_hash: entry.prevHash,
-            entry_hash: entry.entryHash,
-            created_at: String(entry.createdAtMs),
-          },
-        ],
-      });
-    } catch (err) {
-      // The insert may have landed anyway (a timeout after commit): re-read the head so
-      // the next entry follows whatever the table really holds.
-      await this.reload();
-      throw err;
-    }
     this.head = { seq: entry.seq, hash: entry.entryHash };
-    this.frontier.append(entryLeaf(entry));
-    return entry;
+    const done = new Promise<LedgerEntry>((resolve, reject) => this.pending.push({ entry, resolve, reject }));
+    if (!this.writing) void this.writePending();
+    return done;
+  }
+
+  private async writePending(): Promise<void> {
+    this.writing = true;
+    while (this.pending.length > 0) {
+      const group = this.pending;
+      this.pending = [];
+      try {
+        await this.client.insert({
+          table: "ledger",
+          format: "JSONEachRow",
+          values: group.map(({ entry: e }) => ({
+            chain_id: e.chainId,
+            seq: String(e.seq),
+            batch_id: e.batchId,
+            row_count: e.rowCount,
+            batch_root: e.batchRoot,
+            prev_hash: e.prevHash,
+            entry_hash: e.entryHash,
+            created_at: String(e.createdAtMs),
+          })),
+        });
+      } catch (err) {
+        // Entries queued meanwhile chain onto the failed ones: fail them too, then re-read
+        // the head (the insert may have landed after all) so new entries follow the table.
+        const failed = [...group, ...this.pending];
+        this.pending = [];
+        await this.reload();
+        for (const p of failed) p.reject(err);
+        continue;
+      }
+      for (const p of group) {
+        this.frontier.append(entryLeaf(p.entry));
+        p.resolve(p.entry);
+      }
+    }
+    this.writing = false;
   }
 
   private async reload(): Promise<void> {
@@ -123,7 +152,7 @@ export class Ledger {
       this.head = fresh.head;
       this.frontier.replaceWith(fresh.frontier);
     } catch {
-      // The store is down; the next append will fail and retry the reload.
+      // The store is down. Appends will fail until it returns; the next failure reloads again.
     }
   }
 }
