@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import { UnavailableError } from "@vigil/common";
+import { SpanBatcher } from "./batcher";
+import type { WrittenBatch } from "./batcher";
+
+/** A writer that holds each INSERT open until released, like a slow store. */
+function gatedWriter() {
+  const batches: WrittenBatch[] = [];
+  const gates: Array<() => void> = [];
+  return {
+    batches,
+    write: (b: WrittenBatch) =>
+      new Promise<void>((resolve) => {
+        batches.push(b);
+        gates.push(resolve);
+      }),
+    release: () => gates.shift()?.(),
+  };
+}
+
+const part = (text: string) => () => ({ body: `${text}\n`, leaves: [Buffer.from(text)] });
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe("group commit", () => {
+  it("writes at once when idle, and groups requests that arrive during an INSERT into the next one", async () => {
+    const w = gatedWriter();
+    const b = new SpanBatcher({ maxBatchRows: 100, maxPendingRows: 1000, retryAfterSeconds: 1, write: w.write });
+    const first = b.submit(1, part("a"));
+    const second = b.submit(2, part("b"));
+    const third = b.submit(3, part("c"));
+    await tick();
+    expect(w.batches.map((x) => x.body)).toEqual(["a\n"]);
+    w.release();
+    await first;
+    await tick();
+    expect(w.batches.map((x) => [x.body, x.rows, x.leaves.length])).toEqual([
+      ["a\n", 1, 1],
+      ["b\nc\n", 5, 2],
+    ]);
+    w.release();
+    await Promise.all([second, third]);
+    expect(b.pending).toBe(0);
+  });
+
+  it("acknowledges a request only after its batch's commit (the ledger entry) succeeded", async () => {
+    const w = gatedWriter();
+    let commitDone: (() => void) | undefined;
+    const b = new SpanBatcher({
+      maxBatchRows: 100,
+      maxPendingRows: 1000,
+      retryAfterSeconds: 1,
+      write: w.write,
+      commit: () => new Promise<void>((r) => (commitDone = r)),
+    });
+    let acked = false;
+    const p = b.submit(1, part("a")).then(() => (acked = true));
+    await tick();
+    w.release();
+    await tick();
+    expect(acked).toBe(false);
+    commitDone?.();
+    await p;
+    expect(acked).toBe(true);
+  });
+
+  it("fails every request of a batch whose INSERT or commit fails, and keeps going", async () => {
+    let n = 0;
+    const b = new SpanBatcher({
+      maxBatchRows: 100,
+      maxPendingRows: 1000,
+      retryAfterSeconds: 1,
+      write: async () => {
+        if (n++ === 0) throw new Error("store down");
+      },
+      commit: async (batch) => {
+        if (batch.body.includes("bad")) throw new Error("ledger down");
+      },
+    });
+    await expect(b.submit(1, part("a"))).rejects.toThrow("store down");
+    await expect(b.submit(1, part("bad"))).rejects.toThrow("ledger down");
+    await expect(b.submit(1, part("ok"))).resolves.toBeUndefined();
+  });
+
+  it("refuses new rows past the pending limit with a retryable error", async () => {
+    const w = gatedWriter();
+    const b = new SpanBatcher({ maxBatchRows: 100, maxPendingRows: 10, retryAfterSeconds: 3, write: w.write });
+    const first = b.submit(8, part("a"));
+    const refused = b.submit(5, part("b"));
+    await expect(refused).rejects.toBeInstanceOf(UnavailableError);
+    await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 3 });
+    w.release();
+    await first;
+  });
+
+  it("never splits a request across batches and respects the batch size", async () => {
+    const w = gatedWriter();
+    const b = new SpanBatcher({ maxBatchRows: 5, maxPendingRows: 1000, retryAfterSeconds: 1, write: w.write });
+    const all = [b.submit(1, part("x")), b.submit(3, part("a")), b.submit(3, part("b")), b.submit(2, part("c"))];
+    for (let i = 0; i < 3; i++) {
+      await tick();
+      w.release();
+    }
+    await Promise.all(all);
+    expect(w.batches.map((x) => x.rows)).toEqual([1, 3, 5]);
+  });
+});
