@@ -117,6 +117,7 @@ const url = `http://127.0.0.1:${vigil.ingestPort}/v1/traces`;
 
 process.stderr.write(`bench: warming up (3 s)\n`);
 await runLoad(url, token, 3);
+const insertsBefore = { n: vigil.ingest.stats.inserts, ms: vigil.ingest.stats.insertMs };
 const batchesBefore = vigil.ingest.batcher.batchesWritten;
 const rowsBefore = vigil.ingest.batcher.rowsWritten;
 process.stderr.write(`bench: end-to-end, ${MEASURE_SECONDS} s at full speed\n`);
@@ -124,6 +125,8 @@ const full = await runLoad(url, token, MEASURE_SECONDS);
 await vigil.ingest.drain();
 const batches = vigil.ingest.batcher.batchesWritten - batchesBefore;
 const avgBatchRows = (vigil.ingest.batcher.rowsWritten - rowsBefore) / Math.max(1, batches);
+const avgInsertMs =
+  (vigil.ingest.stats.insertMs - insertsBefore.ms) / Math.max(1, vigil.ingest.stats.inserts - insertsBefore.n);
 const rssAfterLoad = process.memoryUsage().rss;
 process.stderr.write(`bench: end-to-end, 10 s paced at half the measured maximum\n`);
 const half = await runLoad(url, token, 10, full.spansPerSecond / 2);
@@ -154,7 +157,7 @@ const results = {
     concurrency: CONCURRENCY,
     requestBytes: full.bodyBytes,
   },
-  endToEnd: { ...full, avgRowsPerInsert: Math.round(avgBatchRows), inserts: batches },
+  endToEnd: { ...full, avgRowsPerInsert: Math.round(avgBatchRows), inserts: batches, avgInsertMs },
   halfLoad: half,
   rawInsert: { batchRows: RAW_BATCH_ROWS, rowsPerSecond: rawRate },
   rawInsertSameBatch: { batchRows: Math.round(avgBatchRows), rowsPerSecond: rawSame.rowsPerSecond },
@@ -185,7 +188,10 @@ const rows: Array<[string, string]> = [
     `${fmt(half.p50Ms, 1)} / ${fmt(half.p99Ms, 1)} ms`,
   ],
   ["  responses", JSON.stringify(full.statuses)],
-  ["  rows per INSERT (group commit), inserts", `${fmt(avgBatchRows)}, ${batches}`],
+  [
+    "  rows per INSERT (group commit), inserts, mean INSERT time",
+    `${fmt(avgBatchRows)}, ${batches}, ${fmt(avgInsertMs)} ms`,
+  ],
   [`raw engine insert (same rows, pre-serialized, ${fmt(RAW_BATCH_ROWS)}-row batches)`, `${fmt(rawRate)} rows/s`],
   ["ratio end-to-end / raw", fmt(ratio, 2)],
   [

@@ -8,6 +8,9 @@ export class IngestStats {
   spansStored = 0;
   spansDuplicate = 0;
   secretsRedacted = 0;
+  /** INSERTs of span batches, and the time they took in total (ms). */
+  inserts = 0;
+  insertMs = 0;
   readonly requestsRejected: Record<RejectReason, number> = {
     unauthenticated: 0,
     unsupported_media_type: 0,
@@ -23,6 +26,11 @@ export class IngestStats {
 
   stored(spans: number): void {
     this.spansStored += spans;
+  }
+
+  inserted(_rows: number, ms: number): void {
+    this.inserts++;
+    this.insertMs += ms;
   }
 
   redacted(secrets: number): void {
