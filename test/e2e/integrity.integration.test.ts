@@ -59,7 +59,8 @@ async function tamper(sql: string): Promise<void> {
 beforeAll(async () => {
   h = await startVigil();
   admin = createClient({ connection: createChdbConnection({ path: join(h.dataDir, "clickhouse") }) as never });
-  for (let i = 1; i <= 7; i++) {
+  // Twelve batches: sequence numbers past 9 must still order numerically.
+  for (let i = 1; i <= 12; i++) {
     // Batch 6 lies three days back, alone in its daily partition.
     traceIds.push(await sendBatch(i, 4, i === 6 ? -3 * 86_400 * 1e9 : undefined));
   }
@@ -75,10 +76,10 @@ describe("tamper evidence", () => {
     const report = await verify();
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(report.checkedRows).toBe(28);
-    expect(report.chains).toEqual([{ chainId: "main", entries: 7, intactUpTo: 7 }]);
+    expect(report.checkedRows).toBe(48);
+    expect(report.chains).toEqual([{ chainId: "main", entries: 12, intactUpTo: 12 }]);
     expect(report.checkpoints).toEqual({ checked: 1, valid: 1 });
-    expect(report.summary).toMatch(/intact up to sequence 7/);
+    expect(report.summary).toMatch(/intact up to sequence 12/);
   });
 
   it("gives a span inclusion proof that checks offline against the public key, and fails when forged", async () => {
@@ -86,7 +87,7 @@ describe("tamper evidence", () => {
       .body as SpanProof;
     const vkey = readFileSync(join(h.dataDir, "ledger-signing.key.vkey"), "utf8");
     const key = parseVerifierKey(vkey);
-    expect(verifySpanProof(proof, key)).toMatchObject({ ok: true, treeSize: 7 });
+    expect(verifySpanProof(proof, key)).toMatchObject({ ok: true, treeSize: 12 });
 
     const forged = (change: (p: SpanProof) => void): string => {
       const p = structuredClone(proof);
@@ -100,7 +101,7 @@ describe("tamper evidence", () => {
     expect(forged((p) => (p.entry.batchRoot = "00".repeat(32)))).toMatch(/batch root|entry/);
     expect(forged((p) => (p.entry.rowCount += 1))).toMatch(/row count/);
     expect(forged((p) => (p.log.treeSize = 6))).toMatch(/tree size/);
-    expect(forged((p) => (p.checkpoint = p.checkpoint.replace(/^(.*\n)7\n/, "$18\n")))).toMatch(/no valid signature/);
+    expect(forged((p) => (p.checkpoint = p.checkpoint.replace(/^(.*\n)12\n/, "$113\n")))).toMatch(/no valid signature/);
     expect(forged((p) => (p.checkpoint = p.checkpoint.replace(/ (\S+)\n$/, " AAAA$1\n")))).toMatch(
       /no valid signature/,
     );

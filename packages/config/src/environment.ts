@@ -31,6 +31,10 @@ export interface Environment {
   checkpointIntervalMs: number;
   /** Longest run of one query on POST /api/sql. */
   sqlTimeoutSeconds: number;
+  /** Redis for the BullMQ queues; without it the all-in-one runs the processors in-process. */
+  redisUrl: string | undefined;
+  /** How often detection catches up from the ledger even without a trigger. */
+  detectIntervalMs: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
@@ -65,6 +69,9 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
   const logLevel = (env.VIGIL_LOG_LEVEL ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`VIGIL_LOG_LEVEL: must be one of ${LOG_LEVELS.join(", ")}`);
   const clickhouseUrl = nonEmpty(env.CLICKHOUSE_URL);
+  const redis = nonEmpty(env.REDIS_URL);
+  if (redis !== undefined && !/^rediss?:\/\//.test(redis))
+    problems.push("REDIS_URL: must be a redis:// or rediss:// URL");
   if (clickhouseUrl !== undefined && !/^https?:\/\//.test(clickhouseUrl)) {
     problems.push("CLICKHOUSE_URL: must be an http:// or https:// URL");
   }
@@ -111,6 +118,8 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
     ledgerName: env.VIGIL_LEDGER_NAME ?? "vigil-ledger",
     checkpointIntervalMs: seconds("VIGIL_CHECKPOINT_INTERVAL_SECONDS", 60) * 1000,
     sqlTimeoutSeconds: Math.ceil(seconds("VIGIL_SQL_TIMEOUT_SECONDS", 10)),
+    redisUrl: nonEmpty(env.REDIS_URL),
+    detectIntervalMs: seconds("VIGIL_DETECT_INTERVAL_SECONDS", 30) * 1000,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return result;

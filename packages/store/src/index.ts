@@ -10,7 +10,7 @@ export {
   NO_INTEGRITY_FINDINGS,
 } from "./spans/rows";
 export type { EncodedRows, SpanIntegrity, SpanRowValues } from "./spans/rows";
-export { Ledger, readLedger } from "./ledger/ledger";
+export { Ledger, readLedger, readLedgerAfter, ledgerHeads } from "./ledger/ledger";
 export { canonicalEntry, entryHashOf, entryLeaf, sortLeaves, GENESIS_HASH } from "./ledger/entry";
 export type { LedgerEntry } from "./ledger/entry";
 export { leafHash, nodeHash, merkleRoot, inclusionProof, verifyInclusion, EMPTY_ROOT } from "./ledger/merkle";
@@ -33,5 +33,7 @@ export { buildSpanProof, verifySpanProof, ProofUnavailableError } from "./ledger
 export type { SpanProof, ProofVerdict } from "./ledger/proof";
 export type { RowContext } from "./spans/rows";
 export { insertSpanBatch } from "./spans/write";
-export { findTrace, findSession, findAgentSpans, recentRequestDigests, countSpans } from "./spans/read";
+export { findTrace, findSession, findAgentSpans, findBatchSpans, recentRequestDigests, countSpans } from "./spans/read";
 export type { StoredSpan } from "./spans/read";
+export { insertAlerts, findAlerts, readDetectionCursor, advanceDetectionCursor } from "./alerts/alerts";
+export type { Alert, AlertFilter, Severity } from "./alerts/alerts";

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from "@clickhouse/client";
+import { ALERTS_MIGRATION } from "./alerts/schema";
 import { LEDGER_MIGRATION } from "./ledger/schema";
 import { FACTS_MIGRATION } from "./spans/facts-schema";
 import { SPANS_MIGRATION } from "./spans/schema";
@@ -11,7 +12,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: a released migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [SPANS_MIGRATION, FACTS_MIGRATION, LEDGER_MIGRATION];
+export const MIGRATIONS: readonly Migration[] = [SPANS_MIGRATION, FACTS_MIGRATION, LEDGER_MIGRATION, ALERTS_MIGRATION];
 
 const MIGRATIONS_TABLE = `
 CREATE TABLE IF NOT EXISTS schema_migrations (

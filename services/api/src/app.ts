@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import type { KeyObject } from "node:crypto";
 import type { VigilConfig } from "@vigil/config";
-import { ProofUnavailableError, buildSpanProof, verifierKey, verifyStore } from "@vigil/store";
+import { ProofUnavailableError, buildSpanProof, findAlerts, verifierKey, verifyStore } from "@vigil/store";
+import type { Severity } from "@vigil/store";
 import type { Checkpointer, ClickHouseClient } from "@vigil/store";
 import { apiKeyRegistry, requireAdmin, requireApiKey } from "./auth";
 import type { ApiEnv } from "./auth";
@@ -67,6 +68,29 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
     }
   });
 
+  // Alerts, newest first. Filters: agent, detector, severity, since (ISO time or 15m/1h/7d), limit.
+  api.get("/alerts", async (c) => {
+    const q = c.req.query();
+    const severities = ["info", "low", "medium", "high", "critical"] as const;
+    if (q.severity !== undefined && !severities.includes(q.severity as Severity)) {
+      return c.json({ error: "bad_request", message: `severity must be one of ${severities.join(", ")}` }, 400);
+    }
+    const sinceMs = q.since === undefined ? undefined : parseSince(q.since, Date.now());
+    if (sinceMs === null)
+      return c.json({ error: "bad_request", message: "since must be an ISO time or a duration like 15m, 1h, 7d" }, 400);
+    const limit = q.limit === undefined ? 100 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      return c.json({ error: "bad_request", message: "limit must be 1-1000" }, 400);
+    const alerts = await findAlerts(deps.client, {
+      ...(q.agent === undefined ? {} : { agentId: q.agent }),
+      ...(q.detector === undefined ? {} : { detector: q.detector }),
+      ...(q.severity === undefined ? {} : { severity: q.severity as Severity }),
+      ...(sinceMs === undefined ? {} : { sinceMs }),
+      limit,
+    });
+    return c.json({ alerts });
+  });
+
   // Read-only SQL for questions the endpoints do not cover (reader and admin).
   api.post("/sql", async (c) => {
     const body = (await c.req.json().catch(() => undefined)) as { sql?: unknown } | undefined;
@@ -80,4 +104,13 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
 
   app.route("/api", api);
   return app;
+}
+
+/** "15m", "1h", "7d" before now, or an ISO time; null when neither. */
+export function parseSince(text: string, nowMs: number): number | null {
+  const m = /^(\d+)(s|m|h|d)$/.exec(text);
+  if (m !== null)
+    return nowMs - Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "s" | "m" | "h" | "d"];
+  const t = Date.parse(text);
+  return Number.isNaN(t) ? null : t;
 }

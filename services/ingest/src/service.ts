@@ -2,6 +2,7 @@ import type { Logger } from "@vigil/common";
 import type { VigilConfig } from "@vigil/config";
 import { initSqlParser } from "@vigil/facts";
 import { Ledger, insertSpanBatch, recentRequestDigests } from "@vigil/store";
+import type { LedgerEntry } from "@vigil/store";
 import type { ClickHouseClient } from "@vigil/store";
 import type { Hono } from "hono";
 import { createIngestApp, DEFAULT_LIMITS } from "./app";
@@ -24,6 +25,8 @@ export interface IngestServiceOptions {
   dedupWindowMs?: number;
   /** The ledger chain this ingest process appends to (one per ingest process; default "main"). */
   chainId?: string;
+  /** Called after each batch's ledger entry is stored (to wake detection). Must not throw or block. */
+  onBatchCommitted?: (entry: LedgerEntry) => void;
 }
 
 export interface IngestService {
@@ -63,6 +66,7 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     commit: async (batch) => {
       const entry = await ledger.append(batch.id, batch.leaves);
       logger.debug("batch committed", { batchId: batch.id, rows: batch.rows, seq: entry.seq });
+      options.onBatchCommitted?.(entry);
     },
   });
   const app = createIngestApp({

@@ -2,6 +2,7 @@ import type { Logger } from "@vigil/common";
 import { startHttpServer } from "@vigil/common";
 import type { Environment, StoreRole, VigilConfig } from "@vigil/config";
 import { DEFAULT_SQL_LIMITS, createApiApp } from "@vigil/service-api";
+import { DetectQueue, DetectionLoop, startDetectWorker } from "@vigil/service-worker";
 import type { ApiDeps } from "@vigil/service-api";
 import { createIngestService } from "@vigil/service-ingest";
 import type { IngestService } from "@vigil/service-ingest";
@@ -14,6 +15,7 @@ export interface AllInOne {
   client: ClickHouseClient;
   ingest: IngestService;
   checkpointer: Checkpointer;
+  detection: DetectionLoop;
   /** Drains in-flight requests, flushes pending rows, closes the store. */
   stop(): Promise<void>;
 }
@@ -37,14 +39,15 @@ export function placementFor(env: Environment, role: StoreRole): StorePlacement 
  * One client per service role. Embedded, they are one (chDB binds a single data
  * directory per process); on a server, each connects as its own least-privileged user.
  */
-function openClients(env: Environment): Record<"migrate" | "ingest" | "api", ClickHouseClient> {
+function openClients(env: Environment): Record<StoreRole, ClickHouseClient> {
   if (env.clickhouseUrl === undefined) {
     const client = openStoreClient(placementFor(env, "ingest"));
-    return { migrate: client, ingest: client, api: client };
+    return { migrate: client, ingest: client, worker: client, api: client };
   }
   return {
     migrate: openStoreClient(placementFor(env, "migrate")),
     ingest: openStoreClient(placementFor(env, "ingest")),
+    worker: openStoreClient(placementFor(env, "worker")),
     api: openStoreClient(placementFor(env, "api")),
   };
 }
@@ -74,7 +77,21 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
   });
 
   const key = loadOrCreateSigningKey(env.signingKeyFile, env.ledgerName);
-  const ingest = await createIngestService({ client, config, logger });
+  // Detection: woken after each committed batch, through BullMQ when REDIS_URL is set
+  // (a worker consumes it here, or in `npm run start:worker`), else directly.
+  const detection = new DetectionLoop(clients.worker, logger.child({ service: "worker" }));
+  const queue = env.redisUrl === undefined ? undefined : new DetectQueue(env.redisUrl, logger);
+  const queueWorker = env.redisUrl === undefined ? undefined : startDetectWorker(env.redisUrl, detection, logger);
+  const ingest = await createIngestService({
+    client,
+    config,
+    logger,
+    onBatchCommitted: (entry) => {
+      if (queue === undefined) void detection.trigger();
+      else queue.notify({ chainId: entry.chainId, seq: entry.seq });
+    },
+  });
+  detection.start(env.detectIntervalMs);
   const checkpointer = new Checkpointer(client, ingest.ledger, key, `${env.ledgerName}/${ingest.ledger.chainId}`);
   checkpointer.start(env.checkpointIntervalMs, (err) =>
     logger.warn("checkpoint failed", { error: err instanceof Error ? err : String(err) }),
@@ -89,6 +106,9 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     stopping ??= (async () => {
       await Promise.all([ingestServer.close(), api.close()]);
       await ingest.drain();
+      await detection.stop();
+      await queueWorker?.close();
+      await queue?.close();
       checkpointer.stop();
       await checkpointer
         .checkpointIfGrown()
@@ -98,5 +118,5 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     })();
     return stopping;
   };
-  return { ingestPort: ingestServer.port, apiPort: api.port, client, ingest, checkpointer, stop };
+  return { ingestPort: ingestServer.port, apiPort: api.port, client, ingest, checkpointer, detection, stop };
 }

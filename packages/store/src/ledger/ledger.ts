@@ -6,8 +6,8 @@ import { MerkleFrontier } from "./frontier";
 
 interface EntryRow {
   chain_id: string;
-  seq: string;
-  batch_id: string;
+  seq_text: string;
+  batch_text: string;
   row_count: number;
   batch_root: string;
   prev_hash: string;
@@ -16,15 +16,15 @@ interface EntryRow {
 }
 
 const SELECT_ENTRIES = `
-SELECT chain_id, toString(seq) AS seq, toString(batch_id) AS batch_id, row_count, batch_root, prev_hash, entry_hash,
+SELECT chain_id, toString(seq) AS seq_text, toString(batch_id) AS batch_text, row_count, batch_root, prev_hash, entry_hash,
   toString(toUnixTimestamp64Milli(created_at)) AS created_ms
 FROM ledger`;
 
 function toEntry(r: EntryRow): LedgerEntry {
   return {
     chainId: r.chain_id,
-    seq: Number(r.seq),
-    batchId: r.batch_id,
+    seq: Number(r.seq_text),
+    batchId: r.batch_text,
     rowCount: Number(r.row_count),
     batchRoot: r.batch_root,
     prevHash: r.prev_hash,
@@ -33,7 +33,11 @@ function toEntry(r: EntryRow): LedgerEntry {
   };
 }
 
-/** Every entry of one chain (or all chains), in chain and sequence order. */
+/**
+ * Every entry of one chain (or all chains), in chain and sequence order. (Aliases differ
+ * from column names on purpose: in ClickHouse an alias shadows the column in WHERE and
+ * ORDER BY, and a string `seq` would sort 10 before 9.)
+ */
 export async function readLedger(client: ClickHouseClient, chainId?: string): Promise<LedgerEntry[]> {
   const rs = await client.query({
     query: `${SELECT_ENTRIES} ${chainId === undefined ? "" : "WHERE chain_id = {chainId:String}"} ORDER BY chain_id, seq`,
@@ -47,6 +51,30 @@ interface PendingEntry {
   entry: LedgerEntry;
   resolve: (e: LedgerEntry) => void;
   reject: (err: unknown) => void;
+}
+
+/** Up to `limit` entries of one chain after sequence `afterSeq`, in order. */
+export async function readLedgerAfter(
+  client: ClickHouseClient,
+  chainId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<LedgerEntry[]> {
+  const rs = await client.query({
+    query: `${SELECT_ENTRIES} WHERE chain_id = {chainId:String} AND seq > {afterSeq:UInt64} ORDER BY seq LIMIT {limit:UInt32}`,
+    query_params: { chainId, afterSeq, limit },
+    format: "JSONEachRow",
+  });
+  return (await rs.json<EntryRow>()).map(toEntry);
+}
+
+/** Every ledger chain and its last sequence number. */
+export async function ledgerHeads(client: ClickHouseClient): Promise<Map<string, number>> {
+  const rs = await client.query({
+    query: "SELECT chain_id, toString(max(seq)) AS head FROM ledger GROUP BY chain_id",
+    format: "JSONEachRow",
+  });
+  return new Map((await rs.json<{ chain_id: string; head: string }>()).map((r) => [r.chain_id, Number(r.head)]));
 }
 
 /**

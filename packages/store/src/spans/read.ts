@@ -232,6 +232,12 @@ export async function findAgentSpans(
   );
 }
 
+/** Every span of some insert batches (what detection examines), in start order. */
+export async function findBatchSpans(client: ClickHouseClient, batchIds: readonly string[]): Promise<StoredSpan[]> {
+  if (batchIds.length === 0) return [];
+  return selectSpans(client, "batch_id IN {batchIds:Array(UUID)}", { batchIds }, 1_000_000);
+}
+
 /** Request digests stored since `sinceMs`: ingest reloads them so a retry after a restart is still stored once. */
 export async function recentRequestDigests(client: ClickHouseClient, sinceMs: number): Promise<string[]> {
   const rs = await client.query({

@@ -1,0 +1,65 @@
+import { createHash } from "node:crypto";
+import type { Alert, ClickHouseClient, Severity, StoredSpan } from "@vigil/store";
+
+/** What a detector sees: the spans of the batches being examined, and the store to look back in. */
+export interface DetectionContext {
+  client: ClickHouseClient;
+  spans: readonly StoredSpan[];
+  nowMs: number;
+}
+
+/** One detector: a name, and a function from new spans to alerts. */
+export interface Detector {
+  name: string;
+  detect(ctx: DetectionContext): Promise<Alert[]>;
+}
+
+/** Severity bands over the 0-100 score, as Elastic's anomaly scores use them. */
+export function severityOf(score: number): Severity {
+  if (score >= 90) return "critical";
+  if (score >= 75) return "high";
+  if (score >= 50) return "medium";
+  if (score >= 25) return "low";
+  return "info";
+}
+
+/**
+ * Builds an alert about `span`. The id is derived from the detector and `subject` (by
+ * default the span), so examining the same span again yields the same alert id.
+ */
+export function alertFor(
+  span: StoredSpan,
+  a: {
+    detector: string;
+    score: number;
+    summary: string;
+    explanation: string;
+    evidence: Record<string, unknown>;
+    credentials?: string[];
+    spanIds?: string[];
+    /** What the alert is about, for its id and grouping fingerprint (default: the span). */
+    subject?: string;
+  },
+  nowMs: number,
+): Alert {
+  const subject = a.subject ?? `${span.traceId}/${span.spanId}`;
+  return {
+    alertId: createHash("sha256").update(`${a.detector}\n${span.agentId}\n${subject}`).digest("hex").slice(0, 32),
+    createdAtMs: nowMs,
+    eventTimeNs: span.startTimeUnixNano,
+    detector: a.detector,
+    severity: severityOf(a.score),
+    score: a.score,
+    agentId: span.agentId,
+    environment: span.facts.environment,
+    sessionId: span.sessionId,
+    traceId: span.traceId,
+    spanIds: a.spanIds ?? [span.spanId],
+    summary: a.summary,
+    explanation: a.explanation,
+    evidence: a.evidence,
+    input: span.facts.input,
+    credentials: a.credentials ?? (span.facts.credentialId === "" ? [] : [span.facts.credentialId]),
+    fingerprint: `${a.detector}:${span.agentId}:${span.facts.environment}`,
+  };
+}

@@ -1,0 +1,60 @@
+import type { ClickHouseClient, StoredSpan } from "@vigil/store";
+
+/** What came before a span in its session: approvals and inputs (the session's causal history). */
+export interface SessionHistory {
+  approvals: Array<{ startNs: string; approvalId: string; status: string }>;
+  inputs: Array<{ startNs: string; traceId: string; spanId: string; input: string }>;
+}
+
+/**
+ * Reads, for each session of the given spans, its approvals and its non-empty inputs,
+ * one query per agent. Sessions are per agent: another agent's approval does not count.
+ */
+export async function loadSessionHistory(
+  client: ClickHouseClient,
+  spans: readonly StoredSpan[],
+): Promise<Map<string, SessionHistory>> {
+  const byAgent = new Map<string, Set<string>>();
+  for (const s of spans) {
+    if (s.sessionId === "") continue;
+    const set = byAgent.get(s.agentId) ?? new Set<string>();
+    set.add(s.sessionId);
+    byAgent.set(s.agentId, set);
+  }
+  const history = new Map<string, SessionHistory>();
+  for (const [agentId, sessions] of byAgent) {
+    const rs = await client.query({
+      query: `SELECT session_id, toString(toUnixTimestamp64Nano(start_time)) AS start_ns, trace_id, span_id, input,
+                approval_id, approval_status
+              FROM spans
+              WHERE agent_id = {agentId:String} AND session_id IN {sessions:Array(String)}
+                AND (approval_status != '' OR input != '')`,
+      query_params: { agentId, sessions: [...sessions] },
+      format: "JSONEachRow",
+    });
+    type Row = {
+      session_id: string;
+      start_ns: string;
+      trace_id: string;
+      span_id: string;
+      input: string;
+      approval_id: string;
+      approval_status: string;
+    };
+    for (const r of await rs.json<Row>()) {
+      const key = `${agentId}\n${r.session_id}`;
+      const h = history.get(key) ?? { approvals: [], inputs: [] };
+      if (r.approval_status !== "")
+        h.approvals.push({ startNs: r.start_ns, approvalId: r.approval_id, status: r.approval_status });
+      if (r.input !== "")
+        h.inputs.push({ startNs: r.start_ns, traceId: r.trace_id, spanId: r.span_id, input: r.input });
+      history.set(key, h);
+    }
+  }
+  return history;
+}
+
+/** a <= b for decimal strings without leading zeros. */
+export function notAfter(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length < b.length : a <= b;
+}

@@ -1,0 +1,171 @@
+import type { ClickHouseClient } from "@clickhouse/client";
+
+export type Severity = "info" | "low" | "medium" | "high" | "critical";
+
+/** An alert as detectors raise it and the API shows it. */
+export interface Alert {
+  alertId: string;
+  createdAtMs: number;
+  /** Nanoseconds since the epoch, as a decimal string: the triggering span's start. */
+  eventTimeNs: string;
+  detector: string;
+  severity: Severity;
+  score: number;
+  agentId: string;
+  environment: string;
+  sessionId: string;
+  traceId: string;
+  spanIds: string[];
+  summary: string;
+  explanation: string;
+  evidence: Record<string, unknown>;
+  input: string;
+  credentials: string[];
+  fingerprint: string;
+}
+
+interface AlertRow {
+  alert_id: string;
+  created_ms: string;
+  event_ns: string;
+  detector: string;
+  severity: Severity;
+  score: number;
+  agent_id: string;
+  environment: string;
+  session_id: string;
+  trace_id: string;
+  span_ids: string[];
+  summary: string;
+  explanation: string;
+  evidence: string;
+  input: string;
+  credentials: string[];
+  fingerprint: string;
+}
+
+const SELECT_ALERT = `
+SELECT alert_id, toString(toUnixTimestamp64Milli(created_at)) AS created_ms, toString(toUnixTimestamp64Nano(event_time)) AS event_ns,
+  detector, severity, score, agent_id, environment, session_id, trace_id, span_ids, summary, explanation, evidence, input,
+  credentials, fingerprint
+FROM alerts`;
+
+function toAlert(r: AlertRow): Alert {
+  return {
+    alertId: r.alert_id,
+    createdAtMs: Number(r.created_ms),
+    eventTimeNs: r.event_ns,
+    detector: r.detector,
+    severity: r.severity,
+    score: Number(r.score),
+    agentId: r.agent_id,
+    environment: r.environment,
+    sessionId: r.session_id,
+    traceId: r.trace_id,
+    spanIds: r.span_ids,
+    summary: r.summary,
+    explanation: r.explanation,
+    evidence: JSON.parse(r.evidence) as Record<string, unknown>,
+    input: r.input,
+    credentials: r.credentials,
+    fingerprint: r.fingerprint,
+  };
+}
+
+/**
+ * Stores alerts, skipping any whose id is already stored (a batch examined again after
+ * a crash raises the same ids). Returns the alerts that were new.
+ */
+export async function insertAlerts(client: ClickHouseClient, alerts: readonly Alert[]): Promise<Alert[]> {
+  if (alerts.length === 0) return [];
+  const rs = await client.query({
+    query: "SELECT DISTINCT alert_id FROM alerts WHERE alert_id IN {ids:Array(String)}",
+    query_params: { ids: alerts.map((a) => a.alertId) },
+    format: "JSONEachRow",
+  });
+  const known = new Set((await rs.json<{ alert_id: string }>()).map((r) => r.alert_id));
+  const fresh = alerts.filter(
+    (a, i) => !known.has(a.alertId) && alerts.findIndex((b) => b.alertId === a.alertId) === i,
+  );
+  if (fresh.length === 0) return [];
+  await client.insert({
+    table: "alerts",
+    format: "JSONEachRow",
+    values: fresh.map((a) => ({
+      alert_id: a.alertId,
+      created_at: String(a.createdAtMs),
+      event_time: a.eventTimeNs,
+      detector: a.detector,
+      severity: a.severity,
+      score: a.score,
+      agent_id: a.agentId,
+      environment: a.environment,
+      session_id: a.sessionId,
+      trace_id: a.traceId,
+      span_ids: a.spanIds,
+      summary: a.summary,
+      explanation: a.explanation,
+      evidence: JSON.stringify(a.evidence),
+      input: a.input,
+      credentials: a.credentials,
+      fingerprint: a.fingerprint,
+    })),
+  });
+  return fresh;
+}
+
+export interface AlertFilter {
+  agentId?: string;
+  detector?: string;
+  severity?: Severity;
+  /** Only alerts whose event time is at or after this (ms since the epoch). */
+  sinceMs?: number;
+  limit?: number;
+}
+
+/** Alerts, newest event first, filtered. Values travel as query parameters. */
+export async function findAlerts(client: ClickHouseClient, filter: AlertFilter = {}): Promise<Alert[]> {
+  const where: string[] = [];
+  const params: Record<string, unknown> = { limit: filter.limit ?? 100 };
+  if (filter.agentId !== undefined) {
+    where.push("agent_id = {agentId:String}");
+    params.agentId = filter.agentId;
+  }
+  if (filter.detector !== undefined) {
+    where.push("detector = {detector:String}");
+    params.detector = filter.detector;
+  }
+  if (filter.severity !== undefined) {
+    where.push("severity = {severity:String}");
+    params.severity = filter.severity;
+  }
+  if (filter.sinceMs !== undefined) {
+    where.push("event_time >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')");
+    params.since = filter.sinceMs;
+  }
+  const rs = await client.query({
+    query: `${SELECT_ALERT} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY event_time DESC, alert_id LIMIT {limit:UInt32}`,
+    query_params: params,
+    format: "JSONEachRow",
+  });
+  return (await rs.json<AlertRow>()).map(toAlert);
+}
+
+/** The last ledger sequence detection has examined, per chain. */
+export async function readDetectionCursor(client: ClickHouseClient): Promise<Map<string, number>> {
+  const rs = await client.query({
+    query: "SELECT chain_id, toString(max(seq)) AS examined FROM detection_cursor GROUP BY chain_id",
+    format: "JSONEachRow",
+  });
+  return new Map(
+    (await rs.json<{ chain_id: string; examined: string }>()).map((r) => [r.chain_id, Number(r.examined)]),
+  );
+}
+
+export async function advanceDetectionCursor(client: ClickHouseClient, chainId: string, seq: number): Promise<void> {
+  await client.insert({
+    table: "detection_cursor",
+    format: "JSONEachRow",
+    values: [{ chain_id: chainId, seq: String(seq), updated_at: String(Date.now()) }],
+  });
+}

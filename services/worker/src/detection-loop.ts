@@ -1,0 +1,70 @@
+import type { Logger } from "@vigil/common";
+import { runDetection } from "@vigil/detect";
+import type { DetectionRunResult } from "@vigil/detect";
+import type { Alert, ClickHouseClient } from "@vigil/store";
+
+/**
+ * Runs detection whenever asked, one run at a time: a trigger during a run schedules
+ * exactly one more run after it (so a burst of batches costs one or two runs, not one
+ * per batch). A timer triggers it too, so batches whose trigger was lost (queue down,
+ * crash) are examined at the latest one interval later.
+ */
+export class DetectionLoop {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** Batches examined and alerts raised since start. */
+  batches = 0;
+  alerts = 0;
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly logger: Logger,
+    private readonly onAlerts: (alerts: Alert[]) => void = () => undefined,
+  ) {}
+
+  /** Asks for a run; resolves when a run that started after this call has finished. */
+  trigger(): Promise<void> {
+    if (this.running !== undefined) {
+      this.again = true;
+      return this.running.then(() => this.running ?? Promise.resolve());
+    }
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => void this.trigger(), intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      let result: DetectionRunResult;
+      try {
+        result = await runDetection(this.client);
+      } catch (err) {
+        // The store is unavailable: the next trigger or tick resumes from the cursor.
+        this.logger.warn("detection run failed", { error: err instanceof Error ? err : String(err) });
+        return;
+      }
+      this.batches += result.batches;
+      this.alerts += result.alerts.length;
+      if (result.alerts.length > 0) {
+        this.logger.info("alerts raised", {
+          count: result.alerts.length,
+          detectors: [...new Set(result.alerts.map((a) => a.detector))],
+        });
+        this.onAlerts(result.alerts);
+      }
+    } while (this.again);
+  }
+}

@@ -1,0 +1,16 @@
+import { z } from "zod";
+
+/** Queue names, shared by producers (ingest, API) and consumers (worker). */
+export const QUEUES = {
+  detect: "vigil-detect",
+} as const;
+
+/**
+ * A committed batch to examine. The payload is a hint only: detection always catches up
+ * from its cursor, so a lost or duplicated job loses or repeats nothing.
+ */
+export const DetectJobSchema = z.strictObject({
+  chainId: z.string().min(1),
+  seq: z.number().int().positive(),
+});
+export type DetectJob = z.infer<typeof DetectJobSchema>;
