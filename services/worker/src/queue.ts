@@ -21,6 +21,7 @@ export class DetectQueue {
     this.connection = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
     this.connection.on("error", () => undefined); // reported by `notify` when it matters
     this.queue = new Queue(QUEUES.detect, { connection: this.connection });
+    this.queue.on("error", (err: Error) => this.logger.debug("detect queue error", { error: err.message }));
   }
 
   /** Fire and forget: never throws, never blocks the caller. */
