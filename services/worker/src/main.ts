@@ -1,0 +1,48 @@
+import { ConfigError, createLogger } from "@vigil/common";
+import { readEnvironment } from "@vigil/config";
+import { openStoreClient } from "@vigil/store";
+import { DetectionLoop } from "./detection-loop";
+import { startDetectWorker } from "./queue";
+
+// `npm run start:worker`: the detection worker as its own process, on a ClickHouse server
+// (an embedded store belongs to the one process that opened it) and Redis.
+try {
+  const env = readEnvironment(process.env);
+  const problems: string[] = [];
+  if (env.redisUrl === undefined)
+    problems.push("REDIS_URL: the separate worker consumes BullMQ queues and needs Redis");
+  if (env.clickhouseUrl === undefined) {
+    problems.push(
+      "CLICKHOUSE_URL: the separate worker needs a ClickHouse server (the embedded store runs inside `npm start`)",
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const logger = createLogger(env.logLevel, { process: "vigil-worker" });
+  const { username, password } = env.clickhouseCredentials.worker;
+  const client = openStoreClient({
+    mode: "server",
+    url: env.clickhouseUrl as string,
+    ...(username === undefined ? {} : { username }),
+    ...(password === undefined ? {} : { password }),
+  });
+  const loop = new DetectionLoop(client, logger);
+  const worker = startDetectWorker(env.redisUrl as string, loop, logger);
+  loop.start(env.detectIntervalMs);
+  void loop.trigger();
+  logger.info("worker started", { queue: "vigil-detect", catchUpSeconds: env.detectIntervalMs / 1000 });
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      void (async () => {
+        await worker.close();
+        await loop.stop();
+        await client.close();
+        process.exit(0);
+      })();
+    });
+  }
+} catch (err) {
+  process.stderr.write(
+    `vigil-worker: ${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`,
+  );
+  process.exit(1);
+}
