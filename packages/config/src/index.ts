@@ -1,5 +1,5 @@
-export { VigilConfigSchema, AgentSchema, TokenSchema, ApiKeySchema } from "./schema";
-export type { VigilConfig, AgentConfig, ApiKeyConfig } from "./schema";
+export { VigilConfigSchema, AgentSchema, TokenSchema, ApiKeySchema, PolicySchema, DetectionSchema } from "./schema";
+export type { VigilConfig, AgentConfig, ApiKeyConfig, PolicyConfig, DetectionConfig } from "./schema";
 export { parseVigilConfig, loadVigilConfig } from "./load";
 export { generateToken, sha256Hex, TOKEN_PREFIX, API_KEY_PREFIX } from "./tokens";
 export { readEnvironment } from "./environment";

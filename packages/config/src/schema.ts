@@ -16,6 +16,28 @@ export const TokenSchema = z.strictObject({
   environment: z.string().min(1).optional(),
 });
 
+const HOURS = /^([01]?\d|2[0-3])-([01]?\d|2[0-4])$/;
+
+/**
+ * What an agent is allowed to do. Anything outside a declared list raises a
+ * policy_violation on its first occurrence, with no learning period. Omitted lists
+ * allow anything.
+ */
+export const PolicySchema = z.strictObject({
+  tools: z.array(z.string().min(1)).optional(),
+  tables: z.array(z.string().min(1)).optional(),
+  /** Database operations (SELECT, INSERT, UPDATE, DELETE, DROP, ...), any table. */
+  operations: z.array(z.string().min(1)).optional(),
+  credentials: z.array(z.string().min(1)).optional(),
+  hosts: z.array(z.string().min(1)).optional(),
+  peers: z.array(z.string().min(1)).optional(),
+  /** Allowed hours of the day in the agent's timezone, "8-18" (end exclusive). */
+  hours: z.string().regex(HOURS, 'must look like "8-18" (start hour, end hour, 0-24)').optional(),
+  environments: z.array(z.string().min(1)).optional(),
+  /** Tools that destroy data even though no SQL says so. */
+  destructive_tools: z.array(z.string().min(1)).optional(),
+});
+
 export const AgentSchema = z.strictObject({
   id: z
     .string()
@@ -25,6 +47,20 @@ export const AgentSchema = z.strictObject({
   hosts: z.array(z.string().min(1)).default([]),
   /** Names the agent's spans may claim (service.name, gen_ai.agent.*) besides its id; any other claim is impersonation. */
   claims: z.array(z.string().min(1)).default([]),
+  /** IANA timezone of the agent's working hours (off-hours detection, policy hours). */
+  timezone: z
+    .string()
+    .min(1)
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat("en", { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, "must be an IANA timezone such as Europe/Paris")
+    .default("UTC"),
+  policy: PolicySchema.optional(),
 });
 
 /** A key for the query API and console. `reader` investigates; `admin` also changes state (ack, silences, checkpoints). */
@@ -34,11 +70,20 @@ export const ApiKeySchema = z.strictObject({
   role: z.enum(["reader", "admin"]),
 });
 
+/** Cold start for learned detectors: nothing pages until an agent has this much history (event time). */
+export const DetectionSchema = z.strictObject({
+  learning_days: z.number().min(0).default(7),
+  learning_min_spans: z.number().int().min(0).default(500),
+  /** Calls in a 5-minute bucket below which volume is never an incident. */
+  call_volume_floor: z.number().int().min(1).default(50),
+});
+
 /** The YAML file named by VIGIL_CONFIG. Unknown keys are errors, so typos do not pass silently. */
 export const VigilConfigSchema = z
   .strictObject({
     agents: z.array(AgentSchema).default([]),
     api_keys: z.array(ApiKeySchema).default([]),
+    detection: DetectionSchema.default({ learning_days: 7, learning_min_spans: 500, call_volume_floor: 50 }),
   })
   .superRefine((config, ctx) => {
     const ids = new Map<string, number>();
@@ -68,3 +113,5 @@ export const VigilConfigSchema = z
 export type VigilConfig = z.infer<typeof VigilConfigSchema>;
 export type AgentConfig = z.infer<typeof AgentSchema>;
 export type ApiKeyConfig = z.infer<typeof ApiKeySchema>;
+export type PolicyConfig = z.infer<typeof PolicySchema>;
+export type DetectionConfig = z.infer<typeof DetectionSchema>;

@@ -1,6 +1,10 @@
 export { DETECTORS, detect } from "./detectors";
-export { alertFor, severityOf } from "./model";
+export { alertFor, severityOf, DEFAULT_DETECTION } from "./model";
+export { volumeThreshold } from "./learned/call-volume";
+export { stillLearning } from "./learned/learning";
+export { hourIn } from "./learned/off-hours";
+export { policyBreaches } from "./rules/policy-violation";
 export type { DetectionContext, Detector } from "./model";
 export { injectionSignals } from "./injection";
 export { runDetection } from "./run";
-export type { DetectionRunResult } from "./run";
+export type { DetectionRunResult, DetectionOptions } from "./run";

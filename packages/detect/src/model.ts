@@ -1,12 +1,18 @@
 import { createHash } from "node:crypto";
+import type { AgentConfig, DetectionConfig } from "@vigil/config";
 import type { Alert, ClickHouseClient, Severity, StoredSpan } from "@vigil/store";
 
-/** What a detector sees: the spans of the batches being examined, and the store to look back in. */
+/** What a detector sees: the spans of the batches being examined, the store to look back in, and the config. */
 export interface DetectionContext {
   client: ClickHouseClient;
   spans: readonly StoredSpan[];
   nowMs: number;
+  /** Declared agents (policies, timezones) by id. */
+  agents: ReadonlyMap<string, AgentConfig>;
+  detection: DetectionConfig;
 }
+
+export const DEFAULT_DETECTION: DetectionConfig = { learning_days: 7, learning_min_spans: 500, call_volume_floor: 50 };
 
 /** One detector: a name, and a function from new spans to alerts. */
 export interface Detector {

@@ -9,7 +9,9 @@ import {
 } from "@vigil/store";
 import type { Alert } from "@vigil/store";
 import { detect } from "./detectors";
+import { DEFAULT_DETECTION } from "./model";
 import type { Detector } from "./model";
+import type { AgentConfig, DetectionConfig } from "@vigil/config";
 
 export interface DetectionRunResult {
   batches: number;
@@ -26,9 +28,15 @@ const BATCHES_PER_STEP = 50;
  * restart), it catches up from where detection last stopped; alert ids make a batch
  * examined twice after a crash raise nothing twice.
  */
+export interface DetectionOptions {
+  agents?: ReadonlyMap<string, AgentConfig>;
+  detection?: DetectionConfig;
+  detectors?: readonly Detector[];
+}
+
 export async function runDetection(
   client: ClickHouseClient,
-  detectors?: readonly Detector[],
+  options: DetectionOptions = {},
 ): Promise<DetectionRunResult> {
   const cursor = await readDetectionCursor(client);
   const heads = await ledgerHeads(client);
@@ -42,7 +50,16 @@ export async function runDetection(
         client,
         step.map((e) => e.batchId),
       );
-      const alerts = await detect({ client, spans, nowMs: Date.now() }, detectors);
+      const alerts = await detect(
+        {
+          client,
+          spans,
+          nowMs: Date.now(),
+          agents: options.agents ?? new Map(),
+          detection: options.detection ?? DEFAULT_DETECTION,
+        },
+        options.detectors,
+      );
       result.alerts.push(...(await insertAlerts(client, alerts)));
       examined = (step.at(-1) as { seq: number }).seq;
       await advanceDetectionCursor(client, chainId, examined);

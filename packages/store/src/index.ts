@@ -37,3 +37,5 @@ export { findTrace, findSession, findAgentSpans, findBatchSpans, recentRequestDi
 export type { StoredSpan } from "./spans/read";
 export { insertAlerts, findAlerts, readDetectionCursor, advanceDetectionCursor } from "./alerts/alerts";
 export type { Alert, AlertFilter, Severity } from "./alerts/alerts";
+export { seenValues, credentialUsers, agentProfile, callBuckets, sameHourOfWeekHistory } from "./activity/activity";
+export type { SeenValue, AgentProfile } from "./activity/activity";

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from "@clickhouse/client";
+import { ACTIVITY_MIGRATION } from "./activity/schema";
 import { ALERTS_MIGRATION } from "./alerts/schema";
 import { LEDGER_MIGRATION } from "./ledger/schema";
 import { FACTS_MIGRATION } from "./spans/facts-schema";
@@ -12,7 +13,13 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: a released migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [SPANS_MIGRATION, FACTS_MIGRATION, LEDGER_MIGRATION, ALERTS_MIGRATION];
+export const MIGRATIONS: readonly Migration[] = [
+  SPANS_MIGRATION,
+  FACTS_MIGRATION,
+  LEDGER_MIGRATION,
+  ALERTS_MIGRATION,
+  ACTIVITY_MIGRATION,
+];
 
 const MIGRATIONS_TABLE = `
 CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -79,7 +79,10 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
   const key = loadOrCreateSigningKey(env.signingKeyFile, env.ledgerName);
   // Detection: woken after each committed batch, through BullMQ when REDIS_URL is set
   // (a worker consumes it here, or in `npm run start:worker`), else directly.
-  const detection = new DetectionLoop(clients.worker, logger.child({ service: "worker" }));
+  const detection = new DetectionLoop(clients.worker, logger.child({ service: "worker" }), {
+    agents: new Map(config.agents.map((a) => [a.id, a])),
+    detection: config.detection,
+  });
   const queue = env.redisUrl === undefined ? undefined : new DetectQueue(env.redisUrl, logger);
   const queueWorker = env.redisUrl === undefined ? undefined : startDetectWorker(env.redisUrl, detection, logger);
   const ingest = await createIngestService({

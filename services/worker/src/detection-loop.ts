@@ -1,6 +1,6 @@
 import type { Logger } from "@vigil/common";
 import { runDetection } from "@vigil/detect";
-import type { DetectionRunResult } from "@vigil/detect";
+import type { DetectionOptions, DetectionRunResult } from "@vigil/detect";
 import type { Alert, ClickHouseClient } from "@vigil/store";
 
 /**
@@ -20,6 +20,7 @@ export class DetectionLoop {
   constructor(
     private readonly client: ClickHouseClient,
     private readonly logger: Logger,
+    private readonly options: DetectionOptions = {},
     private readonly onAlerts: (alerts: Alert[]) => void = () => undefined,
   ) {}
 
@@ -50,7 +51,7 @@ export class DetectionLoop {
       this.again = false;
       let result: DetectionRunResult;
       try {
-        result = await runDetection(this.client);
+        result = await runDetection(this.client, this.options);
       } catch (err) {
         // The store is unavailable: the next trigger or tick resumes from the cursor.
         this.logger.warn("detection run failed", { error: err instanceof Error ? err : String(err) });

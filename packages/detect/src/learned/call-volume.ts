@@ -1,0 +1,91 @@
+import { callBuckets, sameHourOfWeekHistory } from "@vigil/store";
+import type { Alert, StoredSpan } from "@vigil/store";
+import { alertFor } from "../model";
+import type { DetectionContext, Detector } from "../model";
+import { stillLearning } from "./learning";
+import { ProfileCache } from "./profiles";
+
+/** Weeks of same-hour-of-week history a bucket is compared with. */
+const HISTORY_WEEKS = 4;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length === 0
+    ? 0
+    : s.length % 2 === 1
+      ? (s[mid] as number)
+      : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/**
+ * Robust bounds for a bucket: the median and the median absolute deviation (scaled to a
+ * standard deviation) of the same hour of the week in earlier weeks. A bucket is an
+ * incident above max(floor, median + 6σ, 3 × median): slow drift moves the median with it.
+ */
+export function volumeThreshold(
+  history: number[],
+  floor: number,
+): { median: number; sigma: number; threshold: number } {
+  const m = median(history);
+  const sigma = 1.4826 * median(history.map((x) => Math.abs(x - m)));
+  return { median: m, sigma, threshold: Math.max(floor, m + 6 * Math.max(sigma, 1), 3 * m) };
+}
+
+/** Calls per 5-minute bucket against the agent's own history for the same hour of week. */
+export const callVolume: Detector = {
+  name: "call_volume",
+  async detect(ctx: DetectionContext) {
+    const profiles = new ProfileCache(ctx.client);
+    const alerts: Alert[] = [];
+    const buckets = new Map<string, { span: StoredSpan; bucket: number }>();
+    for (const span of ctx.spans) {
+      const bucket = Math.floor(Number(BigInt(span.startTimeUnixNano) / 1_000_000_000n) / 300) * 300;
+      const key = `${span.agentId}\n${span.facts.environment}\n${bucket}`;
+      if (!buckets.has(key)) buckets.set(key, { span, bucket });
+    }
+    for (const { span, bucket } of buckets.values()) {
+      if (
+        stillLearning(await profiles.get(span.agentId, span.facts.environment), span.startTimeUnixNano, ctx.detection)
+      )
+        continue;
+      const current = (await callBuckets(ctx.client, span.agentId, span.facts.environment, [bucket])).get(bucket) ?? 0;
+      const history = await sameHourOfWeekHistory(
+        ctx.client,
+        span.agentId,
+        span.facts.environment,
+        bucket,
+        HISTORY_WEEKS,
+      );
+      if (history.length === 0) continue;
+      const { median: m, sigma, threshold } = volumeThreshold(history, ctx.detection.call_volume_floor);
+      if (current <= threshold) continue;
+      const ratio = m > 0 ? current / m : current;
+      alerts.push(
+        alertFor(
+          span,
+          {
+            detector: "call_volume",
+            score: Math.min(
+              99,
+              Math.round(60 + 10 * Math.log2(Math.max(1, current / threshold)) + (ratio >= 20 ? 15 : 0)),
+            ),
+            summary: `${span.agentId} made ${current} calls in 5 minutes; usually ${m} at this hour of the week`,
+            explanation: `Compared with ${history.length} five-minute buckets of the same hour in the last ${HISTORY_WEEKS} weeks (median ${m}, robust σ ${sigma.toFixed(1)}); the alert threshold was ${threshold.toFixed(0)}.`,
+            evidence: {
+              calls: current,
+              median: m,
+              sigma,
+              threshold,
+              ratio,
+              bucketStart: new Date(bucket * 1000).toISOString(),
+            },
+            subject: `volume/${span.facts.environment}/${bucket}`,
+          },
+          ctx.nowMs,
+        ),
+      );
+    }
+    return alerts;
+  },
+};

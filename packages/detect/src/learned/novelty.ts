@@ -1,0 +1,206 @@
+import { credentialUsers, seenValues } from "@vigil/store";
+import type { Alert, StoredSpan } from "@vigil/store";
+import { alertFor } from "../model";
+import type { DetectionContext, Detector } from "../model";
+import { notAfter } from "../session-history";
+import { stillLearning } from "./learning";
+import { ProfileCache } from "./profiles";
+
+interface NoveltySpec {
+  name: string;
+  /** The agent_activity dimension and the span's values for it. */
+  dimension: string;
+  values: (span: StoredSpan) => string[];
+  score: number;
+  summary: (span: StoredSpan, value: string) => string;
+  explanation: (span: StoredSpan, value: string) => string;
+  /** When set, a value is only judged if this other dimension's value is already known (first DELETE on a known table). */
+  requireKnown?: { dimension: string; value: (value: string) => string };
+}
+
+/**
+ * "First time this agent does X": X's first occurrence in the agent's history (per
+ * environment, event time) is this span. Learned: silent while the agent is learning.
+ */
+function noveltyDetector(spec: NoveltySpec): Detector {
+  return {
+    name: spec.name,
+    async detect(ctx: DetectionContext) {
+      const profiles = new ProfileCache(ctx.client);
+      const alerts: Alert[] = [];
+      // One lookup per agent/environment for all values of the step.
+      const groups = new Map<string, StoredSpan[]>();
+      for (const span of ctx.spans) {
+        if (spec.values(span).length === 0) continue;
+        const key = `${span.agentId}\n${span.facts.environment}`;
+        groups.set(key, [...(groups.get(key) ?? []), span]);
+      }
+      for (const spans of groups.values()) {
+        const { agentId, facts } = spans[0] as StoredSpan;
+        const values = [...new Set(spans.flatMap(spec.values))];
+        const seen = await seenValues(ctx.client, agentId, facts.environment, spec.dimension, values);
+        const prerequisites =
+          spec.requireKnown === undefined
+            ? undefined
+            : await seenValues(
+                ctx.client,
+                agentId,
+                facts.environment,
+                spec.requireKnown.dimension,
+                values.map(spec.requireKnown.value),
+              );
+        for (const span of spans) {
+          for (const value of spec.values(span)) {
+            const history = seen.get(value);
+            // New: the value's first occurrence is this span (or it is not aggregated yet).
+            if (history !== undefined && !notAfter(span.startTimeUnixNano, history.firstSeenNs)) continue;
+            if (spec.requireKnown !== undefined) {
+              const pre = prerequisites?.get(spec.requireKnown.value(value));
+              if (
+                pre === undefined ||
+                !notAfter(pre.firstSeenNs, span.startTimeUnixNano) ||
+                pre.firstSeenNs === span.startTimeUnixNano
+              )
+                continue;
+            }
+            if (stillLearning(await profiles.get(agentId, facts.environment), span.startTimeUnixNano, ctx.detection))
+              continue;
+            alerts.push(
+              alertFor(
+                span,
+                {
+                  detector: spec.name,
+                  score: spec.score,
+                  summary: spec.summary(span, value),
+                  explanation: spec.explanation(span, value),
+                  evidence: { dimension: spec.dimension, value, environment: facts.environment, firstOccurrence: true },
+                  subject: `${facts.environment}/${spec.dimension}/${value}`,
+                },
+                ctx.nowMs,
+              ),
+            );
+          }
+        }
+      }
+      return alerts;
+    },
+  };
+}
+
+const env = (s: StoredSpan): string => (s.facts.environment === "" ? "" : ` in ${s.facts.environment}`);
+
+export const newTable = noveltyDetector({
+  name: "new_table",
+  dimension: "table",
+  values: (s) => s.facts.dbTables,
+  score: 70,
+  summary: (s, t) => `${s.agentId} touched table ${t} for the first time${env(s)}`,
+  explanation: (s, t) =>
+    `In its whole history ${s.agentId} never used table ${t} before this ${s.facts.dbOperation || "statement"}.`,
+});
+
+export const newTableOperation = noveltyDetector({
+  name: "new_table_operation",
+  dimension: "table_operation",
+  values: (s) => (s.facts.dbOperation === "" ? [] : s.facts.dbTables.map((t) => `${t}:${s.facts.dbOperation}`)),
+  score: 75,
+  summary: (s, v) => `${s.agentId} ran ${v.split(":").at(-1)} on ${v.split(":")[0]} for the first time${env(s)}`,
+  explanation: (s, v) =>
+    `${s.agentId} knows table ${v.split(":")[0]} but never ran ${v.split(":").at(-1)} on it before.`,
+  requireKnown: { dimension: "table", value: (v) => v.split(":")[0] ?? v },
+});
+
+export const newTool = noveltyDetector({
+  name: "new_tool",
+  dimension: "tool",
+  values: (s) => (s.facts.tool === "" ? [] : [s.facts.tool]),
+  score: 60,
+  summary: (s, t) => `${s.agentId} used tool ${t} for the first time${env(s)}`,
+  explanation: (s, t) => `${s.agentId} never called the tool ${t} before.`,
+});
+
+export const newHost = noveltyDetector({
+  name: "new_host",
+  dimension: "host",
+  values: (s) => (s.facts.outboundHost === "" || s.kind !== 3 ? [] : [s.facts.outboundHost]),
+  score: 65,
+  summary: (s, h) => `${s.agentId} called ${h} for the first time${env(s)}`,
+  explanation: (s, h) => `${s.agentId} never sent a request to ${h} before.`,
+});
+
+export const newPeerAgent = noveltyDetector({
+  name: "new_peer_agent",
+  dimension: "peer",
+  values: (s) => (s.facts.peerAgent === "" ? [] : [s.facts.peerAgent]),
+  score: 70,
+  summary: (s, p) => `${s.agentId} called agent ${p} for the first time${env(s)}`,
+  explanation: (s, p) => `No call between ${s.agentId} and ${p} was ever recorded before.`,
+});
+
+export const credentialNewHost = noveltyDetector({
+  name: "credential_new_host",
+  dimension: "credential_host",
+  values: (s) =>
+    s.facts.credentialId === "" || s.facts.outboundHost === ""
+      ? []
+      : [`${s.facts.credentialId}@${s.facts.outboundHost}`],
+  score: 75,
+  summary: (s, v) =>
+    `${s.agentId} sent credential ${v.split("@")[0]} to ${v.split("@").slice(1).join("@")} for the first time`,
+  explanation: (s, v) => `Credential ${v.split("@")[0]} was used by ${s.agentId} before, but never with this host.`,
+  requireKnown: { dimension: "credential", value: (v) => v.split("@")[0] ?? v },
+});
+
+/**
+ * A credential used for the first time: by anyone (new_credential), or by an agent that
+ * never used it while others did (credential_new_agent: lateral movement).
+ */
+export const newCredential: Detector = {
+  name: "new_credential",
+  async detect(ctx) {
+    const alerts: Alert[] = [];
+    const profiles = new ProfileCache(ctx.client);
+    const byCredential = new Map<string, StoredSpan[]>();
+    for (const s of ctx.spans)
+      if (s.facts.credentialId !== "")
+        byCredential.set(s.facts.credentialId, [...(byCredential.get(s.facts.credentialId) ?? []), s]);
+    for (const [credential, spans] of byCredential) {
+      const users = await credentialUsers(ctx.client, credential);
+      for (const span of spans) {
+        const mine = users.find((u) => u.value === span.agentId);
+        if (mine !== undefined && !notAfter(span.startTimeUnixNano, mine.firstSeenNs)) continue; // used before by this agent
+        if (
+          stillLearning(await profiles.get(span.agentId, span.facts.environment), span.startTimeUnixNano, ctx.detection)
+        )
+          continue;
+        const others = users.filter(
+          (u) =>
+            u.value !== span.agentId &&
+            notAfter(u.firstSeenNs, span.startTimeUnixNano) &&
+            u.firstSeenNs !== span.startTimeUnixNano,
+        );
+        const lateral = others.length > 0;
+        alerts.push(
+          alertFor(
+            span,
+            {
+              detector: lateral ? "credential_new_agent" : "new_credential",
+              score: lateral ? 85 : 70,
+              summary: lateral
+                ? `${span.agentId} used credential ${credential}, until now used only by ${others.map((o) => o.value).join(", ")}`
+                : `${span.agentId} used credential ${credential}, never seen before`,
+              explanation: lateral
+                ? "A credential moving to an agent that never held it is how lateral movement looks: check how it got there."
+                : "No agent ever used this credential before.",
+              evidence: { credential, previousUsers: others.map((o) => o.value), host: span.facts.outboundHost },
+              credentials: [credential],
+              subject: `credential/${credential}`,
+            },
+            ctx.nowMs,
+          ),
+        );
+      }
+    }
+    return alerts;
+  },
+};

@@ -1,0 +1,124 @@
+import type { Alert, StoredSpan } from "@vigil/store";
+import { seenValues } from "@vigil/store";
+import { alertFor } from "../model";
+import type { DetectionContext, Detector } from "../model";
+import { stillLearning } from "./learning";
+import { ProfileCache } from "./profiles";
+
+/** Share of an agent's activity below which an hour counts as "essentially never". */
+const RARE_HOUR_SHARE = 0.005;
+
+/** The hour of day of a nanosecond timestamp in a timezone. */
+export function hourIn(startNs: string, timeZone: string): number {
+  const ms = Number(BigInt(startNs) / 1_000_000n);
+  return Number(new Intl.DateTimeFormat("en-GB", { hour: "2-digit", hour12: false, timeZone }).format(ms)) % 24;
+}
+
+/** The UTC hours (0-23) that fall in a local hour of a timezone, around a given instant. */
+function utcHourOf(startNs: string): number {
+  return new Date(Number(BigInt(startNs) / 1_000_000n)).getUTCHours();
+}
+
+/**
+ * Activity at an hour of the day where this agent has essentially never been active
+ * (under 0.5% of its history), and separately a credential used at an hour it never is.
+ * One alert per agent (or credential) per hour. Learned: silent while learning.
+ */
+export const offHours: Detector = {
+  name: "off_hours",
+  async detect(ctx: DetectionContext) {
+    const profiles = new ProfileCache(ctx.client);
+    const alerts: Alert[] = [];
+    const seenSubjects = new Set<string>();
+    for (const span of ctx.spans) {
+      const profile = await profiles.get(span.agentId, span.facts.environment);
+      if (stillLearning(profile, span.startTimeUnixNano, ctx.detection)) continue;
+      const utcHour = utcHourOf(span.startTimeUnixNano);
+      const tz = ctx.agents.get(span.agentId)?.timezone ?? "UTC";
+      const local = hourIn(span.startTimeUnixNano, tz);
+      const hourKey = `${span.startTimeUnixNano.slice(0, -12)}`; // this span's hour of event time (units of 1000 s)
+      // The aggregate includes the spans being examined: judge against history without them.
+      const inStep = ctx.spans.filter(
+        (s) => s.agentId === span.agentId && utcHourOf(s.startTimeUnixNano) === utcHour,
+      ).length;
+      const atHour = (profile.byHour[utcHour] ?? 0) - inStep;
+      const total = profile.spans - ctx.spans.filter((s) => s.agentId === span.agentId).length;
+      if (total > 0 && atHour / total < RARE_HOUR_SHARE) {
+        const subject = `activity/${span.facts.environment}/${hourKey}`;
+        if (!seenSubjects.has(`${span.agentId}/${subject}`)) {
+          seenSubjects.add(`${span.agentId}/${subject}`);
+          alerts.push(
+            offHoursAlert(span, ctx, "off_hours", subject, local, tz, {
+              hourShare: atHour / total,
+              spansAtHour: atHour,
+              totalSpans: total,
+            }),
+          );
+        }
+      }
+      if (span.facts.credentialId !== "") {
+        const credential = span.facts.credentialId;
+        const uses = await seenValues(ctx.client, span.agentId, span.facts.environment, "credential", [credential]);
+        const atThisHour = await seenValues(ctx.client, span.agentId, span.facts.environment, "credential_hour", [
+          `${credential}@${utcHour}`,
+        ]);
+        const inStepCred = ctx.spans.filter(
+          (s) => s.agentId === span.agentId && s.facts.credentialId === credential,
+        ).length;
+        const inStepCredHour = ctx.spans.filter(
+          (s) =>
+            s.agentId === span.agentId &&
+            s.facts.credentialId === credential &&
+            utcHourOf(s.startTimeUnixNano) === utcHour,
+        ).length;
+        const credTotal = (uses.get(credential)?.calls ?? 0) - inStepCred;
+        const credAtHour = (atThisHour.get(`${credential}@${utcHour}`)?.calls ?? 0) - inStepCredHour;
+        const subject = `credential/${credential}/${hourKey}`;
+        if (
+          credTotal >= ctx.detection.learning_min_spans / 10 &&
+          credAtHour / credTotal < RARE_HOUR_SHARE &&
+          !seenSubjects.has(`${span.agentId}/${subject}`)
+        ) {
+          seenSubjects.add(`${span.agentId}/${subject}`);
+          alerts.push(
+            offHoursAlert(
+              span,
+              ctx,
+              "off_hours",
+              subject,
+              local,
+              tz,
+              { credential, usesAtHour: credAtHour, totalUses: credTotal },
+              `credential ${credential} used`,
+            ),
+          );
+        }
+      }
+    }
+    return alerts;
+  },
+};
+
+function offHoursAlert(
+  span: StoredSpan,
+  ctx: DetectionContext,
+  detector: string,
+  subject: string,
+  localHour: number,
+  tz: string,
+  evidence: Record<string, unknown>,
+  what = "activity",
+): Alert {
+  return alertFor(
+    span,
+    {
+      detector,
+      score: what === "activity" ? 60 : 80,
+      summary: `${span.agentId}: ${what} at ${String(localHour).padStart(2, "0")}:00 ${tz}, an hour it is essentially never active`,
+      explanation: `Less than ${RARE_HOUR_SHARE * 100}% of this ${what === "activity" ? "agent's activity" : "credential's use"} ever happened at this hour.`,
+      evidence: { ...evidence, localHour, timezone: tz },
+      subject,
+    },
+    ctx.nowMs,
+  );
+}

@@ -1,0 +1,147 @@
+import type { ClickHouseClient } from "@clickhouse/client";
+
+/** What an agent's history says about one value of one dimension. */
+export interface SeenValue {
+  value: string;
+  firstSeenNs: string;
+  lastSeenNs: string;
+  calls: number;
+}
+
+/**
+ * The history of some values of one dimension for one agent and environment (values
+ * never seen are absent). Parts of the aggregate table may be unmerged, so the query
+ * aggregates again.
+ */
+export async function seenValues(
+  client: ClickHouseClient,
+  agentId: string,
+  environment: string,
+  dimension: string,
+  values: readonly string[],
+): Promise<Map<string, SeenValue>> {
+  if (values.length === 0) return new Map();
+  const rs = await client.query({
+    query: `SELECT value, toString(toUnixTimestamp64Nano(min(first_seen))) AS first_ns, toString(toUnixTimestamp64Nano(max(last_seen))) AS last_ns,
+              toString(sum(calls)) AS total
+            FROM agent_activity
+            WHERE agent_id = {agentId:String} AND environment = {environment:String} AND dimension = {dimension:String}
+              AND value IN {values:Array(String)}
+            GROUP BY value`,
+    query_params: { agentId, environment, dimension, values },
+    format: "JSONEachRow",
+  });
+  const rows = await rs.json<{ value: string; first_ns: string; last_ns: string; total: string }>();
+  return new Map(
+    rows.map((r) => [
+      r.value,
+      { value: r.value, firstSeenNs: r.first_ns, lastSeenNs: r.last_ns, calls: Number(r.total) },
+    ]),
+  );
+}
+
+/** Every agent that has used a credential, with when it first did (any environment). */
+export async function credentialUsers(client: ClickHouseClient, credentialId: string): Promise<SeenValue[]> {
+  const rs = await client.query({
+    query: `SELECT agent_id AS value, toString(toUnixTimestamp64Nano(min(first_seen))) AS first_ns,
+              toString(toUnixTimestamp64Nano(max(last_seen))) AS last_ns, toString(sum(calls)) AS total
+            FROM agent_activity WHERE dimension = 'credential' AND value = {credentialId:String}
+            GROUP BY agent_id`,
+    query_params: { credentialId },
+    format: "JSONEachRow",
+  });
+  const rows = await rs.json<{ value: string; first_ns: string; last_ns: string; total: string }>();
+  return rows.map((r) => ({ value: r.value, firstSeenNs: r.first_ns, lastSeenNs: r.last_ns, calls: Number(r.total) }));
+}
+
+/** An agent's overall history in one environment: when it started, how much, and when in the day. */
+export interface AgentProfile {
+  firstSeenNs: string | undefined;
+  spans: number;
+  /** Spans per UTC hour of day (24 entries). */
+  byHour: number[];
+}
+
+export async function agentProfile(
+  client: ClickHouseClient,
+  agentId: string,
+  environment: string,
+): Promise<AgentProfile> {
+  const rs = await client.query({
+    query: `SELECT value, toString(toUnixTimestamp64Nano(min(first_seen))) AS first_ns, toString(sum(calls)) AS total
+            FROM agent_activity
+            WHERE agent_id = {agentId:String} AND environment = {environment:String} AND dimension = 'hour'
+            GROUP BY value`,
+    query_params: { agentId, environment },
+    format: "JSONEachRow",
+  });
+  const rows = await rs.json<{ value: string; first_ns: string; total: string }>();
+  const byHour = new Array<number>(24).fill(0);
+  let first: string | undefined;
+  for (const r of rows) {
+    byHour[Number(r.value)] = Number(r.total);
+    if (
+      first === undefined ||
+      r.first_ns.length < first.length ||
+      (r.first_ns.length === first.length && r.first_ns < first)
+    )
+      first = r.first_ns;
+  }
+  return { firstSeenNs: first, spans: byHour.reduce((a, b) => a + b, 0), byHour };
+}
+
+/**
+ * Calls per 5-minute bucket for one agent: the buckets asked for, and the history used
+ * to judge them (the same hour of the week in earlier weeks, before `beforeNs`).
+ */
+export async function callBuckets(
+  client: ClickHouseClient,
+  agentId: string,
+  environment: string,
+  bucketsSec: readonly number[],
+): Promise<Map<number, number>> {
+  if (bucketsSec.length === 0) return new Map();
+  const rs = await client.query({
+    query: `SELECT toUnixTimestamp(bucket) AS b, toString(sum(calls)) AS n FROM agent_calls_5m
+            WHERE agent_id = {agentId:String} AND environment = {environment:String}
+              AND bucket IN (SELECT toDateTime(arrayJoin({buckets:Array(UInt32)}), 'UTC'))
+            GROUP BY b`,
+    query_params: { agentId, environment, buckets: bucketsSec },
+    format: "JSONEachRow",
+  });
+  return new Map((await rs.json<{ b: number; n: string }>()).map((r) => [Number(r.b), Number(r.n)]));
+}
+
+/**
+ * The 5-minute call counts of earlier weeks at the same hour of the week as `bucketSec`
+ * (the 12 buckets of that hour in each of up to `weeks` weeks; empty buckets count 0
+ * once the agent was active that week).
+ */
+export async function sameHourOfWeekHistory(
+  client: ClickHouseClient,
+  agentId: string,
+  environment: string,
+  bucketSec: number,
+  weeks: number,
+): Promise<number[]> {
+  const hourStart = bucketSec - (bucketSec % 3600);
+  const rs = await client.query({
+    query: `SELECT toUnixTimestamp(bucket) AS b, toString(sum(calls)) AS n FROM agent_calls_5m
+            WHERE agent_id = {agentId:String} AND environment = {environment:String}
+              AND bucket >= toDateTime({from:UInt32}, 'UTC') AND bucket < toDateTime({to:UInt32}, 'UTC')
+              AND toDayOfWeek(bucket) = toDayOfWeek(toDateTime({hour:UInt32}, 'UTC')) AND toHour(bucket) = toHour(toDateTime({hour:UInt32}, 'UTC'))
+            GROUP BY b`,
+    query_params: { agentId, environment, from: hourStart - weeks * 7 * 86400, to: hourStart, hour: hourStart },
+    format: "JSONEachRow",
+  });
+  const counts = new Map((await rs.json<{ b: number; n: string }>()).map((r) => [Number(r.b), Number(r.n)]));
+  const series: number[] = [];
+  for (let w = 1; w <= weeks; w++) {
+    const start = hourStart - w * 7 * 86400;
+    const week: number[] = [];
+    for (let i = 0; i < 12; i++) week.push(counts.get(start + i * 300) ?? 0);
+    // A week where the agent did nothing that hour still counts, but only once it existed.
+    if (week.some((n) => n > 0) || series.length > 0) series.push(...week);
+  }
+  return series;
+}

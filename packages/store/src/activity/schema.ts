@@ -1,0 +1,53 @@
+import type { Migration } from "../migrations";
+
+/**
+ * Per-agent activity aggregates, kept by materialized views at insert time so that
+ * baselines and novelty checks read a few rows per agent instead of raw spans:
+ *
+ * - `agent_activity`: for each agent and environment, every value seen per dimension
+ *   (tool, table, table:operation, host, credential, credential@host, peer, hour of day),
+ *   with first and last event time and a count. "Has this agent ever used X before T?"
+ *   is one lookup.
+ * - `agent_calls_5m`: span counts per agent and 5-minute bucket of event time, the series
+ *   call volume is judged on.
+ */
+export const ACTIVITY_MIGRATION: Migration = {
+  version: 5,
+  name: "per-agent activity aggregates",
+  statements: [
+    `CREATE TABLE IF NOT EXISTS agent_activity (
+      agent_id LowCardinality(String),
+      environment LowCardinality(String),
+      dimension LowCardinality(String),
+      value String,
+      first_seen SimpleAggregateFunction(min, DateTime64(9, 'UTC')),
+      last_seen SimpleAggregateFunction(max, DateTime64(9, 'UTC')),
+      calls SimpleAggregateFunction(sum, UInt64)
+    ) ENGINE = AggregatingMergeTree
+    ORDER BY (agent_id, environment, dimension, value)`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS agent_activity_mv TO agent_activity AS
+    SELECT agent_id, environment, d.1 AS dimension, d.2 AS value,
+      min(start_time) AS first_seen, max(start_time) AS last_seen, count() AS calls
+    FROM spans
+    ARRAY JOIN arrayFilter(x -> x.2 != '', arrayConcat(
+      [('tool', tool), ('host', outbound_host), ('credential', credential_id), ('peer', peer_agent),
+       ('credential_host', if(credential_id != '' AND outbound_host != '', concat(credential_id, '@', outbound_host), '')),
+       ('hour', toString(toHour(start_time))),
+       ('credential_hour', if(credential_id != '', concat(credential_id, '@', toString(toHour(start_time))), ''))],
+      arrayMap(t -> ('table', t), db_tables),
+      arrayMap(t -> ('table_operation', if(db_operation != '', concat(t, ':', db_operation), '')), db_tables)
+    )) AS d
+    GROUP BY agent_id, environment, dimension, value`,
+    `CREATE TABLE IF NOT EXISTS agent_calls_5m (
+      agent_id LowCardinality(String),
+      environment LowCardinality(String),
+      bucket DateTime('UTC'),
+      calls SimpleAggregateFunction(sum, UInt64)
+    ) ENGINE = AggregatingMergeTree
+    PARTITION BY toYYYYMM(bucket)
+    ORDER BY (agent_id, environment, bucket)`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS agent_calls_5m_mv TO agent_calls_5m AS
+    SELECT agent_id, environment, toStartOfFiveMinutes(start_time) AS bucket, count() AS calls
+    FROM spans GROUP BY agent_id, environment, bucket`,
+  ],
+};
