@@ -1,16 +1,41 @@
 import type { Alert } from "@vigil/store";
+import { callVolume } from "./learned/call-volume";
+import {
+  credentialNewHost,
+  newCredential,
+  newHost,
+  newPeerAgent,
+  newTable,
+  newTableOperation,
+  newTool,
+} from "./learned/novelty";
+import { offHours } from "./learned/off-hours";
 import type { DetectionContext, Detector } from "./model";
 import { destructiveWithoutApproval } from "./rules/destructive-without-approval";
 import { impersonation } from "./rules/impersonation";
 import { injectionThenAction } from "./rules/injection-then-action";
+import { policyViolation } from "./rules/policy-violation";
 import { secretInPrompt } from "./rules/secret-in-prompt";
 
-/** Every detector, in the order they run. Rules need no learning and fire from the first span. */
+/**
+ * Every detector, in the order they run. Rules and declared policies fire from the first
+ * span; learned detectors (novelty, off hours, volume) are silent while an agent learns.
+ */
 export const DETECTORS: readonly Detector[] = [
   destructiveWithoutApproval,
   injectionThenAction,
   secretInPrompt,
   impersonation,
+  policyViolation,
+  newTable,
+  newTableOperation,
+  newTool,
+  newHost,
+  newPeerAgent,
+  newCredential,
+  credentialNewHost,
+  offHours,
+  callVolume,
 ];
 
 /** Runs every detector over a set of new spans. */

@@ -44,23 +44,40 @@ export const callVolume: Detector = {
       const key = `${span.agentId}\n${span.facts.environment}\n${bucket}`;
       if (!buckets.has(key)) buckets.set(key, { span, bucket });
     }
+    // One read of the current buckets per agent, one history read per agent and hour of week.
+    const currents = new Map<string, Map<number, number>>();
+    const histories = new Map<string, number[]>();
     for (const { span, bucket } of buckets.values()) {
       if (
         stillLearning(await profiles.get(span.agentId, span.facts.environment), span.startTimeUnixNano, ctx.detection)
       )
         continue;
-      const current = (await callBuckets(ctx.client, span.agentId, span.facts.environment, [bucket])).get(bucket) ?? 0;
-      const history = await sameHourOfWeekHistory(
-        ctx.client,
-        span.agentId,
-        span.facts.environment,
-        bucket,
-        HISTORY_WEEKS,
-      );
+      const agentKey = `${span.agentId}\n${span.facts.environment}`;
+      let current = currents.get(agentKey);
+      if (current === undefined) {
+        const mine = [...buckets.values()].filter(
+          (b) => b.span.agentId === span.agentId && b.span.facts.environment === span.facts.environment,
+        );
+        current = await callBuckets(
+          ctx.client,
+          span.agentId,
+          span.facts.environment,
+          mine.map((b) => b.bucket),
+        );
+        currents.set(agentKey, current);
+      }
+      const calls = current.get(bucket) ?? 0;
+      if (calls <= ctx.detection.call_volume_floor) continue; // never an incident: skip the history read
+      const hourKey = `${agentKey}\n${bucket - (bucket % 3600)}`;
+      let history = histories.get(hourKey);
+      if (history === undefined) {
+        history = await sameHourOfWeekHistory(ctx.client, span.agentId, span.facts.environment, bucket, HISTORY_WEEKS);
+        histories.set(hourKey, history);
+      }
       if (history.length === 0) continue;
       const { median: m, sigma, threshold } = volumeThreshold(history, ctx.detection.call_volume_floor);
-      if (current <= threshold) continue;
-      const ratio = m > 0 ? current / m : current;
+      if (calls <= threshold) continue;
+      const ratio = m > 0 ? calls / m : calls;
       alerts.push(
         alertFor(
           span,
@@ -68,18 +85,11 @@ export const callVolume: Detector = {
             detector: "call_volume",
             score: Math.min(
               99,
-              Math.round(60 + 10 * Math.log2(Math.max(1, current / threshold)) + (ratio >= 20 ? 15 : 0)),
+              Math.round(60 + 10 * Math.log2(Math.max(1, calls / threshold)) + (ratio >= 20 ? 15 : 0)),
             ),
-            summary: `${span.agentId} made ${current} calls in 5 minutes; usually ${m} at this hour of the week`,
+            summary: `${span.agentId} made ${calls} calls in 5 minutes; usually ${m} at this hour of the week`,
             explanation: `Compared with ${history.length} five-minute buckets of the same hour in the last ${HISTORY_WEEKS} weeks (median ${m}, robust σ ${sigma.toFixed(1)}); the alert threshold was ${threshold.toFixed(0)}.`,
-            evidence: {
-              calls: current,
-              median: m,
-              sigma,
-              threshold,
-              ratio,
-              bucketStart: new Date(bucket * 1000).toISOString(),
-            },
+            evidence: { calls, median: m, sigma, threshold, ratio, bucketStart: new Date(bucket * 1000).toISOString() },
             subject: `volume/${span.facts.environment}/${bucket}`,
           },
           ctx.nowMs,

@@ -30,6 +30,7 @@ export const offHours: Detector = {
     const profiles = new ProfileCache(ctx.client);
     const alerts: Alert[] = [];
     const seenSubjects = new Set<string>();
+    const credentialCounts = new Map<string, Map<string, number>>();
     for (const span of ctx.spans) {
       const profile = await profiles.get(span.agentId, span.facts.environment);
       if (stillLearning(profile, span.startTimeUnixNano, ctx.detection)) continue;
@@ -58,10 +59,12 @@ export const offHours: Detector = {
       }
       if (span.facts.credentialId !== "") {
         const credential = span.facts.credentialId;
-        const uses = await seenValues(ctx.client, span.agentId, span.facts.environment, "credential", [credential]);
-        const atThisHour = await seenValues(ctx.client, span.agentId, span.facts.environment, "credential_hour", [
-          `${credential}@${utcHour}`,
-        ]);
+        const key = `${span.agentId}\n${span.facts.environment}`;
+        let counts = credentialCounts.get(key);
+        if (counts === undefined) {
+          counts = await credentialHistory(ctx, span.agentId, span.facts.environment);
+          credentialCounts.set(key, counts);
+        }
         const inStepCred = ctx.spans.filter(
           (s) => s.agentId === span.agentId && s.facts.credentialId === credential,
         ).length;
@@ -71,8 +74,8 @@ export const offHours: Detector = {
             s.facts.credentialId === credential &&
             utcHourOf(s.startTimeUnixNano) === utcHour,
         ).length;
-        const credTotal = (uses.get(credential)?.calls ?? 0) - inStepCred;
-        const credAtHour = (atThisHour.get(`${credential}@${utcHour}`)?.calls ?? 0) - inStepCredHour;
+        const credTotal = (counts.get(credential) ?? 0) - inStepCred;
+        const credAtHour = (counts.get(`${credential}@${utcHour}`) ?? 0) - inStepCredHour;
         const subject = `credential/${credential}/${hourKey}`;
         if (
           credTotal >= ctx.detection.learning_min_spans / 10 &&
@@ -98,6 +101,33 @@ export const offHours: Detector = {
     return alerts;
   },
 };
+
+/** Uses of every credential of an agent, in total and per UTC hour, in one query. */
+async function credentialHistory(
+  ctx: DetectionContext,
+  agentId: string,
+  environment: string,
+): Promise<Map<string, number>> {
+  const credentials = [
+    ...new Set(
+      ctx.spans.filter((s) => s.agentId === agentId && s.facts.credentialId !== "").map((s) => s.facts.credentialId),
+    ),
+  ];
+  const values = credentials.flatMap((c) => [c, ...Array.from({ length: 24 }, (_, h) => `${c}@${h}`)]);
+  const [totals, hours] = await Promise.all([
+    seenValues(ctx.client, agentId, environment, "credential", credentials),
+    seenValues(
+      ctx.client,
+      agentId,
+      environment,
+      "credential_hour",
+      values.filter((v) => v.includes("@")),
+    ),
+  ]);
+  const out = new Map<string, number>();
+  for (const [k, v] of [...totals, ...hours]) out.set(k, v.calls);
+  return out;
+}
 
 function offHoursAlert(
   span: StoredSpan,

@@ -43,15 +43,16 @@ export async function seenValues(
 /** Every agent that has used a credential, with when it first did (any environment). */
 export async function credentialUsers(client: ClickHouseClient, credentialId: string): Promise<SeenValue[]> {
   const rs = await client.query({
-    query: `SELECT agent_id AS value, toString(toUnixTimestamp64Nano(min(first_seen))) AS first_ns,
+    // The alias is not "value": in ClickHouse an alias would shadow the column in WHERE.
+    query: `SELECT agent_id AS agent, toString(toUnixTimestamp64Nano(min(first_seen))) AS first_ns,
               toString(toUnixTimestamp64Nano(max(last_seen))) AS last_ns, toString(sum(calls)) AS total
             FROM agent_activity WHERE dimension = 'credential' AND value = {credentialId:String}
             GROUP BY agent_id`,
     query_params: { credentialId },
     format: "JSONEachRow",
   });
-  const rows = await rs.json<{ value: string; first_ns: string; last_ns: string; total: string }>();
-  return rows.map((r) => ({ value: r.value, firstSeenNs: r.first_ns, lastSeenNs: r.last_ns, calls: Number(r.total) }));
+  const rows = await rs.json<{ agent: string; first_ns: string; last_ns: string; total: string }>();
+  return rows.map((r) => ({ value: r.agent, firstSeenNs: r.first_ns, lastSeenNs: r.last_ns, calls: Number(r.total) }));
 }
 
 /** An agent's overall history in one environment: when it started, how much, and when in the day. */
