@@ -29,7 +29,7 @@ function nextBody(): Buffer {
   return body;
 }
 
-function send(body: Buffer): Promise<number> {
+function send(body: Buffer): Promise<number | string> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -72,7 +72,8 @@ async function worker(index: number): Promise<void> {
     }
     const body = nextBody();
     const t0 = performance.now();
-    const status = await send(body);
+    // A connection error is counted, not fatal: real exporters retry, and the table shows it.
+    const status = await send(body).catch((err: NodeJS.ErrnoException) => err.code ?? "error");
     latencies.push(performance.now() - t0);
     statuses[status] = (statuses[status] ?? 0) + 1;
     if (status === 200) spansAcked += spansPerRequest;

@@ -22,6 +22,7 @@ import { extractFacts, inheritSessions, initSqlParser } from "@vigil/facts";
 import { redactSpans } from "@vigil/secrets";
 import { decodeTraceRequestProtobuf } from "@vigil/otlp";
 import { startAllInOne } from "@vigil/service-vigil";
+import type { AllInOne } from "@vigil/service-vigil";
 import { countSpans, encodeSpanRows } from "@vigil/store";
 import { templateRequest } from "./workload";
 
@@ -57,6 +58,80 @@ function runLoad(url: string, token: string, seconds: number, rate?: number): Pr
   const args = ["bench/load-generator.ts", url, token, String(seconds), String(CONCURRENCY), String(SPANS_PER_REQUEST)];
   if (rate !== undefined) args.push(String(Math.round(rate)));
   return runChild<LoadResult>(args);
+}
+
+/** Ledger batches not yet examined by detection. */
+async function detectionBacklog(vigil: AllInOne): Promise<number> {
+  const rs = await vigil.client.query({
+    query: `SELECT toString((SELECT max(seq) FROM ledger) - (SELECT max(seq) FROM detection_cursor)) AS n`,
+    format: "JSONEachRow",
+  });
+  return Number((await rs.json<{ n: string }>())[0]?.n ?? 0);
+}
+
+/** Sends one DROP span every 400 ms and measures acknowledgement → stored alert for each. */
+async function measureDetectionLag(url: string, token: string, vigil: AllInOne, durationMs: number): Promise<number[]> {
+  const lags: number[] = [];
+  const started = Date.now();
+  let i = 0;
+  const pending: Array<Promise<void>> = [];
+  while (Date.now() - started < durationMs) {
+    i++;
+    const session = `bench-incident-${i}`;
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const body = JSON.stringify({
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: `${i.toString(16).padStart(8, "0")}${"be".repeat(12)}`,
+                  spanId: "00000000000000a1",
+                  name: "drop",
+                  startTimeUnixNano: String(now),
+                  endTimeUnixNano: String(now + 1000n),
+                  attributes: [
+                    { key: "session.id", value: { stringValue: session } },
+                    { key: "db.query.text", value: { stringValue: "DROP TABLE customers" } },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const res = await fetch(url, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    });
+    const acked = performance.now();
+    if (res.status !== 200) continue;
+    pending.push(
+      (async () => {
+        const deadline = acked + 30_000;
+        while (performance.now() < deadline) {
+          const rs = await vigil.client.query({
+            query:
+              "SELECT count() AS n FROM alerts WHERE session_id = {s:String} AND detector = 'destructive_without_approval'",
+            query_params: { s: session },
+            format: "JSONEachRow",
+          });
+          if (Number((await rs.json<{ n: string }>())[0]?.n) > 0) {
+            lags.push(performance.now() - acked);
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        lags.push(Infinity);
+      })(),
+    );
+    await new Promise((r) => setTimeout(r, 400));
+  }
+  await Promise.all(pending);
+  return lags.sort((a, b) => a - b);
 }
 
 function timePerSpan(spans: number, fn: () => void, minMs = 1500): number {
@@ -129,7 +204,19 @@ const avgInsertMs =
   (vigil.ingest.stats.insertMs - insertsBefore.ms) / Math.max(1, vigil.ingest.stats.inserts - insertsBefore.n);
 const rssAfterLoad = process.memoryUsage().rss;
 process.stderr.write(`bench: end-to-end, 10 s paced at half the measured maximum\n`);
-const half = await runLoad(url, token, 10, full.spansPerSecond / 2);
+// Detection examines batches behind ingest; at full load it falls behind. Measure how
+// long the backlog takes to drain, then the lag at half load from a caught-up start.
+const backlogStart = performance.now();
+const backlog = await detectionBacklog(vigil);
+while ((await detectionBacklog(vigil)) > 0 && performance.now() - backlogStart < 120_000) {
+  await vigil.detection.trigger();
+}
+const backlogDrainMs = performance.now() - backlogStart;
+// Meanwhile, anomalous spans (a DROP with no approval) from this process: time from the
+// acknowledgement of each to its alert being stored, with detection running under load.
+const halfLoad = runLoad(url, token, 10, full.spansPerSecond / 2);
+const detectionLagMs = await measureDetectionLag(url, token, vigil, 9_000);
+const half = await halfLoad;
 
 // The same rows, straight into a fresh engine, in a process of its own.
 process.stderr.write(`bench: raw engine insert, batches of ${RAW_BATCH_ROWS}\n`);
@@ -159,6 +246,13 @@ const results = {
   },
   endToEnd: { ...full, avgRowsPerInsert: Math.round(avgBatchRows), inserts: batches, avgInsertMs },
   halfLoad: half,
+  detectionBacklogAfterFullLoad: { batches: backlog, drainMs: backlogDrainMs },
+  detectionLagMs: {
+    samples: detectionLagMs.length,
+    p50: pctOf(detectionLagMs, 50),
+    p99: pctOf(detectionLagMs, 99),
+    max: detectionLagMs.at(-1),
+  },
   rawInsert: { batchRows: RAW_BATCH_ROWS, rowsPerSecond: rawRate },
   rawInsertSameBatch: { batchRows: Math.round(avgBatchRows), rowsPerSecond: rawSame.rowsPerSecond },
   ratio,
@@ -175,6 +269,10 @@ const results = {
   rssMiB: rssAfterLoad / 1024 / 1024,
 };
 
+function pctOf(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
 const fmt = (n: number, d = 0): string =>
   n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 const rows: Array<[string, string]> = [
@@ -188,6 +286,11 @@ const rows: Array<[string, string]> = [
     `${fmt(half.p50Ms, 1)} / ${fmt(half.p99Ms, 1)} ms`,
   ],
   ["  responses", JSON.stringify(full.statuses)],
+  ["detection backlog after full load, and time to drain it", `${backlog} batches, ${fmt(backlogDrainMs / 1000, 1)} s`],
+  [
+    `detection lag, acknowledged → alert stored, at half load (${detectionLagMs.length} DROP spans)`,
+    `p50 ${fmt(pctOf(detectionLagMs, 50))} ms, p99 ${fmt(pctOf(detectionLagMs, 99))} ms, max ${fmt(detectionLagMs.at(-1) ?? NaN)} ms`,
+  ],
   [
     "  rows per INSERT (group commit), inserts, mean INSERT time",
     `${fmt(avgBatchRows)}, ${batches}, ${fmt(avgInsertMs)} ms`,

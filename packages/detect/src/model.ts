@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import type { AgentConfig, DetectionConfig } from "@vigil/config";
-import type { Alert, ClickHouseClient, Severity, StoredSpan } from "@vigil/store";
+import type { Alert, ClickHouseClient, Severity, DetectSpan } from "@vigil/store";
 
 /** What a detector sees: the spans of the batches being examined, the store to look back in, and the config. */
 export interface DetectionContext {
   client: ClickHouseClient;
-  spans: readonly StoredSpan[];
+  spans: readonly DetectSpan[];
   nowMs: number;
   /** Declared agents (policies, timezones) by id. */
   agents: ReadonlyMap<string, AgentConfig>;
@@ -34,7 +34,7 @@ export function severityOf(score: number): Severity {
  * default the span), so examining the same span again yields the same alert id.
  */
 export function alertFor(
-  span: StoredSpan,
+  span: DetectSpan,
   a: {
     detector: string;
     score: number;

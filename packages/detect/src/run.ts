@@ -19,8 +19,11 @@ export interface DetectionRunResult {
   alerts: Alert[];
 }
 
-/** Ledger entries examined per step (bounds memory; a step is one read and one insert). */
-const BATCHES_PER_STEP = 50;
+/**
+ * Ledger entries examined per step. Small, because detection shares the process (and in
+ * embedded mode the engine) with ingest: short steps keep acknowledgement latency low.
+ */
+const BATCHES_PER_STEP = 8;
 
 /**
  * Examines every batch the ledger holds beyond the detection cursor, in sequence order,

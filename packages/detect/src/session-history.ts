@@ -1,4 +1,36 @@
-import type { ClickHouseClient, StoredSpan } from "@vigil/store";
+import type { ClickHouseClient, DetectSpan } from "@vigil/store";
+
+/**
+ * How far back a session's history is read: approvals and injected inputs older than
+ * this before the step are not considered (sessions are hours, not days).
+ */
+const SESSION_LOOKBACK_NS = 24n * 3_600_000_000_000n;
+
+/** Words every injection pattern contains one of: the store returns only those inputs. */
+export const INJECTION_CUES = [
+  "ignore",
+  "disregard",
+  "forget",
+  "override",
+  "you are now",
+  "you are no longer",
+  "act as",
+  "dan mode",
+  "system prompt",
+  "instructions",
+  "forward",
+  "send",
+  "email",
+  "upload",
+  "post",
+  "exfiltrate",
+  "copy",
+  "[system",
+  "[inst",
+  "<system",
+  "<instruction",
+  "###",
+];
 
 /** What came before a span in its session: approvals and inputs (the session's causal history). */
 export interface SessionHistory {
@@ -12,7 +44,7 @@ export interface SessionHistory {
  */
 export async function loadSessionHistory(
   client: ClickHouseClient,
-  spans: readonly StoredSpan[],
+  spans: readonly DetectSpan[],
 ): Promise<Map<string, SessionHistory>> {
   const byAgent = new Map<string, Set<string>>();
   for (const s of spans) {
@@ -22,14 +54,24 @@ export async function loadSessionHistory(
     byAgent.set(s.agentId, set);
   }
   const history = new Map<string, SessionHistory>();
+  const earliest = spans.reduce(
+    (min, s) => (BigInt(s.startTimeUnixNano) < min ? BigInt(s.startTimeUnixNano) : min),
+    BigInt(spans[0]?.startTimeUnixNano ?? "0"),
+  );
   for (const [agentId, sessions] of byAgent) {
     const rs = await client.query({
       query: `SELECT session_id, toString(toUnixTimestamp64Nano(start_time)) AS start_ns, trace_id, span_id, input,
                 approval_id, approval_status
               FROM spans
               WHERE agent_id = {agentId:String} AND session_id IN {sessions:Array(String)}
-                AND (approval_status != '' OR input != '')`,
-      query_params: { agentId, sessions: [...sessions] },
+                AND start_time >= fromUnixTimestamp64Nano({from:Int64}, 'UTC')
+                AND (approval_status != '' OR multiSearchAnyCaseInsensitive(input, {cues:Array(String)}))`,
+      query_params: {
+        agentId,
+        sessions: [...sessions],
+        from: String(earliest - SESSION_LOOKBACK_NS),
+        cues: INJECTION_CUES,
+      },
       format: "JSONEachRow",
     });
     type Row = {

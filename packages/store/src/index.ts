@@ -34,7 +34,7 @@ export type { SpanProof, ProofVerdict } from "./ledger/proof";
 export type { RowContext } from "./spans/rows";
 export { insertSpanBatch } from "./spans/write";
 export { findTrace, findSession, findAgentSpans, findBatchSpans, recentRequestDigests, countSpans } from "./spans/read";
-export type { StoredSpan } from "./spans/read";
+export type { StoredSpan, DetectSpan } from "./spans/read";
 export { insertAlerts, findAlerts, readDetectionCursor, advanceDetectionCursor } from "./alerts/alerts";
 export type { Alert, AlertFilter, Severity } from "./alerts/alerts";
 export { seenValues, credentialUsers, agentProfile, callBuckets, sameHourOfWeekHistory } from "./activity/activity";

@@ -1,5 +1,5 @@
 import { callBuckets, sameHourOfWeekHistory } from "@vigil/store";
-import type { Alert, StoredSpan } from "@vigil/store";
+import type { Alert, DetectSpan } from "@vigil/store";
 import { alertFor } from "../model";
 import type { DetectionContext, Detector } from "../model";
 import { stillLearning } from "./learning";
@@ -38,7 +38,7 @@ export const callVolume: Detector = {
   async detect(ctx: DetectionContext) {
     const profiles = new ProfileCache(ctx.client);
     const alerts: Alert[] = [];
-    const buckets = new Map<string, { span: StoredSpan; bucket: number }>();
+    const buckets = new Map<string, { span: DetectSpan; bucket: number }>();
     for (const span of ctx.spans) {
       const bucket = Math.floor(Number(BigInt(span.startTimeUnixNano) / 1_000_000_000n) / 300) * 300;
       const key = `${span.agentId}\n${span.facts.environment}\n${bucket}`;

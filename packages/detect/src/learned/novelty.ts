@@ -1,5 +1,5 @@
 import { credentialUsers, seenValues } from "@vigil/store";
-import type { Alert, StoredSpan } from "@vigil/store";
+import type { Alert, DetectSpan } from "@vigil/store";
 import { alertFor } from "../model";
 import type { DetectionContext, Detector } from "../model";
 import { notAfter } from "../session-history";
@@ -10,10 +10,10 @@ interface NoveltySpec {
   name: string;
   /** The agent_activity dimension and the span's values for it. */
   dimension: string;
-  values: (span: StoredSpan) => string[];
+  values: (span: DetectSpan) => string[];
   score: number;
-  summary: (span: StoredSpan, value: string) => string;
-  explanation: (span: StoredSpan, value: string) => string;
+  summary: (span: DetectSpan, value: string) => string;
+  explanation: (span: DetectSpan, value: string) => string;
   /** When set, a value is only judged if this other dimension's value is already known (first DELETE on a known table). */
   requireKnown?: { dimension: string; value: (value: string) => string };
 }
@@ -29,14 +29,16 @@ function noveltyDetector(spec: NoveltySpec): Detector {
       const profiles = new ProfileCache(ctx.client);
       const alerts: Alert[] = [];
       // One lookup per agent/environment for all values of the step.
-      const groups = new Map<string, StoredSpan[]>();
+      const groups = new Map<string, DetectSpan[]>();
       for (const span of ctx.spans) {
         if (spec.values(span).length === 0) continue;
         const key = `${span.agentId}\n${span.facts.environment}`;
-        groups.set(key, [...(groups.get(key) ?? []), span]);
+        const group = groups.get(key);
+        if (group === undefined) groups.set(key, [span]);
+        else group.push(span);
       }
       for (const spans of groups.values()) {
-        const { agentId, facts } = spans[0] as StoredSpan;
+        const { agentId, facts } = spans[0] as DetectSpan;
         const values = [...new Set(spans.flatMap(spec.values))];
         const seen = await seenValues(ctx.client, agentId, facts.environment, spec.dimension, values);
         const prerequisites =
@@ -87,7 +89,7 @@ function noveltyDetector(spec: NoveltySpec): Detector {
   };
 }
 
-const env = (s: StoredSpan): string => (s.facts.environment === "" ? "" : ` in ${s.facts.environment}`);
+const env = (s: DetectSpan): string => (s.facts.environment === "" ? "" : ` in ${s.facts.environment}`);
 
 export const newTable = noveltyDetector({
   name: "new_table",
@@ -160,10 +162,13 @@ export const newCredential: Detector = {
   async detect(ctx) {
     const alerts: Alert[] = [];
     const profiles = new ProfileCache(ctx.client);
-    const byCredential = new Map<string, StoredSpan[]>();
-    for (const s of ctx.spans)
-      if (s.facts.credentialId !== "")
-        byCredential.set(s.facts.credentialId, [...(byCredential.get(s.facts.credentialId) ?? []), s]);
+    const byCredential = new Map<string, DetectSpan[]>();
+    for (const s of ctx.spans) {
+      if (s.facts.credentialId === "") continue;
+      const list = byCredential.get(s.facts.credentialId);
+      if (list === undefined) byCredential.set(s.facts.credentialId, [s]);
+      else list.push(s);
+    }
     for (const [credential, spans] of byCredential) {
       const users = await credentialUsers(ctx.client, credential);
       for (const span of spans) {

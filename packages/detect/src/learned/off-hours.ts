@@ -1,4 +1,4 @@
-import type { Alert, StoredSpan } from "@vigil/store";
+import type { Alert, DetectSpan } from "@vigil/store";
 import { seenValues } from "@vigil/store";
 import { alertFor } from "../model";
 import type { DetectionContext, Detector } from "../model";
@@ -14,7 +14,6 @@ export function hourIn(startNs: string, timeZone: string): number {
   return Number(new Intl.DateTimeFormat("en-GB", { hour: "2-digit", hour12: false, timeZone }).format(ms)) % 24;
 }
 
-/** The UTC hours (0-23) that fall in a local hour of a timezone, around a given instant. */
 function utcHourOf(startNs: string): number {
   return new Date(Number(BigInt(startNs) / 1_000_000n)).getUTCHours();
 }
@@ -29,80 +28,74 @@ export const offHours: Detector = {
   async detect(ctx: DetectionContext) {
     const profiles = new ProfileCache(ctx.client);
     const alerts: Alert[] = [];
-    const seenSubjects = new Set<string>();
+    const raised = new Set<string>();
     const credentialCounts = new Map<string, Map<string, number>>();
+    // The aggregates already include the step's own spans: count those once, to judge
+    // each span against the history before the step.
+    const inStep = new Map<string, number>();
+    const bump = (key: string): void => void inStep.set(key, (inStep.get(key) ?? 0) + 1);
+    for (const s of ctx.spans) {
+      const hour = utcHourOf(s.startTimeUnixNano);
+      bump(s.agentId);
+      bump(`${s.agentId}\n${hour}`);
+      if (s.facts.credentialId !== "") {
+        bump(`${s.agentId}\n${s.facts.credentialId}`);
+        bump(`${s.agentId}\n${s.facts.credentialId}@${hour}`);
+      }
+    }
     for (const span of ctx.spans) {
       const profile = await profiles.get(span.agentId, span.facts.environment);
       if (stillLearning(profile, span.startTimeUnixNano, ctx.detection)) continue;
       const utcHour = utcHourOf(span.startTimeUnixNano);
       const tz = ctx.agents.get(span.agentId)?.timezone ?? "UTC";
       const local = hourIn(span.startTimeUnixNano, tz);
-      const hourKey = `${span.startTimeUnixNano.slice(0, -12)}`; // this span's hour of event time (units of 1000 s)
-      // The aggregate includes the spans being examined: judge against history without them.
-      const inStep = ctx.spans.filter(
-        (s) => s.agentId === span.agentId && utcHourOf(s.startTimeUnixNano) === utcHour,
-      ).length;
-      const atHour = (profile.byHour[utcHour] ?? 0) - inStep;
-      const total = profile.spans - ctx.spans.filter((s) => s.agentId === span.agentId).length;
-      if (total > 0 && atHour / total < RARE_HOUR_SHARE) {
-        const subject = `activity/${span.facts.environment}/${hourKey}`;
-        if (!seenSubjects.has(`${span.agentId}/${subject}`)) {
-          seenSubjects.add(`${span.agentId}/${subject}`);
-          alerts.push(
-            offHoursAlert(span, ctx, "off_hours", subject, local, tz, {
-              hourShare: atHour / total,
-              spansAtHour: atHour,
-              totalSpans: total,
-            }),
-          );
-        }
+      const hourKey = span.startTimeUnixNano.slice(0, -12); // this span's event-time hour (units of 1000 s)
+      const atHour = (profile.byHour[utcHour] ?? 0) - (inStep.get(`${span.agentId}\n${utcHour}`) ?? 0);
+      const total = profile.spans - (inStep.get(span.agentId) ?? 0);
+      const activity = `${span.agentId}/activity/${span.facts.environment}/${hourKey}`;
+      if (total > 0 && atHour / total < RARE_HOUR_SHARE && !raised.has(activity)) {
+        raised.add(activity);
+        alerts.push(
+          offHoursAlert(span, ctx, `activity/${span.facts.environment}/${hourKey}`, local, tz, {
+            hourShare: atHour / total,
+            spansAtHour: atHour,
+            totalSpans: total,
+          }),
+        );
       }
-      if (span.facts.credentialId !== "") {
-        const credential = span.facts.credentialId;
-        const key = `${span.agentId}\n${span.facts.environment}`;
-        let counts = credentialCounts.get(key);
-        if (counts === undefined) {
-          counts = await credentialHistory(ctx, span.agentId, span.facts.environment);
-          credentialCounts.set(key, counts);
-        }
-        const inStepCred = ctx.spans.filter(
-          (s) => s.agentId === span.agentId && s.facts.credentialId === credential,
-        ).length;
-        const inStepCredHour = ctx.spans.filter(
-          (s) =>
-            s.agentId === span.agentId &&
-            s.facts.credentialId === credential &&
-            utcHourOf(s.startTimeUnixNano) === utcHour,
-        ).length;
-        const credTotal = (counts.get(credential) ?? 0) - inStepCred;
-        const credAtHour = (counts.get(`${credential}@${utcHour}`) ?? 0) - inStepCredHour;
-        const subject = `credential/${credential}/${hourKey}`;
-        if (
-          credTotal >= ctx.detection.learning_min_spans / 10 &&
-          credAtHour / credTotal < RARE_HOUR_SHARE &&
-          !seenSubjects.has(`${span.agentId}/${subject}`)
-        ) {
-          seenSubjects.add(`${span.agentId}/${subject}`);
-          alerts.push(
-            offHoursAlert(
-              span,
-              ctx,
-              "off_hours",
-              subject,
-              local,
-              tz,
-              { credential, usesAtHour: credAtHour, totalUses: credTotal },
-              `credential ${credential} used`,
-            ),
-          );
-        }
+      const credential = span.facts.credentialId;
+      if (credential === "") continue;
+      const subject = `credential/${credential}/${hourKey}`;
+      if (raised.has(`${span.agentId}/${subject}`)) continue;
+      const key = `${span.agentId}\n${span.facts.environment}`;
+      let counts = credentialCounts.get(key);
+      if (counts === undefined) {
+        counts = await credentialHistory(ctx, span.agentId, span.facts.environment);
+        credentialCounts.set(key, counts);
+      }
+      const credTotal = (counts.get(credential) ?? 0) - (inStep.get(`${span.agentId}\n${credential}`) ?? 0);
+      const credAtHour =
+        (counts.get(`${credential}@${utcHour}`) ?? 0) - (inStep.get(`${span.agentId}\n${credential}@${utcHour}`) ?? 0);
+      if (credTotal >= ctx.detection.learning_min_spans / 10 && credAtHour / credTotal < RARE_HOUR_SHARE) {
+        raised.add(`${span.agentId}/${subject}`);
+        alerts.push(
+          offHoursAlert(
+            span,
+            ctx,
+            subject,
+            local,
+            tz,
+            { credential, usesAtHour: credAtHour, totalUses: credTotal },
+            `credential ${credential} used`,
+          ),
+        );
       }
     }
     return alerts;
   },
 };
 
-/** Uses of every credential of an agent, in total and per UTC hour, in one query. */
+/** Uses of every credential of an agent in the step, in total and per UTC hour, in one read each. */
 async function credentialHistory(
   ctx: DetectionContext,
   agentId: string,
@@ -113,16 +106,10 @@ async function credentialHistory(
       ctx.spans.filter((s) => s.agentId === agentId && s.facts.credentialId !== "").map((s) => s.facts.credentialId),
     ),
   ];
-  const values = credentials.flatMap((c) => [c, ...Array.from({ length: 24 }, (_, h) => `${c}@${h}`)]);
+  const hourly = credentials.flatMap((c) => Array.from({ length: 24 }, (_, h) => `${c}@${h}`));
   const [totals, hours] = await Promise.all([
     seenValues(ctx.client, agentId, environment, "credential", credentials),
-    seenValues(
-      ctx.client,
-      agentId,
-      environment,
-      "credential_hour",
-      values.filter((v) => v.includes("@")),
-    ),
+    seenValues(ctx.client, agentId, environment, "credential_hour", hourly),
   ]);
   const out = new Map<string, number>();
   for (const [k, v] of [...totals, ...hours]) out.set(k, v.calls);
@@ -130,9 +117,8 @@ async function credentialHistory(
 }
 
 function offHoursAlert(
-  span: StoredSpan,
+  span: DetectSpan,
   ctx: DetectionContext,
-  detector: string,
   subject: string,
   localHour: number,
   tz: string,
@@ -142,7 +128,7 @@ function offHoursAlert(
   return alertFor(
     span,
     {
-      detector,
+      detector: "off_hours",
       score: what === "activity" ? 60 : 80,
       summary: `${span.agentId}: ${what} at ${String(localHour).padStart(2, "0")}:00 ${tz}, an hour it is essentially never active`,
       explanation: `Less than ${RARE_HOUR_SHARE * 100}% of this ${what === "activity" ? "agent's activity" : "credential's use"} ever happened at this hour.`,

@@ -1,11 +1,11 @@
-import type { Alert, StoredSpan } from "@vigil/store";
+import type { Alert, DetectSpan } from "@vigil/store";
 import { injectionSignals } from "../injection";
 import { alertFor } from "../model";
 import type { Detector } from "../model";
 import { loadSessionHistory, notAfter } from "../session-history";
 
 /** The step changes something or reaches out: what an injected instruction would want. */
-function actionOf(span: StoredSpan): string | undefined {
+function actionOf(span: DetectSpan): string | undefined {
   const f = span.facts;
   if (f.destructive) return `destructive operation (${f.destructiveReason})`;
   if (f.dbTablesWritten.length > 0) return `write to ${f.dbTablesWritten.join(", ")}`;

@@ -1,11 +1,11 @@
 import type { PolicyConfig } from "@vigil/config";
-import type { Alert, StoredSpan } from "@vigil/store";
+import type { Alert, DetectSpan } from "@vigil/store";
 import { hourIn } from "../learned/off-hours";
 import { alertFor } from "../model";
 import type { Detector } from "../model";
 
 /** Every way a span steps outside a declared policy. */
-export function policyBreaches(span: StoredSpan, policy: PolicyConfig, timezone: string): string[] {
+export function policyBreaches(span: DetectSpan, policy: PolicyConfig, timezone: string): string[] {
   const f = span.facts;
   const out: string[] = [];
   const outside = (allowed: string[] | undefined, value: string, what: string): void => {

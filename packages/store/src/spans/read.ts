@@ -109,6 +109,41 @@ interface SpanRow {
   impersonated_agent: string;
 }
 
+function toStoredSpanFacts(r: SpanRow): Pick<StoredSpan, "facts" | "integrity"> {
+  return {
+    facts: {
+      claimedAgent: r.claimed_agent,
+      sessionId: r.session_id,
+      environment: r.environment,
+      operation: r.operation,
+      tool: r.tool,
+      dbSystem: r.db_system,
+      dbOperation: r.db_operation,
+      dbTables: r.db_tables,
+      dbTablesWritten: r.db_tables_written,
+      dbStatementKinds: r.db_statement_kinds,
+      dbTablesApproximate: Boolean(r.db_tables_approximate),
+      outboundHost: r.outbound_host,
+      credentialId: r.credential_id,
+      peerAgent: r.peer_agent,
+      input: r.input,
+      inputSource: r.input_source,
+      approvalId: r.approval_id,
+      approvalStatus: r.approval_status,
+      destructive: Boolean(r.destructive),
+      destructiveReason: r.destructive_reason,
+    },
+    integrity: {
+      redactions: r.redacted_rules.map((rule, i) => ({
+        rule,
+        fingerprint: r.redacted_fingerprints[i] ?? "",
+        location: r.redacted_locations[i] ?? "",
+      })),
+      impersonatedAgent: r.impersonated_agent,
+    },
+  };
+}
+
 function toStoredSpan(r: SpanRow): StoredSpan {
   return {
     agentId: r.agent_id,
@@ -145,36 +180,7 @@ function toStoredSpan(r: SpanRow): StoredSpan {
     },
     receivedAt: r.received,
     batchId: r.batch,
-    facts: {
-      claimedAgent: r.claimed_agent,
-      sessionId: r.session_id,
-      environment: r.environment,
-      operation: r.operation,
-      tool: r.tool,
-      dbSystem: r.db_system,
-      dbOperation: r.db_operation,
-      dbTables: r.db_tables,
-      dbTablesWritten: r.db_tables_written,
-      dbStatementKinds: r.db_statement_kinds,
-      dbTablesApproximate: Boolean(r.db_tables_approximate),
-      outboundHost: r.outbound_host,
-      credentialId: r.credential_id,
-      peerAgent: r.peer_agent,
-      input: r.input,
-      inputSource: r.input_source,
-      approvalId: r.approval_id,
-      approvalStatus: r.approval_status,
-      destructive: Boolean(r.destructive),
-      destructiveReason: r.destructive_reason,
-    },
-    integrity: {
-      redactions: r.redacted_rules.map((rule, i) => ({
-        rule,
-        fingerprint: r.redacted_fingerprints[i] ?? "",
-        location: r.redacted_locations[i] ?? "",
-      })),
-      impersonatedAgent: r.impersonated_agent,
-    },
+    ...toStoredSpanFacts(r),
   };
 }
 
@@ -232,10 +238,49 @@ export async function findAgentSpans(
   );
 }
 
-/** Every span of some insert batches (what detection examines), in start order. */
-export async function findBatchSpans(client: ClickHouseClient, batchIds: readonly string[]): Promise<StoredSpan[]> {
+/** What detection reads of a span: identity, time, facts and integrity findings, not the raw JSON. */
+export type DetectSpan = Pick<
+  StoredSpan,
+  | "agentId"
+  | "traceId"
+  | "spanId"
+  | "parentSpanId"
+  | "name"
+  | "kind"
+  | "startTimeUnixNano"
+  | "sessionId"
+  | "facts"
+  | "integrity"
+>;
+
+/** The spans of some insert batches as detection sees them, in start order (no attribute JSON is read). */
+export async function findBatchSpans(client: ClickHouseClient, batchIds: readonly string[]): Promise<DetectSpan[]> {
   if (batchIds.length === 0) return [];
-  return selectSpans(client, "batch_id IN {batchIds:Array(UUID)}", { batchIds }, 1_000_000);
+  const rs = await client.query({
+    query: `SELECT agent_id, trace_id, span_id, parent_span_id, name, kind, toString(toUnixTimestamp64Nano(start_time)) AS start_ns,
+              session_id, claimed_agent, environment, operation, tool, db_system, db_operation, db_tables, db_tables_written,
+              db_statement_kinds, db_tables_approximate, outbound_host, credential_id, peer_agent, input, input_source,
+              approval_id, approval_status, destructive, destructive_reason,
+              redacted_rules, redacted_fingerprints, redacted_locations, impersonated_agent
+            FROM spans WHERE batch_id IN {batchIds:Array(UUID)} ORDER BY start_time, span_id`,
+    query_params: { batchIds },
+    format: "JSONEachRow",
+  });
+  return (await rs.json<SpanRow>()).map((r) => {
+    const full = toStoredSpanFacts(r);
+    return {
+      agentId: r.agent_id,
+      traceId: r.trace_id,
+      spanId: r.span_id,
+      parentSpanId: r.parent_span_id,
+      name: r.name,
+      kind: Number(r.kind),
+      startTimeUnixNano: r.start_ns,
+      sessionId: r.session_id,
+      facts: full.facts,
+      integrity: full.integrity,
+    };
+  });
 }
 
 /** Request digests stored since `sinceMs`: ingest reloads them so a retry after a restart is still stored once. */
