@@ -37,5 +37,12 @@ export { findTrace, findSession, findAgentSpans, findBatchSpans, recentRequestDi
 export type { StoredSpan, DetectSpan } from "./spans/read";
 export { insertAlerts, findAlerts, readDetectionCursor, advanceDetectionCursor } from "./alerts/alerts";
 export type { Alert, AlertFilter, Severity } from "./alerts/alerts";
-export { seenValues, credentialUsers, agentProfile, callBuckets, sameHourOfWeekHistory } from "./activity/activity";
+export {
+  seenValues,
+  credentialUsers,
+  agentProfile,
+  callBuckets,
+  sameHourOfWeekHistory,
+  hourHistogramBefore,
+} from "./activity/activity";
 export type { SeenValue, AgentProfile } from "./activity/activity";

@@ -1,5 +1,5 @@
 import type { Alert, DetectSpan } from "@vigil/store";
-import { seenValues } from "@vigil/store";
+import { hourHistogramBefore, seenValues } from "@vigil/store";
 import { alertFor } from "../model";
 import type { DetectionContext, Detector } from "../model";
 import { stillLearning } from "./learning";
@@ -34,7 +34,12 @@ export const offHours: Detector = {
     // each span against the history before the step.
     const inStep = new Map<string, number>();
     const bump = (key: string): void => void inStep.set(key, (inStep.get(key) ?? 0) + 1);
+    const histograms = new Map<string, number[]>();
+    const firstInStep = new Map<string, string>();
     for (const s of ctx.spans) {
+      const k = `${s.agentId}\n${s.facts.environment}`;
+      const f = firstInStep.get(k);
+      if (f === undefined || BigInt(s.startTimeUnixNano) < BigInt(f)) firstInStep.set(k, s.startTimeUnixNano);
       const hour = utcHourOf(s.startTimeUnixNano);
       bump(s.agentId);
       bump(`${s.agentId}\n${hour}`);
@@ -50,8 +55,21 @@ export const offHours: Detector = {
       const tz = ctx.agents.get(span.agentId)?.timezone ?? "UTC";
       const local = hourIn(span.startTimeUnixNano, tz);
       const hourKey = span.startTimeUnixNano.slice(0, -12); // this span's event-time hour (units of 1000 s)
-      const atHour = (profile.byHour[utcHour] ?? 0) - (inStep.get(`${span.agentId}\n${utcHour}`) ?? 0);
-      const total = profile.spans - (inStep.get(span.agentId) ?? 0);
+      // History as it stood before the step's first span of this agent (event time).
+      const agentKey = `${span.agentId}\n${span.facts.environment}`;
+      let before = histograms.get(agentKey);
+      if (before === undefined) {
+        const first = firstInStep.get(agentKey) as string;
+        before = await hourHistogramBefore(
+          ctx.client,
+          span.agentId,
+          span.facts.environment,
+          Math.floor(Number(BigInt(first) / 1_000_000_000n) / 300) * 300,
+        );
+        histograms.set(agentKey, before);
+      }
+      const atHour = before[utcHour] ?? 0;
+      const total = before.reduce((a, b) => a + b, 0);
       const activity = `${span.agentId}/activity/${span.facts.environment}/${hourKey}`;
       if (total > 0 && atHour / total < RARE_HOUR_SHARE && !raised.has(activity)) {
         raised.add(activity);
@@ -76,7 +94,9 @@ export const offHours: Detector = {
       const credTotal = (counts.get(credential) ?? 0) - (inStep.get(`${span.agentId}\n${credential}`) ?? 0);
       const credAtHour =
         (counts.get(`${credential}@${utcHour}`) ?? 0) - (inStep.get(`${span.agentId}\n${credential}@${utcHour}`) ?? 0);
-      if (credTotal >= ctx.detection.learning_min_spans / 10 && credAtHour / credTotal < RARE_HOUR_SHARE) {
+      // Judged only on a substantial history of the credential (a step holding most of it
+      // would otherwise leave too little to compare with).
+      if (credTotal >= ctx.detection.learning_min_spans && credAtHour / credTotal < RARE_HOUR_SHARE) {
         raised.add(`${span.agentId}/${subject}`);
         alerts.push(
           offHoursAlert(

@@ -146,3 +146,26 @@ export async function sameHourOfWeekHistory(
   }
   return series;
 }
+
+/**
+ * An agent's spans per UTC hour of day (24 entries) from its 5-minute call series,
+ * counting only buckets before `beforeSec`: history as it stood before a point in event
+ * time, whatever has been ingested since.
+ */
+export async function hourHistogramBefore(
+  client: ClickHouseClient,
+  agentId: string,
+  environment: string,
+  beforeSec: number,
+): Promise<number[]> {
+  const rs = await client.query({
+    query: `SELECT toHour(bucket) AS h, toString(sum(calls)) AS n FROM agent_calls_5m
+            WHERE agent_id = {agentId:String} AND environment = {environment:String} AND bucket < toDateTime({before:UInt32}, 'UTC')
+            GROUP BY h`,
+    query_params: { agentId, environment, before: beforeSec },
+    format: "JSONEachRow",
+  });
+  const byHour = new Array<number>(24).fill(0);
+  for (const r of await rs.json<{ h: number; n: string }>()) byHour[Number(r.h)] = Number(r.n);
+  return byHour;
+}
