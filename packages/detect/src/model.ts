@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { AgentConfig, DetectionConfig } from "@vigil/config";
 import type { Alert, ClickHouseClient, Severity, DetectSpan } from "@vigil/store";
+import type { ActivityCache } from "./learned/profiles";
 
 /** What a detector sees: the spans of the batches being examined, the store to look back in, and the config. */
 export interface DetectionContext {
@@ -10,6 +11,8 @@ export interface DetectionContext {
   /** Declared agents (policies, timezones) by id. */
   agents: ReadonlyMap<string, AgentConfig>;
   detection: DetectionConfig;
+  /** Per-agent history for this step, read once and shared by the learned detectors. */
+  activity: ActivityCache;
 }
 
 export const DEFAULT_DETECTION: DetectionConfig = { learning_days: 7, learning_min_spans: 500, call_volume_floor: 50 };

@@ -9,6 +9,7 @@ import {
 } from "@vigil/store";
 import type { Alert } from "@vigil/store";
 import { detect } from "./detectors";
+import { ActivityCache } from "./learned/profiles";
 import { DEFAULT_DETECTION } from "./model";
 import type { Detector } from "./model";
 import type { AgentConfig, DetectionConfig } from "@vigil/config";
@@ -58,6 +59,7 @@ export async function runDetection(
           client,
           spans,
           nowMs: Date.now(),
+          activity: new ActivityCache(client, spans),
           agents: options.agents ?? new Map(),
           detection: options.detection ?? DEFAULT_DETECTION,
         },

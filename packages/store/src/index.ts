@@ -44,5 +44,6 @@ export {
   callBuckets,
   sameHourOfWeekHistory,
   hourHistogramBefore,
+  seenPairs,
 } from "./activity/activity";
 export type { SeenValue, AgentProfile } from "./activity/activity";

@@ -3,7 +3,6 @@ import type { Alert, DetectSpan } from "@vigil/store";
 import { alertFor } from "../model";
 import type { DetectionContext, Detector } from "../model";
 import { stillLearning } from "./learning";
-import { ProfileCache } from "./profiles";
 
 /** Weeks of same-hour-of-week history a bucket is compared with. */
 const HISTORY_WEEKS = 4;
@@ -36,7 +35,6 @@ export function volumeThreshold(
 export const callVolume: Detector = {
   name: "call_volume",
   async detect(ctx: DetectionContext) {
-    const profiles = new ProfileCache(ctx.client);
     const alerts: Alert[] = [];
     const buckets = new Map<string, { span: DetectSpan; bucket: number }>();
     for (const span of ctx.spans) {
@@ -49,7 +47,11 @@ export const callVolume: Detector = {
     const histories = new Map<string, number[]>();
     for (const { span, bucket } of buckets.values()) {
       if (
-        stillLearning(await profiles.get(span.agentId, span.facts.environment), span.startTimeUnixNano, ctx.detection)
+        stillLearning(
+          await ctx.activity.profile(span.agentId, span.facts.environment),
+          span.startTimeUnixNano,
+          ctx.detection,
+        )
       )
         continue;
       const agentKey = `${span.agentId}\n${span.facts.environment}`;

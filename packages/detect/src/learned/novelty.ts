@@ -1,10 +1,9 @@
-import { credentialUsers, seenValues } from "@vigil/store";
+import { credentialUsers } from "@vigil/store";
 import type { Alert, DetectSpan } from "@vigil/store";
 import { alertFor } from "../model";
 import type { DetectionContext, Detector } from "../model";
 import { notAfter } from "../session-history";
 import { stillLearning } from "./learning";
-import { ProfileCache } from "./profiles";
 
 interface NoveltySpec {
   name: string;
@@ -26,7 +25,6 @@ function noveltyDetector(spec: NoveltySpec): Detector {
   return {
     name: spec.name,
     async detect(ctx: DetectionContext) {
-      const profiles = new ProfileCache(ctx.client);
       const alerts: Alert[] = [];
       // One lookup per agent/environment for all values of the step.
       const groups = new Map<string, DetectSpan[]>();
@@ -40,12 +38,11 @@ function noveltyDetector(spec: NoveltySpec): Detector {
       for (const spans of groups.values()) {
         const { agentId, facts } = spans[0] as DetectSpan;
         const values = [...new Set(spans.flatMap(spec.values))];
-        const seen = await seenValues(ctx.client, agentId, facts.environment, spec.dimension, values);
+        const seen = await ctx.activity.seen(agentId, facts.environment, spec.dimension, values);
         const prerequisites =
           spec.requireKnown === undefined
             ? undefined
-            : await seenValues(
-                ctx.client,
+            : await ctx.activity.seen(
                 agentId,
                 facts.environment,
                 spec.requireKnown.dimension,
@@ -65,7 +62,13 @@ function noveltyDetector(spec: NoveltySpec): Detector {
               )
                 continue;
             }
-            if (stillLearning(await profiles.get(agentId, facts.environment), span.startTimeUnixNano, ctx.detection))
+            if (
+              stillLearning(
+                await ctx.activity.profile(agentId, facts.environment),
+                span.startTimeUnixNano,
+                ctx.detection,
+              )
+            )
               continue;
             alerts.push(
               alertFor(
@@ -161,7 +164,6 @@ export const newCredential: Detector = {
   name: "new_credential",
   async detect(ctx) {
     const alerts: Alert[] = [];
-    const profiles = new ProfileCache(ctx.client);
     const byCredential = new Map<string, DetectSpan[]>();
     for (const s of ctx.spans) {
       if (s.facts.credentialId === "") continue;
@@ -175,7 +177,11 @@ export const newCredential: Detector = {
         const mine = users.find((u) => u.value === span.agentId);
         if (mine !== undefined && !notAfter(span.startTimeUnixNano, mine.firstSeenNs)) continue; // used before by this agent
         if (
-          stillLearning(await profiles.get(span.agentId, span.facts.environment), span.startTimeUnixNano, ctx.detection)
+          stillLearning(
+            await ctx.activity.profile(span.agentId, span.facts.environment),
+            span.startTimeUnixNano,
+            ctx.detection,
+          )
         )
           continue;
         const others = users.filter(

@@ -1,9 +1,8 @@
 import type { Alert, DetectSpan } from "@vigil/store";
-import { hourHistogramBefore, seenValues } from "@vigil/store";
+import { hourHistogramBefore } from "@vigil/store";
 import { alertFor } from "../model";
 import type { DetectionContext, Detector } from "../model";
 import { stillLearning } from "./learning";
-import { ProfileCache } from "./profiles";
 
 /** Share of an agent's activity below which an hour counts as "essentially never". */
 const RARE_HOUR_SHARE = 0.005;
@@ -26,7 +25,6 @@ function utcHourOf(startNs: string): number {
 export const offHours: Detector = {
   name: "off_hours",
   async detect(ctx: DetectionContext) {
-    const profiles = new ProfileCache(ctx.client);
     const alerts: Alert[] = [];
     const raised = new Set<string>();
     const credentialCounts = new Map<string, Map<string, number>>();
@@ -49,7 +47,7 @@ export const offHours: Detector = {
       }
     }
     for (const span of ctx.spans) {
-      const profile = await profiles.get(span.agentId, span.facts.environment);
+      const profile = await ctx.activity.profile(span.agentId, span.facts.environment);
       if (stillLearning(profile, span.startTimeUnixNano, ctx.detection)) continue;
       const utcHour = utcHourOf(span.startTimeUnixNano);
       const tz = ctx.agents.get(span.agentId)?.timezone ?? "UTC";
@@ -128,8 +126,8 @@ async function credentialHistory(
   ];
   const hourly = credentials.flatMap((c) => Array.from({ length: 24 }, (_, h) => `${c}@${h}`));
   const [totals, hours] = await Promise.all([
-    seenValues(ctx.client, agentId, environment, "credential", credentials),
-    seenValues(ctx.client, agentId, environment, "credential_hour", hourly),
+    ctx.activity.seen(agentId, environment, "credential", credentials),
+    ctx.activity.seen(agentId, environment, "credential_hour", hourly),
   ]);
   const out = new Map<string, number>();
   for (const [k, v] of [...totals, ...hours]) out.set(k, v.calls);

@@ -1,19 +1,81 @@
-import { agentProfile } from "@vigil/store";
-import type { AgentProfile, ClickHouseClient } from "@vigil/store";
+import { seenPairs } from "@vigil/store";
+import type { AgentProfile, ClickHouseClient, DetectSpan, SeenValue } from "@vigil/store";
 
-/** Agent profiles read once per detection step, shared by the learned detectors. */
-export class ProfileCache {
-  private readonly profiles = new Map<string, Promise<AgentProfile>>();
-
-  constructor(private readonly client: ClickHouseClient) {}
-
-  get(agentId: string, environment: string): Promise<AgentProfile> {
-    const key = `${agentId}\n${environment}`;
-    let p = this.profiles.get(key);
-    if (p === undefined) {
-      p = agentProfile(this.client, agentId, environment);
-      this.profiles.set(key, p);
+/** Every (dimension, value) pair of agent_activity that the learned detectors may ask about for these spans. */
+function pairsOf(spans: readonly DetectSpan[]): Array<[string, string]> {
+  const pairs = new Map<string, [string, string]>();
+  const add = (d: string, v: string): void => {
+    if (v !== "") pairs.set(`${d}\n${v}`, [d, v]);
+  };
+  for (let h = 0; h < 24; h++) add("hour", String(h));
+  for (const s of spans) {
+    const f = s.facts;
+    add("tool", f.tool);
+    add("host", f.outboundHost);
+    add("peer", f.peerAgent);
+    add("credential", f.credentialId);
+    for (const t of f.dbTables) {
+      add("table", t);
+      if (f.dbOperation !== "") add("table_operation", `${t}:${f.dbOperation}`);
     }
-    return p;
+    if (f.credentialId !== "") {
+      if (f.outboundHost !== "") add("credential_host", `${f.credentialId}@${f.outboundHost}`);
+      for (let h = 0; h < 24; h++) add("credential_hour", `${f.credentialId}@${h}`);
+    }
+  }
+  return [...pairs.values()];
+}
+
+/**
+ * What the learned detectors know about each agent during one detection step, read in
+ * one query per agent and environment (detection shares the embedded engine with ingest,
+ * so the number of queries per step is what its latency is made of).
+ */
+export class ActivityCache {
+  private readonly reads = new Map<string, Promise<Map<string, SeenValue>>>();
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly spans: readonly DetectSpan[],
+  ) {}
+
+  private history(agentId: string, environment: string): Promise<Map<string, SeenValue>> {
+    const key = `${agentId}\n${environment}`;
+    const cached = this.reads.get(key);
+    if (cached !== undefined) return cached;
+    const mine = this.spans.filter((s) => s.agentId === agentId && s.facts.environment === environment);
+    const read = seenPairs(this.client, agentId, environment, pairsOf(mine));
+    this.reads.set(key, read);
+    return read;
+  }
+
+  /** The history of some values of one dimension (values never seen are absent). */
+  async seen(
+    agentId: string,
+    environment: string,
+    dimension: string,
+    values: readonly string[],
+  ): Promise<Map<string, SeenValue>> {
+    const all = await this.history(agentId, environment);
+    const out = new Map<string, SeenValue>();
+    for (const v of values) {
+      const hit = all.get(`${dimension}\n${v}`);
+      if (hit !== undefined) out.set(v, hit);
+    }
+    return out;
+  }
+
+  /** The agent's overall history: first span, span count and spans per UTC hour. */
+  async profile(agentId: string, environment: string): Promise<AgentProfile> {
+    const all = await this.history(agentId, environment);
+    const byHour = new Array<number>(24).fill(0);
+    let first: string | undefined;
+    for (let h = 0; h < 24; h++) {
+      const hit = all.get(`hour\n${h}`);
+      if (hit === undefined) continue;
+      byHour[h] = hit.calls;
+      if (first === undefined || BigInt(hit.firstSeenNs) < BigInt(first)) first = hit.firstSeenNs;
+    }
+    return { firstSeenNs: first, spans: byHour.reduce((a, b) => a + b, 0), byHour };
   }
 }

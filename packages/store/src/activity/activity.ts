@@ -169,3 +169,31 @@ export async function hourHistogramBefore(
   for (const r of await rs.json<{ h: number; n: string }>()) byHour[Number(r.h)] = Number(r.n);
   return byHour;
 }
+
+/** The history of many (dimension, value) pairs of one agent and environment, in one read. */
+export async function seenPairs(
+  client: ClickHouseClient,
+  agentId: string,
+  environment: string,
+  pairs: ReadonlyArray<readonly [string, string]>,
+): Promise<Map<string, SeenValue>> {
+  if (pairs.length === 0) return new Map();
+  const rs = await client.query({
+    query: `SELECT dimension AS dim, value AS val, toString(toUnixTimestamp64Nano(min(first_seen))) AS first_ns,
+              toString(toUnixTimestamp64Nano(max(last_seen))) AS last_ns, toString(sum(calls)) AS total
+            FROM agent_activity
+            WHERE agent_id = {agentId:String} AND environment = {environment:String}
+              AND concat(dimension, '\\n', value) IN {keys:Array(String)}
+            GROUP BY dimension, value`,
+    // Pairs travel as "dimension\nvalue" strings: tuple parameters are not bound alike in both placements.
+    query_params: { agentId, environment, keys: pairs.map(([d, v]) => `${d}\n${v}`) },
+    format: "JSONEachRow",
+  });
+  const rows = await rs.json<{ dim: string; val: string; first_ns: string; last_ns: string; total: string }>();
+  return new Map(
+    rows.map((r) => [
+      `${r.dim}\n${r.val}`,
+      { value: r.val, firstSeenNs: r.first_ns, lastSeenNs: r.last_ns, calls: Number(r.total) },
+    ]),
+  );
+}
