@@ -13,6 +13,9 @@ export class DetectionLoop {
   private running: Promise<void> | undefined;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
+  private lastRunEnd = -Infinity;
+  /** Least time between two runs (ms). */
+  minGapMs = 1000;
   /** Batches examined and alerts raised since start. */
   batches = 0;
   alerts = 0;
@@ -47,6 +50,10 @@ export class DetectionLoop {
   }
 
   private async loop(): Promise<void> {
+    // Detection shares the embedded engine with ingest: leave it a gap between runs so a
+    // steady stream of triggers cannot crowd out the INSERTs that acknowledge requests.
+    const wait = this.lastRunEnd + this.minGapMs - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     do {
       this.again = false;
       let result: DetectionRunResult;
@@ -59,6 +66,7 @@ export class DetectionLoop {
       }
       this.batches += result.batches;
       this.alerts += result.alerts.length;
+      this.lastRunEnd = performance.now();
       if (result.alerts.length > 0) {
         this.logger.info("alerts raised", {
           count: result.alerts.length,
