@@ -24,6 +24,7 @@ import { decodeTraceRequestProtobuf } from "@vigil/otlp";
 import { startAllInOne } from "@vigil/service-vigil";
 import type { AllInOne } from "@vigil/service-vigil";
 import { countSpans, encodeSpanRows } from "@vigil/store";
+import { jsonTraceRequest } from "../test/support/otlp-json";
 import { templateRequest } from "./workload";
 
 interface LoadResult {
@@ -78,30 +79,13 @@ async function measureDetectionLag(url: string, token: string, vigil: AllInOne, 
   while (Date.now() - started < durationMs) {
     i++;
     const session = `bench-incident-${i}`;
-    const now = BigInt(Date.now()) * 1_000_000n;
-    const body = JSON.stringify({
-      resourceSpans: [
-        {
-          scopeSpans: [
-            {
-              spans: [
-                {
-                  traceId: `${i.toString(16).padStart(8, "0")}${"be".repeat(12)}`,
-                  spanId: "00000000000000a1",
-                  name: "drop",
-                  startTimeUnixNano: String(now),
-                  endTimeUnixNano: String(now + 1000n),
-                  attributes: [
-                    { key: "session.id", value: { stringValue: session } },
-                    { key: "db.query.text", value: { stringValue: "DROP TABLE customers" } },
-                  ],
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    });
+    const body = jsonTraceRequest([
+      {
+        traceId: `${i.toString(16).padStart(8, "0")}${"be".repeat(12)}`,
+        name: "drop",
+        attrs: { "session.id": session, "db.query.text": "DROP TABLE customers" },
+      },
+    ]);
     const res = await fetch(url, {
       method: "POST",
       body,

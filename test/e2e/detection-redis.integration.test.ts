@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { findAlerts } from "@vigil/store";
+import { jsonTraceRequest } from "../support/otlp-json";
 import { PrivateRedis, freePort } from "../support/redis-server";
 import { startVigil } from "../support/vigil-harness";
 import type { Harness } from "../support/vigil-harness";
@@ -21,33 +22,15 @@ afterAll(async () => {
 let n = 0;
 async function sendDrop(sessionId: string): Promise<number> {
   n++;
-  const now = BigInt(Date.now()) * 1_000_000n;
-  const body = {
-    resourceSpans: [
-      {
-        scopeSpans: [
-          {
-            spans: [
-              {
-                traceId: `${n.toString(16).padStart(8, "0")}${"ab".repeat(12)}`,
-                spanId: "0000000000000001",
-                name: "drop",
-                startTimeUnixNano: String(now),
-                endTimeUnixNano: String(now + 1000n),
-                attributes: [
-                  { key: "session.id", value: { stringValue: sessionId } },
-                  { key: "db.query.text", value: { stringValue: "DROP TABLE invoices" } },
-                ],
-              },
-            ],
-          },
-        ],
-      },
-    ],
-  };
   const res = await fetch(h.ingestUrl, {
     method: "POST",
-    body: JSON.stringify(body),
+    body: jsonTraceRequest([
+      {
+        traceId: `${n.toString(16).padStart(8, "0")}${"ab".repeat(12)}`,
+        name: "drop",
+        attrs: { "session.id": sessionId, "db.query.text": "DROP TABLE invoices" },
+      },
+    ]),
     headers: { "content-type": "application/json", authorization: `Bearer ${h.tokens["support-bot"]}` },
   });
   return res.status;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { generateToken, sha256Hex } from "@vigil/config";
 import { findAlerts } from "@vigil/store";
+import { jsonTraceRequest } from "../support/otlp-json";
 import { startVigil } from "../support/vigil-harness";
 import type { Harness } from "../support/vigil-harness";
 
@@ -26,31 +27,10 @@ afterAll(async () => {
 });
 
 async function send(traceByte: string, attrs: Record<string, string>, kind = 1): Promise<void> {
-  const now = BigInt(Date.now()) * 1_000_000n;
   const res = await fetch(h.ingestUrl, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({
-      resourceSpans: [
-        {
-          scopeSpans: [
-            {
-              spans: [
-                {
-                  traceId: traceByte.repeat(16),
-                  spanId: "00000000000000a1",
-                  name: "step",
-                  kind,
-                  startTimeUnixNano: String(now),
-                  endTimeUnixNano: String(now + 1000n),
-                  attributes: Object.entries(attrs).map(([key, v]) => ({ key, value: { stringValue: v } })),
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    }),
+    body: jsonTraceRequest([{ traceId: traceByte.repeat(16), kind, attrs }]),
   });
   expect(res.status).toBe(200);
 }
