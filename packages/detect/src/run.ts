@@ -26,18 +26,19 @@ export interface DetectionRunResult {
  */
 const BATCHES_PER_STEP = 8;
 
-/**
- * Examines every batch the ledger holds beyond the detection cursor, in sequence order,
- * and moves the cursor past them. Whatever triggered it (a queue job, a timer, a
- * restart), it catches up from where detection last stopped; alert ids make a batch
- * examined twice after a crash raise nothing twice.
- */
+/** What detection is configured with: declared agents, cold-start settings, detectors. */
 export interface DetectionOptions {
   agents?: ReadonlyMap<string, AgentConfig>;
   detection?: DetectionConfig;
   detectors?: readonly Detector[];
 }
 
+/**
+ * Examines every batch the ledger holds beyond the detection cursor, in sequence order,
+ * and moves the cursor past them. Whatever triggered it (a queue job, a timer, a
+ * restart), it catches up from where detection last stopped; alert ids make a batch
+ * examined twice after a crash raise nothing twice.
+ */
 export async function runDetection(
   client: ClickHouseClient,
   options: DetectionOptions = {},
