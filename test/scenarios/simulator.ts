@@ -3,6 +3,7 @@
  * and noise, sent through the real ingest path as OTLP/JSON, then incidents on top.
  * Deterministic (seeded), so a test can assert exactly what should alert.
  */
+import { prng } from "../../packages/secrets/src/corpus";
 
 export interface AgentProfileSpec {
   id: string;
@@ -23,17 +24,6 @@ export interface SimSpan {
   session: string;
   attrs: Record<string, string>;
   kind?: number;
-}
-
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Normal traffic of one agent between two instants: office hours only, weekdays busier. */

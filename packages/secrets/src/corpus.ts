@@ -10,8 +10,8 @@ export interface CorpusLine {
   rule?: string;
 }
 
-/** Small deterministic PRNG (mulberry32) so the corpus is the same on every run. */
-function prng(seed: number): () => number {
+/** Small deterministic PRNG (mulberry32) so generated corpora are the same on every run. */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from "@clickhouse/client";
+import { maxSeqPerChain } from "../ledger/ledger";
 
 export type Severity = "info" | "low" | "medium" | "high" | "critical";
 
@@ -152,14 +153,8 @@ export async function findAlerts(client: ClickHouseClient, filter: AlertFilter =
 }
 
 /** The last ledger sequence detection has examined, per chain. */
-export async function readDetectionCursor(client: ClickHouseClient): Promise<Map<string, number>> {
-  const rs = await client.query({
-    query: "SELECT chain_id, toString(max(seq)) AS examined FROM detection_cursor GROUP BY chain_id",
-    format: "JSONEachRow",
-  });
-  return new Map(
-    (await rs.json<{ chain_id: string; examined: string }>()).map((r) => [r.chain_id, Number(r.examined)]),
-  );
+export function readDetectionCursor(client: ClickHouseClient): Promise<Map<string, number>> {
+  return maxSeqPerChain(client, "detection_cursor");
 }
 
 export async function advanceDetectionCursor(client: ClickHouseClient, chainId: string, seq: number): Promise<void> {

@@ -68,13 +68,25 @@ export async function readLedgerAfter(
   return (await rs.json<EntryRow>()).map(toEntry);
 }
 
-/** Every ledger chain and its last sequence number. */
-export async function ledgerHeads(client: ClickHouseClient): Promise<Map<string, number>> {
+/**
+ * The highest sequence number per chain in a (chain_id, seq) table: the ledger itself,
+ * or the detection cursor. `table` is one of ours, never user input.
+ */
+export async function maxSeqPerChain(
+  client: ClickHouseClient,
+  table: "ledger" | "detection_cursor",
+): Promise<Map<string, number>> {
   const rs = await client.query({
-    query: "SELECT chain_id, toString(max(seq)) AS head FROM ledger GROUP BY chain_id",
+    // The alias is not "seq": an alias shadows the column it is named after.
+    query: `SELECT chain_id, toString(max(seq)) AS top FROM ${table} GROUP BY chain_id`,
     format: "JSONEachRow",
   });
-  return new Map((await rs.json<{ chain_id: string; head: string }>()).map((r) => [r.chain_id, Number(r.head)]));
+  return new Map((await rs.json<{ chain_id: string; top: string }>()).map((r) => [r.chain_id, Number(r.top)]));
+}
+
+/** Every ledger chain and its last sequence number. */
+export function ledgerHeads(client: ClickHouseClient): Promise<Map<string, number>> {
+  return maxSeqPerChain(client, "ledger");
 }
 
 /**
