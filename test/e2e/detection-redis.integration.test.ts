@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { findAlerts } from "@vigil/store";
+import type { BaselineSnapshot } from "@vigil/store";
 import { jsonTraceRequest } from "../support/otlp-json";
 import { PrivateRedis, freePort } from "../support/redis-server";
-import { startVigil } from "../support/vigil-harness";
+import { apiCall, startVigil } from "../support/vigil-harness";
 import type { Harness } from "../support/vigil-harness";
 
 let h: Harness;
@@ -72,3 +73,31 @@ it("detects through the BullMQ worker on real Redis, keeps ingesting while Redis
   const alerts = await findAlerts(h.vigil.client, { detector: "destructive_without_approval", limit: 1000 });
   expect(alerts.map((a) => a.sessionId).sort()).toEqual(["after", "before", "during-1", "during-2", "during-3"]);
 }, 60_000);
+
+it("schedules baseline rebuilds on the BullMQ queue and queues one on request", async () => {
+  // The job scheduler is kept in Redis (one schedule for every worker process), and set
+  // again after the restart above wiped this Redis.
+  const probe = new Redis(redis.url);
+  const deadlineScheduled = Date.now() + 10_000;
+  while (Date.now() < deadlineScheduled && (await probe.zrange("bull:vigil-baselines:repeat", "0", "-1")).length === 0)
+    await new Promise((r) => setTimeout(r, 50));
+  expect(await probe.zrange("bull:vigil-baselines:repeat", "0", "-1")).toEqual(["baselines-every"]);
+
+  const asked = Date.now();
+  const res = await apiCall(h, "/api/baselines/rebuild", h.apiKeys.admin, { method: "POST" });
+  expect(res.status).toBe(202);
+  const { jobId } = res.body as { status: string; jobId: string };
+  expect(jobId).not.toBe("");
+  // The worker consumes the job and stores a snapshot of the agent that sent spans.
+  const deadline = Date.now() + 20_000;
+  let builtAtMs = 0;
+  while (Date.now() < deadline) {
+    const { body } = await apiCall(h, "/api/baselines?agent=support-bot", h.apiKeys.reader);
+    builtAtMs = (body as { baselines: BaselineSnapshot[] }).baselines[0]?.builtAtMs ?? 0;
+    if (builtAtMs >= asked) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(builtAtMs).toBeGreaterThanOrEqual(asked);
+  expect(await probe.hget(`bull:vigil-baselines:${jobId}`, "finishedOn")).not.toBeNull();
+  probe.disconnect();
+});

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateToken, sha256Hex } from "@vigil/config";
-import { findAlerts } from "@vigil/store";
-import type { Alert } from "@vigil/store";
-import { startVigil } from "../support/vigil-harness";
+import { volumeStats } from "@vigil/detect";
+import { findAlerts, latestBaselines, sameHourOfWeekHistory } from "@vigil/store";
+import type { Alert, BaselineSnapshot } from "@vigil/store";
+import { apiCall, startVigil } from "../support/vigil-harness";
 import type { Harness } from "../support/vigil-harness";
 import { normalTraffic, toRequests } from "./simulator";
 import type { AgentProfileSpec, SimSpan } from "./simulator";
@@ -219,5 +220,39 @@ describe("scenario: ten agents, fourteen days of normal traffic, then incidents"
     // The spike is judged per 5-minute bucket and may be attributed to a normal span of that bucket.
     expect(noise.filter((a) => a.detector !== "call_volume")).toEqual([]);
     expect(alerts.filter((a) => BigInt(a.eventTimeNs) < learningPeriodEnd)).toEqual([]);
+  });
+});
+
+describe("baseline snapshots on the scenario data", () => {
+  it("rebuilds on request (admin only) and describes each agent in numbers", async () => {
+    expect((await apiCall(h, "/api/baselines/rebuild", h.apiKeys.reader, { method: "POST" })).status).toBe(403);
+    const rebuilt = await apiCall(h, "/api/baselines/rebuild", h.apiKeys.admin, { method: "POST" });
+    expect(rebuilt.status).toBe(200);
+    expect(rebuilt.body).toMatchObject({ status: "done", agents: agents.length, learning: 0 });
+
+    const { body } = await apiCall(h, "/api/baselines?agent=billing-bot", h.apiKeys.reader);
+    const [billing] = (body as { baselines: BaselineSnapshot[] }).baselines;
+    expect(billing).toMatchObject({ agentId: "billing-bot", learning: false });
+    expect(billing?.dimensions.tool?.map((t) => t.value).sort()).toEqual(["charge", "refund"]);
+    expect(billing?.dimensions.table?.map((t) => t.value).sort()).toEqual(["invoices", "payments"]);
+    expect(billing?.dimensions.credential?.map((t) => t.value)).toEqual(["cred-stripe-billing"]);
+    // Office hours: 07-19 UTC, save the one 03:05 incident.
+    const total = (billing?.hours ?? []).reduce((a, b) => a + b, 0);
+    const office = (billing?.hours ?? []).slice(7, 19).reduce((a, b) => a + b, 0);
+    expect(total).toBe(billing?.spans);
+    expect(total - office).toBe(1);
+  });
+
+  it("holds, per hour of the week, exactly the statistics call_volume would query", async () => {
+    const [snapshot] = await latestBaselines(h.vigil.client, "support-bot");
+    expect(snapshot?.volume).toHaveLength(168);
+    let withHistory = 0;
+    for (const cell of snapshot?.volume ?? []) {
+      if (new Date(cell.hourStartSec * 1000).getUTCHours() % 5 !== 0) continue; // a sample of the hours
+      const history = await sameHourOfWeekHistory(h.vigil.client, "support-bot", "", cell.hourStartSec, 4);
+      expect(cell).toEqual({ hourStartSec: cell.hourStartSec, ...volumeStats(history) });
+      if (cell.samples > 0) withHistory++;
+    }
+    expect(withHistory).toBeGreaterThan(5);
   });
 });

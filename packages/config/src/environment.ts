@@ -35,6 +35,8 @@ export interface Environment {
   redisUrl: string | undefined;
   /** How often detection catches up from the ledger even without a trigger. */
   detectIntervalMs: number;
+  /** How often baselines are rebuilt from the aggregates. */
+  baselineIntervalMs: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
@@ -120,6 +122,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
     sqlTimeoutSeconds: Math.ceil(seconds("VIGIL_SQL_TIMEOUT_SECONDS", 10)),
     redisUrl: nonEmpty(env.REDIS_URL),
     detectIntervalMs: seconds("VIGIL_DETECT_INTERVAL_SECONDS", 30) * 1000,
+    baselineIntervalMs: seconds("VIGIL_BASELINE_INTERVAL_SECONDS", 300) * 1000,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return result;

@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { emptyFacts } from "@vigil/facts";
 import type { StoredSpan } from "@vigil/store";
 import { injectionSignals } from "./injection";
-import { volumeThreshold } from "./learned/call-volume";
+import { weeklySeries } from "@vigil/store";
+import { volumeCells } from "./learned/baselines";
+import { hourOfWeek, volumeThreshold } from "./learned/volume-stats";
 import { stillLearning } from "./learned/learning";
 import { hourIn } from "./learned/off-hours";
 import { policyBreaches } from "./rules/policy-violation";
@@ -49,6 +51,34 @@ describe("call volume threshold", () => {
     const { median, threshold } = volumeThreshold([40, 45, 50, 55, 60, 42, 48, 52], 10);
     expect(median).toBe(49);
     expect(threshold).toBeGreaterThanOrEqual(3 * 49);
+  });
+});
+
+describe("baseline volume cells", () => {
+  // Monday 2026-11-23 10:00 UTC, and the same hour in the four weeks before.
+  const monday10 = Date.UTC(2026, 10, 23, 10) / 1000;
+  const WEEK = 7 * 86400;
+
+  it("give each hour of the week the statistics of the same hour in earlier weeks", () => {
+    const counts = new Map<number, number>();
+    for (let w = 1; w <= 4; w++) for (let i = 0; i < 12; i++) counts.set(monday10 - w * WEEK + i * 300, 10 + w);
+    // Built in the middle of that Monday hour: its cell judges this very hour.
+    const cells = volumeCells(counts, monday10 + 1234);
+    const cell = cells[hourOfWeek(monday10)];
+    expect(hourOfWeek(monday10)).toBe(10);
+    expect(cell).toEqual({ hourStartSec: monday10, median: 12.5, sigma: 1.4826, samples: 48 });
+    // The next hour (11:00) has no history; Sunday 23:00 is the last cell, six days ahead.
+    expect(cells[11]).toMatchObject({ hourStartSec: monday10 + 3600, samples: 0 });
+    expect(cells[167]?.hourStartSec).toBe(monday10 + (167 - 10) * 3600);
+  });
+
+  it("leave out the weeks before an agent existed, but keep its quiet weeks", () => {
+    const counts = new Map<number, number>([
+      [monday10 - WEEK, 5],
+      [monday10 - 3 * WEEK, 5],
+    ]);
+    // Weeks 1 to 3 count (week 2 was quiet); week 4 predates the agent.
+    expect(weeklySeries(counts, monday10, 4)).toHaveLength(36);
   });
 });
 

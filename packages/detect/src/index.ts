@@ -1,6 +1,8 @@
 export { DETECTORS, detect } from "./detectors";
 export { alertFor, severityOf, DEFAULT_DETECTION } from "./model";
-export { volumeThreshold } from "./learned/call-volume";
+export { volumeThreshold, volumeStats, thresholdOf, hourOfWeek } from "./learned/volume-stats";
+export { rebuildBaselines, buildSnapshots, volumeCells } from "./learned/baselines";
+export { BaselineCache } from "./learned/baseline-cache";
 export { stillLearning } from "./learned/learning";
 export { hourIn } from "./learned/off-hours";
 export { policyBreaches } from "./rules/policy-violation";

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { AgentConfig, DetectionConfig } from "@vigil/config";
 import type { Alert, ClickHouseClient, Severity, DetectSpan } from "@vigil/store";
 import type { ActivityCache } from "./learned/profiles";
+import type { BaselineCache } from "./learned/baseline-cache";
 
 /** What a detector sees: the spans of the batches being examined, the store to look back in, and the config. */
 export interface DetectionContext {
@@ -13,6 +14,8 @@ export interface DetectionContext {
   detection: DetectionConfig;
   /** Per-agent history for this step, read once and shared by the learned detectors. */
   activity: ActivityCache;
+  /** The latest baseline snapshots, used where they answer exactly what a detector would query. */
+  baselines: BaselineCache;
 }
 
 export const DEFAULT_DETECTION: DetectionConfig = { learning_days: 7, learning_min_spans: 500, call_volume_floor: 50 };

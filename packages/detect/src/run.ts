@@ -10,6 +10,7 @@ import {
 import type { Alert } from "@vigil/store";
 import { detect } from "./detectors";
 import { ActivityCache } from "./learned/profiles";
+import { BaselineCache } from "./learned/baseline-cache";
 import { DEFAULT_DETECTION } from "./model";
 import type { Detector } from "./model";
 import type { AgentConfig, DetectionConfig } from "@vigil/config";
@@ -31,6 +32,8 @@ export interface DetectionOptions {
   agents?: ReadonlyMap<string, AgentConfig>;
   detection?: DetectionConfig;
   detectors?: readonly Detector[];
+  /** Baseline snapshots kept across runs; without one, each run reads them afresh. */
+  baselines?: BaselineCache;
 }
 
 /**
@@ -45,6 +48,7 @@ export async function runDetection(
 ): Promise<DetectionRunResult> {
   const cursor = await readDetectionCursor(client);
   const heads = await ledgerHeads(client);
+  const baselines = options.baselines ?? new BaselineCache(client);
   const result: DetectionRunResult = { batches: 0, spans: 0, alerts: [] };
   for (const [chainId, head] of heads) {
     let examined = cursor.get(chainId) ?? 0;
@@ -61,6 +65,7 @@ export async function runDetection(
           spans,
           nowMs: Date.now(),
           activity: new ActivityCache(client, spans),
+          baselines,
           agents: options.agents ?? new Map(),
           detection: options.detection ?? DEFAULT_DETECTION,
         },

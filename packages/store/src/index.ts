@@ -45,5 +45,8 @@ export {
   sameHourOfWeekHistory,
   hourHistogramBefore,
   seenPairs,
+  weeklySeries,
 } from "./activity/activity";
 export type { SeenValue, AgentProfile } from "./activity/activity";
+export { insertBaselines, latestBaselines, allActivity, allCallBuckets } from "./baselines/baselines";
+export type { BaselineSnapshot, VolumeCell, ActivityRow } from "./baselines/baselines";

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import { ACTIVITY_MIGRATION } from "./activity/schema";
 import { ALERTS_MIGRATION } from "./alerts/schema";
+import { BASELINES_MIGRATION } from "./baselines/schema";
 import { LEDGER_MIGRATION } from "./ledger/schema";
 import { FACTS_MIGRATION } from "./spans/facts-schema";
 import { SPANS_MIGRATION } from "./spans/schema";
@@ -19,6 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
   LEDGER_MIGRATION,
   ALERTS_MIGRATION,
   ACTIVITY_MIGRATION,
+  BASELINES_MIGRATION,
 ];
 
 const MIGRATIONS_TABLE = `

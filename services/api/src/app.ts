@@ -1,7 +1,14 @@
 import { Hono } from "hono";
 import type { KeyObject } from "node:crypto";
 import type { VigilConfig } from "@vigil/config";
-import { ProofUnavailableError, buildSpanProof, findAlerts, verifierKey, verifyStore } from "@vigil/store";
+import {
+  ProofUnavailableError,
+  buildSpanProof,
+  findAlerts,
+  latestBaselines,
+  verifierKey,
+  verifyStore,
+} from "@vigil/store";
 import type { Severity } from "@vigil/store";
 import type { Checkpointer, ClickHouseClient } from "@vigil/store";
 import { apiKeyRegistry, requireAdmin, requireApiKey } from "./auth";
@@ -19,6 +26,16 @@ export interface ApiDeps {
   /** Present when this process also signs checkpoints (all-in-one). */
   checkpointer?: Checkpointer;
   sqlLimits?: SqlLimits;
+  /** Rebuilds baselines now (in-process) or queues a rebuild (BullMQ). */
+  baselines?: BaselineRebuilder;
+}
+
+/** How the API asks for a baseline rebuild, wherever the worker runs. */
+export interface BaselineRebuilder {
+  rebuild(): Promise<
+    | { status: "done"; builtAtMs: number; agents: number; learning: number; durationMs: number }
+    | { status: "queued"; jobId: string }
+  >;
 }
 
 /**
@@ -89,6 +106,26 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
       limit,
     });
     return c.json({ alerts });
+  });
+
+  // The latest baseline snapshot of each agent (or one agent: ?agent=).
+  api.get("/baselines", async (c) => {
+    const agent = c.req.query("agent");
+    return c.json({ baselines: await latestBaselines(deps.client, agent) });
+  });
+
+  // Rebuild baselines now: 200 with the result in-process, 202 when queued for the worker.
+  api.post("/baselines/rebuild", requireAdmin, async (c) => {
+    if (deps.baselines === undefined)
+      return c.json({ error: "unavailable", message: "no worker is attached to this API process" }, 503);
+    let outcome: Awaited<ReturnType<BaselineRebuilder["rebuild"]>>;
+    try {
+      outcome = await deps.baselines.rebuild();
+    } catch (err) {
+      c.header("Retry-After", "5");
+      return c.json({ error: "unavailable", message: `rebuild not started: ${(err as Error).message}` }, 503);
+    }
+    return c.json(outcome, outcome.status === "done" ? 200 : 202);
   });
 
   // Read-only SQL for questions the endpoints do not cover (reader and admin).

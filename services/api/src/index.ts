@@ -1,5 +1,5 @@
 export { createApiApp } from "./app";
-export type { ApiDeps } from "./app";
+export type { ApiDeps, BaselineRebuilder } from "./app";
 export { apiKeyRegistry, requireApiKey, requireAdmin } from "./auth";
 export type { ApiCaller, ApiEnv, Role } from "./auth";
 export { runReadOnlySql, QUERYABLE_TABLES, DEFAULT_SQL_LIMITS } from "./sql";

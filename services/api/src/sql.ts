@@ -8,6 +8,10 @@ export const QUERYABLE_TABLES: ReadonlySet<string> = new Set([
   "span_session_index",
   "ledger",
   "ledger_checkpoints",
+  "alerts",
+  "agent_activity",
+  "agent_calls_5m",
+  "agent_baselines",
 ]);
 
 export interface SqlLimits {

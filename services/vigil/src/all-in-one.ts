@@ -2,7 +2,15 @@ import type { Logger } from "@vigil/common";
 import { startHttpServer } from "@vigil/common";
 import type { Environment, StoreRole, VigilConfig } from "@vigil/config";
 import { DEFAULT_SQL_LIMITS, createApiApp } from "@vigil/service-api";
-import { DetectQueue, DetectionLoop, startDetectWorker } from "@vigil/service-worker";
+import { BaselineCache } from "@vigil/detect";
+import {
+  BaselineBuilder,
+  BaselinesQueue,
+  DetectQueue,
+  DetectionLoop,
+  startBaselinesWorker,
+  startDetectWorker,
+} from "@vigil/service-worker";
 import type { ApiDeps } from "@vigil/service-api";
 import { createIngestService } from "@vigil/service-ingest";
 import type { IngestService } from "@vigil/service-ingest";
@@ -79,12 +87,33 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
   const key = loadOrCreateSigningKey(env.signingKeyFile, env.ledgerName);
   // Detection: woken after each committed batch, through BullMQ when REDIS_URL is set
   // (a worker consumes it here, or in `npm run start:worker`), else directly.
-  const detection = new DetectionLoop(clients.worker, logger.child({ service: "worker" }), {
+  const workerLogger = logger.child({ service: "worker" });
+  const baselineCache = new BaselineCache(clients.worker);
+  const detection = new DetectionLoop(clients.worker, workerLogger, {
     agents: new Map(config.agents.map((a) => [a.id, a])),
     detection: config.detection,
+    baselines: baselineCache,
   });
+  const baselines = new BaselineBuilder(clients.worker, workerLogger, config.detection, baselineCache);
   const queue = env.redisUrl === undefined ? undefined : new DetectQueue(env.redisUrl, logger);
   const queueWorker = env.redisUrl === undefined ? undefined : startDetectWorker(env.redisUrl, detection, logger);
+  // Baselines: rebuilt on a timer here, or by a BullMQ job scheduler when REDIS_URL is set.
+  const baselinesQueue = env.redisUrl === undefined ? undefined : new BaselinesQueue(env.redisUrl);
+  const baselinesWorker =
+    env.redisUrl === undefined ? undefined : startBaselinesWorker(env.redisUrl, baselines, workerLogger);
+  if (baselinesQueue === undefined) {
+    baselines.start(env.baselineIntervalMs);
+    void baselines.rebuild().catch(() => undefined); // the timer retries and logs
+  } else
+    await baselinesQueue
+      .keepScheduled(env.baselineIntervalMs)
+      .catch((err: unknown) => logger.warn("baseline schedule not set; Redis did not answer", { error: String(err) }));
+  apiDeps.baselines = {
+    rebuild: async () =>
+      baselinesQueue === undefined
+        ? { status: "done", ...(await baselines.rebuild()) }
+        : { status: "queued", jobId: await baselinesQueue.request() },
+  };
   const ingest = await createIngestService({
     client,
     config,
@@ -110,8 +139,11 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
       await Promise.all([ingestServer.close(), api.close()]);
       await ingest.drain();
       await detection.stop();
+      await baselines.stop();
       await queueWorker?.close();
       await queue?.close();
+      await baselinesWorker?.close();
+      await baselinesQueue?.close();
       checkpointer.stop();
       await checkpointer
         .checkpointIfGrown()

@@ -1,4 +1,6 @@
 export { DetectionLoop } from "./detection-loop";
-export { DetectQueue, startDetectWorker } from "./queue";
-export { QUEUES, DetectJobSchema } from "./queues";
-export type { DetectJob } from "./queues";
+export { DetectQueue, startDetectWorker, BaselinesQueue, startBaselinesWorker } from "./queue";
+export { BaselineBuilder } from "./baseline-builder";
+export type { RebuildSummary } from "./baseline-builder";
+export { QUEUES, DetectJobSchema, BaselinesJobSchema } from "./queues";
+export type { DetectJob, BaselinesJob } from "./queues";

@@ -1,8 +1,10 @@
 import { ConfigError, createLogger } from "@vigil/common";
 import { readEnvironment } from "@vigil/config";
+import { BaselineCache } from "@vigil/detect";
 import { openStoreClient } from "@vigil/store";
 import { DetectionLoop } from "./detection-loop";
-import { startDetectWorker } from "./queue";
+import { BaselineBuilder } from "./baseline-builder";
+import { BaselinesQueue, startBaselinesWorker, startDetectWorker } from "./queue";
 
 // `npm run start:worker`: the detection worker as its own process, on a ClickHouse server
 // (an embedded store belongs to the one process that opened it) and Redis.
@@ -25,8 +27,13 @@ try {
     ...(username === undefined ? {} : { username }),
     ...(password === undefined ? {} : { password }),
   });
-  const loop = new DetectionLoop(client, logger);
+  const baselineCache = new BaselineCache(client);
+  const loop = new DetectionLoop(client, logger, { baselines: baselineCache });
   const worker = startDetectWorker(env.redisUrl as string, loop, logger);
+  const builder = new BaselineBuilder(client, logger, undefined, baselineCache);
+  const baselinesWorker = startBaselinesWorker(env.redisUrl as string, builder, logger);
+  const baselinesQueue = new BaselinesQueue(env.redisUrl as string);
+  await baselinesQueue.keepScheduled(env.baselineIntervalMs);
   loop.start(env.detectIntervalMs);
   void loop.trigger();
   logger.info("worker started", { queue: "vigil-detect", catchUpSeconds: env.detectIntervalMs / 1000 });
@@ -34,6 +41,9 @@ try {
     process.once(signal, () => {
       void (async () => {
         await worker.close();
+        await baselinesWorker.close();
+        await baselinesQueue.close();
+        await builder.stop();
         await loop.stop();
         await client.close();
         process.exit(0);

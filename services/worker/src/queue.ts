@@ -2,7 +2,8 @@ import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "@vigil/common";
 import type { DetectionLoop } from "./detection-loop";
-import { DetectJobSchema, QUEUES } from "./queues";
+import type { BaselineBuilder } from "./baseline-builder";
+import { BaselinesJobSchema, DetectJobSchema, QUEUES } from "./queues";
 import type { DetectJob } from "./queues";
 
 /**
@@ -52,6 +53,83 @@ export function startDetectWorker(redisUrl: string, loop: DetectionLoop, logger:
     { connection, concurrency: 1, autorun: true },
   );
   worker.on("error", (err) => logger.debug("detect worker error", { error: err.message }));
+  return {
+    close: async () => {
+      await worker.close().catch(() => undefined);
+      connection.disconnect();
+    },
+  };
+}
+
+/**
+ * The baselines queue: a job scheduler adds a rebuild every interval (one schedule for
+ * all worker processes, kept in Redis), and the API adds one on request.
+ */
+export class BaselinesQueue {
+  private readonly connection: Redis;
+  private readonly queue: Queue;
+
+  constructor(redisUrl: string) {
+    this.connection = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    this.connection.on("error", () => undefined); // a failed request or schedule says so itself
+    this.queue = new Queue(QUEUES.baselines, { connection: this.connection });
+    this.queue.on("error", () => undefined);
+  }
+
+  /**
+   * Keeps the rebuild schedule in Redis: set now and again whenever the connection comes
+   * back (a Redis that restarted without persistence has forgotten it). Upserting is
+   * idempotent, so every process may do it.
+   */
+  async keepScheduled(everyMs: number): Promise<void> {
+    this.connection.on("ready", () => void this.schedule(everyMs).catch(() => undefined));
+    await this.schedule(everyMs);
+  }
+
+  private async schedule(everyMs: number): Promise<void> {
+    await this.queue.upsertJobScheduler(
+      "baselines-every",
+      { every: everyMs },
+      {
+        name: "baselines",
+        data: BaselinesJobSchema.parse({ reason: "schedule" }),
+        opts: { removeOnComplete: 100, removeOnFail: 100 },
+      },
+    );
+  }
+
+  /** Queues a rebuild; returns the job id. Throws when Redis does not answer. */
+  async request(): Promise<string> {
+    const job = await this.queue.add("baselines", BaselinesJobSchema.parse({ reason: "request" }), {
+      removeOnComplete: 100,
+      removeOnFail: 100,
+    });
+    return job.id ?? "";
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close().catch(() => undefined);
+    this.connection.disconnect();
+  }
+}
+
+/** The consumer side of the baselines queue: one rebuild at a time. */
+export function startBaselinesWorker(
+  redisUrl: string,
+  builder: BaselineBuilder,
+  logger: Logger,
+): { close(): Promise<void> } {
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  connection.on("error", (err: Error) => logger.debug("redis connection error", { error: err.message }));
+  const worker = new Worker(
+    QUEUES.baselines,
+    async (job) => {
+      BaselinesJobSchema.parse(job.data);
+      return builder.rebuild();
+    },
+    { connection, concurrency: 1, autorun: true },
+  );
+  worker.on("error", (err) => logger.debug("baselines worker error", { error: err.message }));
   return {
     close: async () => {
       await worker.close().catch(() => undefined);

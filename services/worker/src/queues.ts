@@ -3,6 +3,7 @@ import { z } from "zod";
 /** Queue names, shared by producers (ingest, API) and consumers (worker). */
 export const QUEUES = {
   detect: "vigil-detect",
+  baselines: "vigil-baselines",
 } as const;
 
 /**
@@ -14,3 +15,9 @@ export const DetectJobSchema = z.strictObject({
   seq: z.number().int().positive(),
 });
 export type DetectJob = z.infer<typeof DetectJobSchema>;
+
+/** Rebuild every agent's baseline snapshot (scheduled, or asked for through the API). */
+export const BaselinesJobSchema = z.strictObject({
+  reason: z.enum(["schedule", "request"]),
+});
+export type BaselinesJob = z.infer<typeof BaselinesJobSchema>;

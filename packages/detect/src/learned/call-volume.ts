@@ -2,34 +2,9 @@ import { callBuckets, sameHourOfWeekHistory } from "@vigil/store";
 import type { Alert, DetectSpan } from "@vigil/store";
 import { alertFor } from "../model";
 import type { DetectionContext, Detector } from "../model";
+import { HISTORY_WEEKS } from "./baselines";
 import { stillLearning } from "./learning";
-
-/** Weeks of same-hour-of-week history a bucket is compared with. */
-const HISTORY_WEEKS = 4;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length === 0
-    ? 0
-    : s.length % 2 === 1
-      ? (s[mid] as number)
-      : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-/**
- * Robust bounds for a bucket: the median and the median absolute deviation (scaled to a
- * standard deviation) of the same hour of the week in earlier weeks. A bucket is an
- * incident above max(floor, median + 6σ, 3 × median): slow drift moves the median with it.
- */
-export function volumeThreshold(
-  history: number[],
-  floor: number,
-): { median: number; sigma: number; threshold: number } {
-  const m = median(history);
-  const sigma = 1.4826 * median(history.map((x) => Math.abs(x - m)));
-  return { median: m, sigma, threshold: Math.max(floor, m + 6 * Math.max(sigma, 1), 3 * m) };
-}
+import { hourOfWeek, thresholdOf, volumeStats } from "./volume-stats";
 
 /** Calls per 5-minute bucket against the agent's own history for the same hour of week. */
 export const callVolume: Detector = {
@@ -44,7 +19,7 @@ export const callVolume: Detector = {
     }
     // One read of the current buckets per agent, one history read per agent and hour of week.
     const currents = new Map<string, Map<number, number>>();
-    const histories = new Map<string, number[]>();
+    const histories = new Map<string, { median: number; sigma: number; samples: number }>();
     for (const { span, bucket } of buckets.values()) {
       if (
         stillLearning(
@@ -70,14 +45,24 @@ export const callVolume: Detector = {
       }
       const calls = current.get(bucket) ?? 0;
       if (calls <= ctx.detection.call_volume_floor) continue; // never an incident: skip the history read
-      const hourKey = `${agentKey}\n${bucket - (bucket % 3600)}`;
-      let history = histories.get(hourKey);
-      if (history === undefined) {
-        history = await sameHourOfWeekHistory(ctx.client, span.agentId, span.facts.environment, bucket, HISTORY_WEEKS);
-        histories.set(hourKey, history);
+      const hourStart = bucket - (bucket % 3600);
+      const hourKey = `${agentKey}\n${hourStart}`;
+      let stats = histories.get(hourKey);
+      if (stats === undefined) {
+        // The baseline snapshot holds these statistics when it was built for this very
+        // hour (live traffic); backfilled or older buckets read their history.
+        const cell = (await ctx.baselines.get(span.agentId, span.facts.environment))?.volume[hourOfWeek(hourStart)];
+        stats =
+          cell?.hourStartSec === hourStart
+            ? cell
+            : volumeStats(
+                await sameHourOfWeekHistory(ctx.client, span.agentId, span.facts.environment, bucket, HISTORY_WEEKS),
+              );
+        histories.set(hourKey, stats);
       }
-      if (history.length === 0) continue;
-      const { median: m, sigma, threshold } = volumeThreshold(history, ctx.detection.call_volume_floor);
+      if (stats.samples === 0) continue;
+      const { median: m, sigma } = stats;
+      const threshold = thresholdOf(stats, ctx.detection.call_volume_floor);
       if (calls <= threshold) continue;
       const ratio = m > 0 ? calls / m : calls;
       alerts.push(
@@ -90,7 +75,7 @@ export const callVolume: Detector = {
               Math.round(60 + 10 * Math.log2(Math.max(1, calls / threshold)) + (ratio >= 20 ? 15 : 0)),
             ),
             summary: `${span.agentId} made ${calls} calls in 5 minutes; usually ${m} at this hour of the week`,
-            explanation: `Compared with ${history.length} five-minute buckets of the same hour in the last ${HISTORY_WEEKS} weeks (median ${m}, robust σ ${sigma.toFixed(1)}); the alert threshold was ${threshold.toFixed(0)}.`,
+            explanation: `Compared with ${stats.samples} five-minute buckets of the same hour in the last ${HISTORY_WEEKS} weeks (median ${m}, robust σ ${sigma.toFixed(1)}); the alert threshold was ${threshold.toFixed(0)}.`,
             evidence: { calls, median: m, sigma, threshold, ratio, bucketStart: new Date(bucket * 1000).toISOString() },
             subject: `volume/${span.facts.environment}/${bucket}`,
           },

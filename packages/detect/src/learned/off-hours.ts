@@ -6,6 +6,8 @@ import { stillLearning } from "./learning";
 
 /** Share of an agent's activity below which an hour counts as "essentially never". */
 const RARE_HOUR_SHARE = 0.005;
+/** How long after it was built a baseline snapshot stands for "the history before now". */
+const SNAPSHOT_REACH_MS = 3_600_000;
 
 /** The hour of day of a nanosecond timestamp in a timezone. */
 export function hourIn(startNs: string, timeZone: string): number {
@@ -58,12 +60,19 @@ export const offHours: Detector = {
       let before = histograms.get(agentKey);
       if (before === undefined) {
         const first = firstInStep.get(agentKey) as string;
-        before = await hourHistogramBefore(
-          ctx.client,
-          span.agentId,
-          span.facts.environment,
-          Math.floor(Number(BigInt(first) / 1_000_000_000n) / 300) * 300,
-        );
+        const firstMs = Number(BigInt(first) / 1_000_000n);
+        const snapshot = await ctx.baselines.get(span.agentId, span.facts.environment);
+        // A snapshot built shortly before the step's first span is the history before it
+        // (short of the last minutes, which do not move an hour's share); otherwise read.
+        before =
+          snapshot !== undefined && snapshot.builtAtMs <= firstMs && firstMs - snapshot.builtAtMs < SNAPSHOT_REACH_MS
+            ? snapshot.hours
+            : await hourHistogramBefore(
+                ctx.client,
+                span.agentId,
+                span.facts.environment,
+                Math.floor(firstMs / 300_000) * 300,
+              );
         histograms.set(agentKey, before);
       }
       const atHour = before[utcHour] ?? 0;

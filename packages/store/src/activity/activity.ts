@@ -136,15 +136,26 @@ export async function sameHourOfWeekHistory(
     format: "JSONEachRow",
   });
   const counts = new Map((await rs.json<{ b: number; n: string }>()).map((r) => [Number(r.b), Number(r.n)]));
-  const series: number[] = [];
+  return weeklySeries(counts, hourStart, weeks);
+}
+
+/**
+ * The 12 five-minute counts of the hour `hourStartSec` in each of the `weeks` weeks
+ * before it, from bucket counts keyed by bucket start (epoch seconds), most recent week
+ * first. Weeks before the agent's first activity at that hour of the week are left out,
+ * so a new agent is not judged against weeks in which it did not exist.
+ */
+export function weeklySeries(counts: ReadonlyMap<number, number>, hourStartSec: number, weeks: number): number[] {
+  const perWeek: number[][] = [];
   for (let w = 1; w <= weeks; w++) {
-    const start = hourStart - w * 7 * 86400;
+    const start = hourStartSec - w * 7 * 86400;
     const week: number[] = [];
     for (let i = 0; i < 12; i++) week.push(counts.get(start + i * 300) ?? 0);
-    // A week where the agent did nothing that hour still counts, but only once it existed.
-    if (week.some((n) => n > 0) || series.length > 0) series.push(...week);
+    perWeek.push(week);
   }
-  return series;
+  // Drop the oldest weeks with no activity at all: the agent did not exist yet.
+  while (perWeek.length > 0 && (perWeek.at(-1) as number[]).every((n) => n === 0)) perWeek.pop();
+  return perWeek.flat();
 }
 
 /**
