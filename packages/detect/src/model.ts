@@ -3,6 +3,7 @@ import type { AgentConfig, DetectionConfig } from "@vigil/config";
 import type { Alert, ClickHouseClient, Severity, DetectSpan } from "@vigil/store";
 import type { ActivityCache } from "./learned/profiles";
 import type { BaselineCache } from "./learned/baseline-cache";
+import type { SessionHistoryCache } from "./session-history";
 
 /** What a detector sees: the spans of the batches being examined, the store to look back in, and the config. */
 export interface DetectionContext {
@@ -16,6 +17,8 @@ export interface DetectionContext {
   activity: ActivityCache;
   /** The latest baseline snapshots, used where they answer exactly what a detector would query. */
   baselines: BaselineCache;
+  /** Approvals and inputs earlier in the sessions of the step's acting spans, read once. */
+  sessions: SessionHistoryCache;
 }
 
 export const DEFAULT_DETECTION: DetectionConfig = { learning_days: 7, learning_min_spans: 500, call_volume_floor: 50 };

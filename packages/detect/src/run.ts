@@ -12,6 +12,7 @@ import { detect } from "./detectors";
 import { ActivityCache } from "./learned/profiles";
 import { BaselineCache } from "./learned/baseline-cache";
 import { DEFAULT_DETECTION } from "./model";
+import { SessionHistoryCache } from "./session-history";
 import type { Detector } from "./model";
 import type { AgentConfig, DetectionConfig } from "@vigil/config";
 
@@ -19,6 +20,8 @@ export interface DetectionRunResult {
   batches: number;
   spans: number;
   alerts: Alert[];
+  /** Where the run's time went (ms): reading the ledger and spans, detectors (with their reads), storing. */
+  timings: { readMs: number; detectMs: number; storeMs: number };
 }
 
 /**
@@ -49,7 +52,18 @@ export async function runDetection(
   const cursor = await readDetectionCursor(client);
   const heads = await ledgerHeads(client);
   const baselines = options.baselines ?? new BaselineCache(client);
-  const result: DetectionRunResult = { batches: 0, spans: 0, alerts: [] };
+  const result: DetectionRunResult = {
+    batches: 0,
+    spans: 0,
+    alerts: [],
+    timings: { readMs: 0, detectMs: 0, storeMs: 0 },
+  };
+  let mark = performance.now();
+  const lap = (phase: keyof DetectionRunResult["timings"]): void => {
+    const now = performance.now();
+    result.timings[phase] += now - mark;
+    mark = now;
+  };
   for (const [chainId, head] of heads) {
     let examined = cursor.get(chainId) ?? 0;
     while (examined < head) {
@@ -59,6 +73,7 @@ export async function runDetection(
         client,
         step.map((e) => e.batchId),
       );
+      lap("readMs");
       const alerts = await detect(
         {
           client,
@@ -66,14 +81,17 @@ export async function runDetection(
           nowMs: Date.now(),
           activity: new ActivityCache(client, spans),
           baselines,
+          sessions: new SessionHistoryCache(client, spans),
           agents: options.agents ?? new Map(),
           detection: options.detection ?? DEFAULT_DETECTION,
         },
         options.detectors,
       );
+      lap("detectMs");
       result.alerts.push(...(await insertAlerts(client, alerts)));
       examined = (step.at(-1) as { seq: number }).seq;
       await advanceDetectionCursor(client, chainId, examined);
+      lap("storeMs");
       result.batches += step.length;
       result.spans += spans.length;
     }

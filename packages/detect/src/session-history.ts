@@ -1,4 +1,5 @@
 import type { ClickHouseClient, DetectSpan } from "@vigil/store";
+import { actionOf } from "./actions";
 
 /**
  * How far back a session's history is read: approvals and injected inputs older than
@@ -99,4 +100,27 @@ export async function loadSessionHistory(
 /** a <= b for decimal strings without leading zeros. */
 export function notAfter(a: string, b: string): boolean {
   return a.length !== b.length ? a.length < b.length : a <= b;
+}
+
+/**
+ * The session history of one detection step, read once (one query per agent) for every
+ * span that acts (writes, destroys, reaches out, uses a credential) and shared by the
+ * rules that look back in the session: approvals before a destructive step, injected
+ * inputs before an action.
+ */
+export class SessionHistoryCache {
+  private read: Promise<Map<string, SessionHistory>> | undefined;
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly spans: readonly DetectSpan[],
+  ) {}
+
+  history(): Promise<Map<string, SessionHistory>> {
+    this.read ??= loadSessionHistory(
+      this.client,
+      this.spans.filter((s) => s.sessionId !== "" && actionOf(s) !== undefined),
+    );
+    return this.read;
+  }
 }

@@ -19,13 +19,22 @@ export class DetectionLoop {
   /** Batches examined and alerts raised since start. */
   batches = 0;
   alerts = 0;
+  runs = 0;
+  /** Time spent in runs, by phase (ms), since start. */
+  readonly timings = { readMs: 0, detectMs: 0, storeMs: 0 };
 
   constructor(
     private readonly client: ClickHouseClient,
     private readonly logger: Logger,
     private readonly options: DetectionOptions = {},
-    private readonly onAlerts: (alerts: Alert[]) => void = () => undefined,
   ) {}
+
+  private readonly alertListeners: Array<(alerts: Alert[]) => void> = [];
+
+  /** Calls `listener` with the alerts of each run, once they are stored. */
+  onAlerts(listener: (alerts: Alert[]) => void): void {
+    this.alertListeners.push(listener);
+  }
 
   /** Asks for a run; resolves when a run that started after this call has finished. */
   trigger(): Promise<void> {
@@ -65,6 +74,8 @@ export class DetectionLoop {
         return;
       }
       this.batches += result.batches;
+      this.runs++;
+      for (const k of ["readMs", "detectMs", "storeMs"] as const) this.timings[k] += result.timings[k];
       this.alerts += result.alerts.length;
       this.lastRunEnd = performance.now();
       if (result.alerts.length > 0) {
@@ -72,7 +83,7 @@ export class DetectionLoop {
           count: result.alerts.length,
           detectors: [...new Set(result.alerts.map((a) => a.detector))],
         });
-        this.onAlerts(result.alerts);
+        for (const listener of this.alertListeners) listener(result.alerts);
       }
     } while (this.again);
   }

@@ -171,8 +171,20 @@ export const newCredential: Detector = {
       if (list === undefined) byCredential.set(s.facts.credentialId, [s]);
       else list.push(s);
     }
+    // Most uses are by an agent that used the credential before: its own history (read
+    // once per step) settles those; only first uses need who else used the credential.
+    const firstUses = new Map<string, DetectSpan[]>();
     for (const [credential, spans] of byCredential) {
-      const users = await credentialUsers(ctx.client, credential);
+      for (const span of spans) {
+        const own = await ctx.activity.seen(span.agentId, span.facts.environment, "credential", [credential]);
+        const mine = own.get(credential);
+        if (mine !== undefined && !notAfter(span.startTimeUnixNano, mine.firstSeenNs)) continue;
+        firstUses.set(credential, [...(firstUses.get(credential) ?? []), span]);
+      }
+    }
+    const usersOf = await credentialUsers(ctx.client, [...firstUses.keys()]);
+    for (const [credential, spans] of firstUses) {
+      const users = usersOf.get(credential) ?? [];
       for (const span of spans) {
         const mine = users.find((u) => u.value === span.agentId);
         if (mine !== undefined && !notAfter(span.startTimeUnixNano, mine.firstSeenNs)) continue; // used before by this agent

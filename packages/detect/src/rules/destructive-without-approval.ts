@@ -1,7 +1,7 @@
 import type { Alert } from "@vigil/store";
 import { alertFor } from "../model";
 import type { Detector } from "../model";
-import { loadSessionHistory, notAfter } from "../session-history";
+import { notAfter } from "../session-history";
 
 /**
  * A destructive operation (DROP, TRUNCATE, ALTER, DELETE, UPDATE without WHERE) with no
@@ -9,10 +9,10 @@ import { loadSessionHistory, notAfter } from "../session-history";
  */
 export const destructiveWithoutApproval: Detector = {
   name: "destructive_without_approval",
-  async detect({ client, spans, nowMs }) {
+  async detect({ spans, sessions, nowMs }) {
     const destructive = spans.filter((s) => s.facts.destructive);
     if (destructive.length === 0) return [];
-    const history = await loadSessionHistory(client, destructive);
+    const history = await sessions.history();
     const alerts: Alert[] = [];
     for (const span of destructive) {
       const h = history.get(`${span.agentId}\n${span.sessionId}`);

@@ -1,19 +1,9 @@
-import type { Alert, DetectSpan } from "@vigil/store";
+import type { Alert } from "@vigil/store";
 import { injectionSignals } from "../injection";
 import { alertFor } from "../model";
 import type { Detector } from "../model";
-import { loadSessionHistory, notAfter } from "../session-history";
-
-/** The step changes something or reaches out: what an injected instruction would want. */
-function actionOf(span: DetectSpan): string | undefined {
-  const f = span.facts;
-  if (f.destructive) return `destructive operation (${f.destructiveReason})`;
-  if (f.dbTablesWritten.length > 0) return `write to ${f.dbTablesWritten.join(", ")}`;
-  if (f.outboundHost !== "" && span.kind === 3) return `outbound call to ${f.outboundHost}`;
-  if (f.credentialId !== "") return `use of credential ${f.credentialId}`;
-  if (f.peerAgent !== "" && span.kind === 3) return `call to agent ${f.peerAgent}`;
-  return undefined;
-}
+import { actionOf } from "../actions";
+import { notAfter } from "../session-history";
 
 /**
  * An input that looks like a prompt injection, followed in the same session by a write,
@@ -22,10 +12,10 @@ function actionOf(span: DetectSpan): string | undefined {
  */
 export const injectionThenAction: Detector = {
   name: "injection_then_action",
-  async detect({ client, spans, nowMs }) {
+  async detect({ spans, sessions, nowMs }) {
     const actions = spans.filter((s) => s.sessionId !== "" && actionOf(s) !== undefined);
     if (actions.length === 0) return [];
-    const history = await loadSessionHistory(client, actions);
+    const history = await sessions.history();
     const alerts: Alert[] = [];
     for (const span of actions) {
       const inputs = history.get(`${span.agentId}\n${span.sessionId}`)?.inputs ?? [];

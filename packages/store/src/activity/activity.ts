@@ -40,19 +40,29 @@ export async function seenValues(
   );
 }
 
-/** Every agent that has used a credential, with when it first did (any environment). */
-export async function credentialUsers(client: ClickHouseClient, credentialId: string): Promise<SeenValue[]> {
+/** For each credential, every agent that has used it, with when it first did (any environment); one read. */
+export async function credentialUsers(
+  client: ClickHouseClient,
+  credentialIds: readonly string[],
+): Promise<Map<string, SeenValue[]>> {
+  const out = new Map<string, SeenValue[]>();
+  if (credentialIds.length === 0) return out;
   const rs = await client.query({
-    // The alias is not "value": in ClickHouse an alias would shadow the column in WHERE.
-    query: `SELECT agent_id AS agent, toString(toUnixTimestamp64Nano(min(first_seen))) AS first_ns,
+    // The aliases are not "value": in ClickHouse an alias would shadow the column in WHERE.
+    query: `SELECT value AS credential, agent_id AS agent, toString(toUnixTimestamp64Nano(min(first_seen))) AS first_ns,
               toString(toUnixTimestamp64Nano(max(last_seen))) AS last_ns, toString(sum(calls)) AS total
-            FROM agent_activity WHERE dimension = 'credential' AND value = {credentialId:String}
-            GROUP BY agent_id`,
-    query_params: { credentialId },
+            FROM agent_activity WHERE dimension = 'credential' AND value IN {credentialIds:Array(String)}
+            GROUP BY value, agent_id`,
+    query_params: { credentialIds },
     format: "JSONEachRow",
   });
-  const rows = await rs.json<{ agent: string; first_ns: string; last_ns: string; total: string }>();
-  return rows.map((r) => ({ value: r.agent, firstSeenNs: r.first_ns, lastSeenNs: r.last_ns, calls: Number(r.total) }));
+  const rows = await rs.json<{ credential: string; agent: string; first_ns: string; last_ns: string; total: string }>();
+  for (const r of rows) {
+    const users = out.get(r.credential) ?? [];
+    users.push({ value: r.agent, firstSeenNs: r.first_ns, lastSeenNs: r.last_ns, calls: Number(r.total) });
+    out.set(r.credential, users);
+  }
+  return out;
 }
 
 /** An agent's overall history in one environment: when it started, how much, and when in the day. */
