@@ -3,7 +3,6 @@ import type { Alert, DetectSpan } from "@vigil/store";
 import { alertFor } from "../model";
 import type { DetectionContext, Detector } from "../model";
 import { HISTORY_WEEKS } from "./baselines";
-import { stillLearning } from "./learning";
 import { hourOfWeek, thresholdOf, volumeStats } from "./volume-stats";
 
 /** Calls per 5-minute bucket against the agent's own history for the same hour of week. */
@@ -21,14 +20,7 @@ export const callVolume: Detector = {
     const currents = new Map<string, Map<number, number>>();
     const histories = new Map<string, { median: number; sigma: number; samples: number }>();
     for (const { span, bucket } of buckets.values()) {
-      if (
-        stillLearning(
-          await ctx.activity.profile(span.agentId, span.facts.environment),
-          span.startTimeUnixNano,
-          ctx.detection,
-        )
-      )
-        continue;
+      if (await ctx.activity.learning(span, ctx.detection)) continue;
       const agentKey = `${span.agentId}\n${span.facts.environment}`;
       let current = currents.get(agentKey);
       if (current === undefined) {

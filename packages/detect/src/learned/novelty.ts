@@ -3,7 +3,6 @@ import type { Alert, DetectSpan } from "@vigil/store";
 import { alertFor } from "../model";
 import type { DetectionContext, Detector } from "../model";
 import { notAfter } from "../session-history";
-import { stillLearning } from "./learning";
 
 interface NoveltySpec {
   name: string;
@@ -62,14 +61,7 @@ function noveltyDetector(spec: NoveltySpec): Detector {
               )
                 continue;
             }
-            if (
-              stillLearning(
-                await ctx.activity.profile(agentId, facts.environment),
-                span.startTimeUnixNano,
-                ctx.detection,
-              )
-            )
-              continue;
+            if (await ctx.activity.learning(span, ctx.detection)) continue;
             alerts.push(
               alertFor(
                 span,
@@ -188,14 +180,7 @@ export const newCredential: Detector = {
       for (const span of spans) {
         const mine = users.find((u) => u.value === span.agentId);
         if (mine !== undefined && !notAfter(span.startTimeUnixNano, mine.firstSeenNs)) continue; // used before by this agent
-        if (
-          stillLearning(
-            await ctx.activity.profile(span.agentId, span.facts.environment),
-            span.startTimeUnixNano,
-            ctx.detection,
-          )
-        )
-          continue;
+        if (await ctx.activity.learning(span, ctx.detection)) continue;
         const others = users.filter(
           (u) =>
             u.value !== span.agentId &&

@@ -2,7 +2,6 @@ import type { Alert, DetectSpan } from "@vigil/store";
 import { hourHistogramBefore } from "@vigil/store";
 import { alertFor } from "../model";
 import type { DetectionContext, Detector } from "../model";
-import { stillLearning } from "./learning";
 
 /** Share of an agent's activity below which an hour counts as "essentially never". */
 const RARE_HOUR_SHARE = 0.005;
@@ -49,8 +48,7 @@ export const offHours: Detector = {
       }
     }
     for (const span of ctx.spans) {
-      const profile = await ctx.activity.profile(span.agentId, span.facts.environment);
-      if (stillLearning(profile, span.startTimeUnixNano, ctx.detection)) continue;
+      if (await ctx.activity.learning(span, ctx.detection)) continue;
       const utcHour = utcHourOf(span.startTimeUnixNano);
       const tz = ctx.agents.get(span.agentId)?.timezone ?? "UTC";
       const local = hourIn(span.startTimeUnixNano, tz);

@@ -1,5 +1,7 @@
+import type { DetectionConfig } from "@vigil/config";
 import { seenPairs } from "@vigil/store";
 import type { AgentProfile, ClickHouseClient, DetectSpan, SeenValue } from "@vigil/store";
+import { stillLearning } from "./learning";
 
 /** Every (dimension, value) pair of agent_activity that the learned detectors may ask about for these spans. */
 function pairsOf(spans: readonly DetectSpan[]): Array<[string, string]> {
@@ -63,6 +65,11 @@ export class ActivityCache {
       if (hit !== undefined) out.set(v, hit);
     }
     return out;
+  }
+
+  /** True while the span's agent is still learning (cold start): learned detectors stay silent. */
+  async learning(span: DetectSpan, cfg: DetectionConfig): Promise<boolean> {
+    return stillLearning(await this.profile(span.agentId, span.facts.environment), span.startTimeUnixNano, cfg);
   }
 
   /** The agent's overall history: first span, span count and spans per UTC hour. */
