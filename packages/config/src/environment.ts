@@ -37,6 +37,12 @@ export interface Environment {
   detectIntervalMs: number;
   /** How often baselines are rebuilt from the aggregates. */
   baselineIntervalMs: number;
+  /** Where people reach the console: links in alerts point there. */
+  publicUrl: string;
+  /** Longest wait for a receiver's answer before the attempt counts as failed (and is retried). */
+  deliveryTimeoutMs: number;
+  /** How often the alert dispatcher looks for new alerts and due groups. */
+  dispatchIntervalMs: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
@@ -98,11 +104,14 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
       ? { username: defaultUser, password: defaultPassword }
       : { username, password: secret(`CLICKHOUSE_${upper}_PASSWORD`) };
   };
+  const apiPort = port("VIGIL_API_PORT", 8080);
+  const publicUrl = nonEmpty(env.VIGIL_PUBLIC_URL) ?? `http://localhost:${apiPort}`;
+  if (!/^https?:\/\//.test(publicUrl)) problems.push("VIGIL_PUBLIC_URL: must be an http:// or https:// URL");
   const result: Environment = {
     configPath: nonEmpty(env.VIGIL_CONFIG),
     dataDir: resolve(env.VIGIL_DATA_DIR ?? "./data"),
     ingestPort: port("VIGIL_INGEST_PORT", 4318),
-    apiPort: port("VIGIL_API_PORT", 8080),
+    apiPort,
     host: env.VIGIL_HOST ?? "0.0.0.0",
     clickhouseUrl,
     clickhouseUser: defaultUser,
@@ -123,6 +132,9 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
     redisUrl: nonEmpty(env.REDIS_URL),
     detectIntervalMs: seconds("VIGIL_DETECT_INTERVAL_SECONDS", 30) * 1000,
     baselineIntervalMs: seconds("VIGIL_BASELINE_INTERVAL_SECONDS", 300) * 1000,
+    publicUrl,
+    deliveryTimeoutMs: seconds("VIGIL_DELIVERY_TIMEOUT_SECONDS", 10) * 1000,
+    dispatchIntervalMs: seconds("VIGIL_DISPATCH_INTERVAL_SECONDS", 1) * 1000,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return result;

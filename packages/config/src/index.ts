@@ -4,3 +4,13 @@ export { parseVigilConfig, loadVigilConfig } from "./load";
 export { generateToken, sha256Hex, TOKEN_PREFIX, API_KEY_PREFIX } from "./tokens";
 export { readEnvironment } from "./environment";
 export type { Environment, StoreRole, StoreCredentials } from "./environment";
+export {
+  parseDuration,
+  resolveSecret,
+  ReceiverSchema,
+  RouteSchema,
+  MatcherSchema,
+  InhibitRuleSchema,
+  GROUP_LABELS,
+} from "./alerting";
+export type { ReceiverConfig, RouteConfig, Matcher, InhibitRuleConfig, GroupLabel, SecretRef } from "./alerting";

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { InhibitRuleSchema, ReceiverSchema, RouteSchema } from "./alerting";
+import type { RouteConfig } from "./alerting";
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const AGENT_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -84,8 +86,12 @@ export const VigilConfigSchema = z
     agents: z.array(AgentSchema).default([]),
     api_keys: z.array(ApiKeySchema).default([]),
     detection: DetectionSchema.default({ learning_days: 7, learning_min_spans: 500, call_volume_floor: 50 }),
+    receivers: z.array(ReceiverSchema).default([]),
+    route: RouteSchema.optional(),
+    inhibit_rules: z.array(InhibitRuleSchema).default([]),
   })
   .superRefine((config, ctx) => {
+    checkRouting(config, ctx);
     const ids = new Map<string, number>();
     const hashes = new Map<string, string>();
     config.agents.forEach((agent, i) => {
@@ -115,3 +121,30 @@ export type AgentConfig = z.infer<typeof AgentSchema>;
 export type ApiKeyConfig = z.infer<typeof ApiKeySchema>;
 export type PolicyConfig = z.infer<typeof PolicySchema>;
 export type DetectionConfig = z.infer<typeof DetectionSchema>;
+
+/** Receivers are named once, and every route names a declared receiver (the root must name one). */
+function checkRouting(
+  config: { receivers: Array<{ name: string }>; route?: RouteConfig | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const names = new Set<string>();
+  config.receivers.forEach((r, i) => {
+    if (names.has(r.name))
+      ctx.addIssue({ code: "custom", path: ["receivers", i, "name"], message: `duplicate receiver "${r.name}"` });
+    names.add(r.name);
+  });
+  if (config.route === undefined) return;
+  if (config.route.receiver === undefined)
+    ctx.addIssue({ code: "custom", path: ["route", "receiver"], message: "the root route needs a receiver" });
+  const walk = (route: RouteConfig, path: Array<string | number>): void => {
+    if (route.receiver !== undefined && !names.has(route.receiver)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [...path, "receiver"],
+        message: `unknown receiver "${route.receiver}" (declared: ${[...names].join(", ") || "none"})`,
+      });
+    }
+    route.routes?.forEach((child, i) => walk(child, [...path, "routes", i]));
+  };
+  walk(config.route, ["route"]);
+}

@@ -35,7 +35,14 @@ export type { RowContext } from "./spans/rows";
 export { insertSpanBatch } from "./spans/write";
 export { findTrace, findSession, findAgentSpans, findBatchSpans, recentRequestDigests, countSpans } from "./spans/read";
 export type { StoredSpan, DetectSpan } from "./spans/read";
-export { insertAlerts, findAlerts, readDetectionCursor, advanceDetectionCursor } from "./alerts/alerts";
+export {
+  insertAlerts,
+  findAlerts,
+  alertsByIds,
+  alertsCreatedSince,
+  readDetectionCursor,
+  advanceDetectionCursor,
+} from "./alerts/alerts";
 export type { Alert, AlertFilter, Severity } from "./alerts/alerts";
 export {
   seenValues,
@@ -50,3 +57,20 @@ export {
 export type { SeenValue, AgentProfile } from "./activity/activity";
 export { insertBaselines, latestBaselines, allActivity, allCallBuckets } from "./baselines/baselines";
 export type { BaselineSnapshot, VolumeCell, ActivityRow } from "./baselines/baselines";
+export {
+  insertNotifications,
+  findNotification,
+  notificationsSince,
+  undeliveredNotifications,
+  recordAttempt,
+  findAttempts,
+  insertSilence,
+  listSilences,
+  insertAck,
+  acksOf,
+  disabledReceivers,
+  setReceiverState,
+  readDispatchCursor,
+  advanceDispatchCursor,
+} from "./delivery/delivery";
+export type { Notification, DeliveryAttempt, DeliveryOutcome, Silence, AlertAck } from "./delivery/delivery";

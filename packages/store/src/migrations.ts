@@ -2,6 +2,7 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import { ACTIVITY_MIGRATION } from "./activity/schema";
 import { ALERTS_MIGRATION } from "./alerts/schema";
 import { BASELINES_MIGRATION } from "./baselines/schema";
+import { DELIVERY_MIGRATION } from "./delivery/schema";
 import { LEDGER_MIGRATION } from "./ledger/schema";
 import { FACTS_MIGRATION } from "./spans/facts-schema";
 import { SPANS_MIGRATION } from "./spans/schema";
@@ -21,6 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
   ALERTS_MIGRATION,
   ACTIVITY_MIGRATION,
   BASELINES_MIGRATION,
+  DELIVERY_MIGRATION,
 ];
 
 const MIGRATIONS_TABLE = `

@@ -13,6 +13,7 @@ import type { Severity } from "@vigil/store";
 import type { Checkpointer, ClickHouseClient } from "@vigil/store";
 import { apiKeyRegistry, requireAdmin, requireApiKey } from "./auth";
 import type { ApiEnv } from "./auth";
+import { alertingRoutes } from "./alerting-routes";
 import { runReadOnlySql } from "./sql";
 import type { SqlLimits } from "./sql";
 
@@ -139,6 +140,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
     return c.json(result);
   });
 
+  api.route("/", alertingRoutes(deps.client));
   app.route("/api", api);
   return app;
 }

@@ -9,8 +9,10 @@ import {
   DetectQueue,
   DetectionLoop,
   startBaselinesWorker,
+  startDelivery,
   startDetectWorker,
 } from "@vigil/service-worker";
+import type { DeliveryService } from "@vigil/service-worker";
 import type { ApiDeps } from "@vigil/service-api";
 import { createIngestService } from "@vigil/service-ingest";
 import type { IngestService } from "@vigil/service-ingest";
@@ -24,6 +26,8 @@ export interface AllInOne {
   ingest: IngestService;
   checkpointer: Checkpointer;
   detection: DetectionLoop;
+  /** Present when alert routing is configured. */
+  delivery: DeliveryService | undefined;
   /** Drains in-flight requests, flushes pending rows, closes the store. */
   stop(): Promise<void>;
 }
@@ -114,6 +118,15 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
         ? { status: "done", ...(await baselines.rebuild()) }
         : { status: "queued", jobId: await baselinesQueue.request() },
   };
+  // Alert delivery, when a route is configured: stored notifications, then BullMQ or in-process lanes.
+  const delivery = startDelivery(clients.worker, config, {
+    env: process.env,
+    redisUrl: env.redisUrl,
+    publicUrl: env.publicUrl,
+    timeoutMs: env.deliveryTimeoutMs,
+    tickMs: env.dispatchIntervalMs,
+    logger,
+  });
   const ingest = await createIngestService({
     client,
     config,
@@ -140,6 +153,7 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
       await ingest.drain();
       await detection.stop();
       await baselines.stop();
+      await delivery?.close();
       await queueWorker?.close();
       await queue?.close();
       await baselinesWorker?.close();
@@ -153,5 +167,5 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     })();
     return stopping;
   };
-  return { ingestPort: ingestServer.port, apiPort: api.port, client, ingest, checkpointer, detection, stop };
+  return { ingestPort: ingestServer.port, apiPort: api.port, client, ingest, checkpointer, detection, delivery, stop };
 }

@@ -21,3 +21,15 @@ export const BaselinesJobSchema = z.strictObject({
   reason: z.enum(["schedule", "request"]),
 });
 export type BaselinesJob = z.infer<typeof BaselinesJobSchema>;
+
+/** One delivery queue per receiver (each with its own rate limit). */
+export function deliveryQueueName(receiver: string): string {
+  return `vigil-deliver.${receiver}`;
+}
+
+/** Send one stored notification; the attempt number counts retries. */
+export const DeliverJobSchema = z.strictObject({
+  notificationId: z.string().min(1),
+  attempt: z.number().int().positive(),
+});
+export type DeliverJob = z.infer<typeof DeliverJobSchema>;

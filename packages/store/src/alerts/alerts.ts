@@ -164,3 +164,25 @@ export async function advanceDetectionCursor(client: ClickHouseClient, chainId: 
     values: [{ chain_id: chainId, seq: String(seq), updated_at: String(Date.now()) }],
   });
 }
+
+/** Alerts by id (any order; unknown ids are absent). */
+export async function alertsByIds(client: ClickHouseClient, ids: readonly string[]): Promise<Alert[]> {
+  if (ids.length === 0) return [];
+  const rs = await client.query({
+    query: `${SELECT_ALERT} WHERE alert_id IN {ids:Array(String)} LIMIT 1 BY alert_id`,
+    query_params: { ids },
+    format: "JSONEachRow",
+  });
+  return (await rs.json<AlertRow>()).map(toAlert);
+}
+
+/** Alerts stored at or after `sinceMs` (their creation time), oldest first. */
+export async function alertsCreatedSince(client: ClickHouseClient, sinceMs: number, limit = 10_000): Promise<Alert[]> {
+  const rs = await client.query({
+    query: `${SELECT_ALERT} WHERE created_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')
+            ORDER BY created_at, alert_id LIMIT 1 BY alert_id LIMIT {limit:UInt32}`,
+    query_params: { since: sinceMs, limit },
+    format: "JSONEachRow",
+  });
+  return (await rs.json<AlertRow>()).map(toAlert);
+}

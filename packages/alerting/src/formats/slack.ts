@@ -1,0 +1,79 @@
+import type { Alert, Notification } from "@vigil/store";
+import { consoleLinks, describeGroup, eventTimeIso, ordered, topAlert, truncate } from "./common";
+
+/** Block Kit limits (api.slack.com/reference/block-kit): 50 blocks, 3000-character section text, 10 fields of 2000. */
+const MAX_DETAILED = 5;
+const EMOJI: Record<string, string> = {
+  critical: ":red_circle:",
+  high: ":large_orange_circle:",
+  medium: ":large_yellow_circle:",
+  low: ":white_circle:",
+  info: ":information_source:",
+};
+
+type Block = Record<string, unknown>;
+const mrkdwn = (text: string) => ({ type: "mrkdwn", text: truncate(text, 2000) });
+
+/** A Slack incoming-webhook message (Block Kit) for a notification. */
+export function slackMessage(
+  n: Notification,
+  alerts: readonly Alert[],
+  publicUrl: string,
+): { text: string; blocks: Block[] } {
+  const top = topAlert(alerts);
+  if (n.kind === "resolved" || top === undefined) {
+    const text = `Resolved: ${alerts.length} Vigil alert(s) (${describeGroup(n)})`;
+    return { text, blocks: [{ type: "section", text: { type: "mrkdwn", text: `:white_check_mark: ${text}` } }] };
+  }
+  const list = ordered(n, alerts);
+  const blocks: Block[] = [
+    {
+      type: "header",
+      text: { type: "plain_text", text: truncate(`${top.severity.toUpperCase()}: ${top.summary}`, 150), emoji: true },
+    },
+    {
+      type: "context",
+      elements: [mrkdwn(`${alerts.length} alert(s), ${n.newAlertIds.length} new · group ${describeGroup(n)}`)],
+    },
+  ];
+  for (const a of list.slice(0, MAX_DETAILED)) {
+    const links = consoleLinks(publicUrl, a);
+    blocks.push({ type: "divider" });
+    blocks.push({
+      type: "section",
+      text: { type: "mrkdwn", text: truncate(`${EMOJI[a.severity] ?? ""} *${a.summary}*\n${a.explanation}`, 3000) },
+    });
+    blocks.push({
+      type: "section",
+      fields: [
+        mrkdwn(`*Severity*\n${a.severity} (${a.score}/100)`),
+        mrkdwn(`*Detector*\n\`${a.detector}\``),
+        mrkdwn(`*Agent*\n${a.agentId}`),
+        mrkdwn(`*Environment*\n${a.environment === "" ? "(none)" : a.environment}`),
+        mrkdwn(`*When*\n${eventTimeIso(a)}`),
+        mrkdwn(
+          `*Rotate*\n${a.credentials.length === 0 ? "no credential involved" : a.credentials.map((c) => `\`${c}\``).join(", ")}`,
+        ),
+      ],
+    });
+    if (a.input !== "")
+      blocks.push({
+        type: "section",
+        text: mrkdwn(`*Input that caused it* (redacted)\n>${truncate(a.input, 500).replace(/\n/g, "\n>")}`),
+      });
+    blocks.push({
+      type: "section",
+      text: mrkdwn(`*Evidence*\n\`\`\`${truncate(JSON.stringify(a.evidence), 1500)}\`\`\``),
+    });
+    blocks.push({
+      type: "context",
+      elements: [mrkdwn(`<${links.session}|Open the session> · <${links.alert}|Alert ${a.alertId}>`)],
+    });
+  }
+  if (list.length > MAX_DETAILED)
+    blocks.push({
+      type: "context",
+      elements: [mrkdwn(`and ${list.length - MAX_DETAILED} more alert(s) in this group`)],
+    });
+  return { text: truncate(`Vigil ${top.severity}: ${top.summary}`, 3000), blocks };
+}

@@ -1,0 +1,13 @@
+export { RULE_DETECTORS, labelsOf, matches } from "./labels";
+export type { AlertLabels } from "./labels";
+export { routeAlert, allRoutes } from "./routing";
+export type { ResolvedRoute } from "./routing";
+export { AlertGrouper } from "./grouping";
+export type { Disposition } from "./grouping";
+export { slackMessage } from "./formats/slack";
+export { pagerDutyEvent } from "./formats/pagerduty";
+export { webhookBody, signWebhook } from "./formats/webhook";
+export { resolveReceivers } from "./receivers";
+export type { Receiver } from "./receivers";
+export { buildRequest, send, retryAfterMs, backoffMs } from "./send";
+export type { SendResult } from "./send";

@@ -1,0 +1,50 @@
+import { ConfigError } from "@vigil/common";
+import { resolveSecret } from "@vigil/config";
+import type { ReceiverConfig } from "@vigil/config";
+
+/** A receiver with its secrets read, ready to send to. */
+export interface Receiver {
+  name: string;
+  type: "slack" | "pagerduty" | "webhook";
+  url: string;
+  /** PagerDuty routing key or webhook signing secret. */
+  secret: string;
+  ratePerSecond: number;
+}
+
+const DEFAULT_RATE = { slack: 1, pagerduty: 2, webhook: 10 };
+
+/** Reads every receiver's secrets; a missing one stops start-up with its path named. */
+export function resolveReceivers(configs: readonly ReceiverConfig[], env: NodeJS.ProcessEnv): Map<string, Receiver> {
+  const problems: string[] = [];
+  const out = new Map<string, Receiver>();
+  const secret = (i: number, field: string, ref: Parameters<typeof resolveSecret>[0]): string => {
+    const value = resolveSecret(ref, env);
+    if (value === undefined)
+      problems.push(
+        `receivers.${i}.${field}: ${"env" in ref ? `environment variable ${ref.env} is not set` : `file ${ref.file} is missing or empty`}`,
+      );
+    return value ?? "";
+  };
+  configs.forEach((r, i) => {
+    let receiver: Omit<Receiver, "ratePerSecond">;
+    if (r.slack !== undefined)
+      receiver = { name: r.name, type: "slack", url: secret(i, "slack.webhook_url", r.slack.webhook_url), secret: "" };
+    else if (r.pagerduty !== undefined)
+      receiver = {
+        name: r.name,
+        type: "pagerduty",
+        url: r.pagerduty.url,
+        secret: secret(i, "pagerduty.routing_key", r.pagerduty.routing_key),
+      };
+    else {
+      const hook = r.webhook as NonNullable<ReceiverConfig["webhook"]>;
+      receiver = { name: r.name, type: "webhook", url: hook.url, secret: secret(i, "webhook.secret", hook.secret) };
+    }
+    if (receiver.type === "slack" && receiver.url !== "" && !/^https?:\/\//.test(receiver.url))
+      problems.push(`receivers.${i}.slack.webhook_url: the secret is not an http(s) URL`);
+    out.set(r.name, { ...receiver, ratePerSecond: r.rate_per_second ?? DEFAULT_RATE[receiver.type] });
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out;
+}

@@ -1,0 +1,113 @@
+import { Hono } from "hono";
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { MatcherSchema, parseDuration } from "@vigil/config";
+import { alertsByIds, findAttempts, insertAck, insertSilence, listSilences } from "@vigil/store";
+import type { ClickHouseClient } from "@vigil/store";
+import { requireAdmin } from "./auth";
+import type { ApiEnv } from "./auth";
+
+const SilenceRequest = z.strictObject({
+  matchers: MatcherSchema.refine((m) => Object.values(m).some((v) => v !== undefined && v.length > 0), {
+    message: "a silence needs at least one matcher (agent, detector, severity, environment or kind)",
+  }),
+  reason: z.string().trim().min(1, "say why: the reason is kept with the silence"),
+  /** How long from now ("2h"), or an end time. */
+  duration: z
+    .string()
+    .refine((d) => parseDuration(d) !== undefined, 'must be a duration such as "30m", "2h" or "1d"')
+    .optional(),
+  ends_at: z.iso.datetime({ offset: true }).optional(),
+  starts_at: z.iso.datetime({ offset: true }).optional(),
+});
+
+function problems(err: z.ZodError): string {
+  return err.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+}
+
+/** Acknowledgements, silences and delivery attempts. Changing state needs the admin role. */
+export function alertingRoutes(client: ClickHouseClient): Hono<ApiEnv> {
+  const api = new Hono<ApiEnv>();
+
+  // Acknowledge an alert: its group resolves (PagerDuty resolve) once all its alerts are acknowledged.
+  api.post("/alerts/:id/ack", requireAdmin, async (c) => {
+    const id = c.req.param("id");
+    const body = (await c.req.json().catch(() => ({}))) as { note?: unknown };
+    const [alert] = await alertsByIds(client, [id]);
+    if (alert === undefined) return c.json({ error: "not_found", message: `no alert ${id}` }, 404);
+    const ack = {
+      alertId: id,
+      ackedAtMs: Date.now(),
+      author: c.get("caller").name,
+      note: typeof body.note === "string" ? body.note.slice(0, 2000) : "",
+    };
+    await insertAck(client, ack);
+    return c.json(ack, 201);
+  });
+
+  api.get("/silences", async (c) => {
+    const now = Date.now();
+    const silences = await listSilences(client);
+    return c.json({ silences: silences.map((s) => ({ ...s, active: s.startsAtMs <= now && now < s.endsAtMs })) });
+  });
+
+  api.post("/silences", requireAdmin, async (c) => {
+    const parsed = SilenceRequest.safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) return c.json({ error: "bad_request", message: problems(parsed.error) }, 400);
+    const r = parsed.data;
+    const now = Date.now();
+    const startsAtMs = r.starts_at === undefined ? now : Date.parse(r.starts_at);
+    const endsAtMs =
+      r.ends_at !== undefined
+        ? Date.parse(r.ends_at)
+        : r.duration !== undefined
+          ? startsAtMs + (parseDuration(r.duration) as number)
+          : undefined;
+    if (endsAtMs === undefined)
+      return c.json({ error: "bad_request", message: "give duration or ends_at: a silence always ends" }, 400);
+    if (endsAtMs <= startsAtMs)
+      return c.json({ error: "bad_request", message: "ends_at must be after starts_at" }, 400);
+    const silence = {
+      silenceId: randomUUID(),
+      changedAtMs: now,
+      author: c.get("caller").name,
+      reason: r.reason,
+      matchers: r.matchers as Record<string, string[]>,
+      startsAtMs,
+      endsAtMs,
+    };
+    await insertSilence(client, silence);
+    return c.json(silence, 201);
+  });
+
+  // Expiring adds a row that ends the silence now (insert-only: the history stays).
+  api.delete("/silences/:id", requireAdmin, async (c) => {
+    const current = (await listSilences(client)).find((s) => s.silenceId === c.req.param("id"));
+    if (current === undefined) return c.json({ error: "not_found", message: `no silence ${c.req.param("id")}` }, 404);
+    const now = Date.now();
+    const expired = {
+      ...current,
+      changedAtMs: now,
+      endsAtMs: Math.min(current.endsAtMs, now),
+      author: c.get("caller").name,
+    };
+    await insertSilence(client, expired);
+    return c.json(expired);
+  });
+
+  // Delivery attempts, newest first: ?receiver=&notification=&limit=
+  api.get("/deliveries", async (c) => {
+    const q = c.req.query();
+    const limit = q.limit === undefined ? 100 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      return c.json({ error: "bad_request", message: "limit must be 1-1000" }, 400);
+    const attempts = await findAttempts(client, {
+      ...(q.receiver === undefined ? {} : { receiver: q.receiver }),
+      ...(q.notification === undefined ? {} : { notificationId: q.notification }),
+      limit,
+    });
+    return c.json({ attempts });
+  });
+
+  return api;
+}
