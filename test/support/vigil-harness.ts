@@ -22,11 +22,11 @@ export interface Harness {
  * Starts the real all-in-one Vigil in this test process on loopback ports chosen by
  * the OS, with a fresh embedded store in a temporary directory, one token per agent and
  * an admin and a reader API key. `agentsYaml` replaces the generated `agents:` section
- * (its tokens are then the caller's).
+ * (its tokens are then the caller's); `extraYaml` is appended (receivers, routes).
  */
 export async function startVigil(
   agents: readonly string[] = ["support-bot", "billing-bot"],
-  options: { agentsYaml?: string; env?: Record<string, string> } = {},
+  options: { agentsYaml?: string; env?: Record<string, string>; extraYaml?: string } = {},
 ): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), "vigil-test-"));
   const tokens: Record<string, string> = {};
@@ -38,7 +38,8 @@ export async function startVigil(
   const yaml =
     agentsYaml +
     `api_keys:\n  - name: admin\n    role: admin\n    sha256: "${sha256Hex(apiKeys.admin)}"\n` +
-    `  - name: reader\n    role: reader\n    sha256: "${sha256Hex(apiKeys.reader)}"\n`;
+    `  - name: reader\n    role: reader\n    sha256: "${sha256Hex(apiKeys.reader)}"\n` +
+    (options.extraYaml ?? "");
   const env = readEnvironment({
     VIGIL_DATA_DIR: dataDir,
     VIGIL_INGEST_PORT: "0",
