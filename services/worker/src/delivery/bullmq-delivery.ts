@@ -66,6 +66,10 @@ export function startDeliveryWorkers(
       {
         connection,
         concurrency: 1,
+        // A worker killed mid-delivery leaves its job locked: let another (or the restarted
+        // one) take it over within seconds rather than BullMQ's default 30 s.
+        lockDuration: 10_000,
+        stalledInterval: 5_000,
         limiter: { max: 1, duration: Math.max(1, Math.round(1000 / receiver.ratePerSecond)) },
       },
     );
