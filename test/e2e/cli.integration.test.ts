@@ -65,6 +65,50 @@ describe("vigil CLI", () => {
     expect(bad.out).toMatch(/^INVALID:/);
   });
 
+  it("silence add, list and expire; ack an alert", async () => {
+    const key = { VIGIL_API_KEY: h.apiKeys.admin };
+    const added = await vigil(
+      [
+        "silence",
+        "add",
+        "--agent",
+        "support-bot",
+        "--detector",
+        "new_tool,new_host",
+        "--duration",
+        "2h",
+        "--reason",
+        "migration",
+      ],
+      key,
+    );
+    expect(added.code).toBe(0);
+    const id = /silence (\S+):/.exec(added.out)?.[1] as string;
+    expect(added.out).toContain("detector=new_tool|new_host agent=support-bot until");
+    const listed = await vigil(["silence", "list"], key);
+    expect(listed.out).toMatch(/^ID\s+MATCHES\s+UNTIL\s+BY\s+REASON/);
+    expect(listed.out).toContain(id);
+    expect(listed.out).toContain("migration");
+    expect((await vigil(["silence", "expire", id], key)).code).toBe(0);
+    expect((await vigil(["silence", "list"], key)).out).toContain("no active silences");
+    const all = JSON.parse((await vigil(["silence", "list", "--all", "--json"], key)).out) as Array<{
+      silenceId: string;
+    }>;
+    expect(all.map((s) => s.silenceId)).toContain(id);
+    // A reader may list but not change; a silence without matchers is refused.
+    const reader = await vigil(["silence", "add", "--agent", "x", "--duration", "1h", "--reason", "r"], {
+      VIGIL_API_KEY: h.apiKeys.reader,
+    });
+    expect(reader.code).toBe(2);
+    expect(reader.err).toContain("403");
+    const empty = await vigil(["silence", "add", "--duration", "1h", "--reason", "r"], key);
+    expect(empty.code).toBe(2);
+    expect(empty.err).toContain("needs at least one of --agent");
+    const ack = await vigil(["ack", "no-such-alert"], key);
+    expect(ack.code).toBe(2);
+    expect(ack.err).toContain("404");
+  });
+
   it("exits 2 with a clear message without a key, with a wrong key, or when the API is down", async () => {
     const noKey = await vigil(["verify"]);
     expect(noKey.code).toBe(2);

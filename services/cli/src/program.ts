@@ -1,6 +1,8 @@
 import { Command } from "commander";
 import { CliError } from "./api-client";
 import type { ApiTarget } from "./api-client";
+import { ackCommand, silenceAdd, silenceExpire, silenceList } from "./commands/alerting";
+import type { SilenceAddOptions } from "./commands/alerting";
 import { proofGetCommand, proofVerifyCommand } from "./commands/proof";
 import { verifyCommand } from "./commands/verify";
 
@@ -51,6 +53,44 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .requiredOption("--public-key <vkey>", "verifier key string, or a file holding it")
     .action((file: string, opts: { publicKey: string }) => {
       code = proofVerifyCommand(file, opts, io.print);
+    });
+
+  const list = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(",")];
+  const silence = program.command("silence").description("silences: alerts matching them are not notified");
+  silence
+    .command("add")
+    .description("silence alerts matching every given label, for a while, with a reason")
+    .option("--agent <id>", "agent id (repeat or comma-separate)", list)
+    .option("--detector <name>", "detector", list)
+    .option("--severity <level>", "info, low, medium, high or critical", list)
+    .option("--environment <name>", "deployment environment", list)
+    .option("--kind <kind>", "rule or learned", list)
+    .requiredOption("--duration <d>", 'how long, e.g. "30m", "2h", "1d"')
+    .requiredOption("--reason <text>", "why: kept with the silence")
+    .option("--json", "print the silence as JSON")
+    .action(async (opts: SilenceAddOptions) => {
+      code = await silenceAdd(target(), opts, io.print);
+    });
+  silence
+    .command("list")
+    .description("active silences")
+    .option("--all", "include expired ones")
+    .option("--json", "print JSON")
+    .action(async (opts: { json?: boolean; all?: boolean }) => {
+      code = await silenceList(target(), opts, io.print);
+    });
+  silence
+    .command("expire <id>")
+    .description("end a silence now (the record is kept)")
+    .action(async (id: string) => {
+      code = await silenceExpire(target(), id, io.print);
+    });
+  program
+    .command("ack <alertId>")
+    .description("acknowledge an alert; its group resolves once all its alerts are acknowledged")
+    .option("--note <text>", "what was done")
+    .action(async (alertId: string, opts: { note?: string }) => {
+      code = await ackCommand(target(), alertId, opts, io.print);
     });
 
   try {
