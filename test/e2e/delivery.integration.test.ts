@@ -109,9 +109,12 @@ describe.each(placements)("alert delivery (%s)", (placement) => {
       `    - {match: {agent: [bad-400]}, receiver: pd-400, ${fast}}\n` +
       `    - {match: {agent: [gone-410]}, receiver: hook-410, ${fast}}\n` +
       `    - {match: {agent: [hang-bot]}, receiver: hook-hang, ${fast}, continue: true}\n` +
-      `    - {match: {agent: [hang-bot, quiet-bot]}, receiver: slack, ${fast}}\n` +
+      `    - {match: {agent: [hang-bot, quiet-bot, inhibit-bot]}, receiver: slack, ${fast}}\n` +
+      `    - {match: {agent: [repeat-bot]}, receiver: slack, ${fast}, repeat_interval: 1500ms}\n` +
       `    - {match: {severity: [critical]}, receiver: pager, ${fast}, continue: true}\n` +
       `    - {match: {agent: [billing-bot]}, receiver: hook, ${fast}, group_interval: 500ms}\n`;
+    const inhibit =
+      "inhibit_rules:\n  - {source: {kind: [rule], severity: [critical]}, target: {kind: [learned]}, equal: [agent], window: 1h}\n";
     const env: Record<string, string> = {
       VIGIL_DISPATCH_INTERVAL_SECONDS: "0.2",
       VIGIL_DELIVERY_TIMEOUT_SECONDS: "2",
@@ -123,7 +126,7 @@ describe.each(placements)("alert delivery (%s)", (placement) => {
       await redis.start();
       env.REDIS_URL = redis.url;
     }
-    h = await startVigil(["billing-bot"], { extraYaml, env });
+    h = await startVigil(["billing-bot"], { extraYaml: extraYaml + inhibit, env });
   });
 
   afterAll(async () => {
@@ -140,6 +143,8 @@ describe.each(placements)("alert delivery (%s)", (placement) => {
     const messages = await until("two Slack messages", () =>
       r.slack.received.length >= 2 ? r.slack.received : undefined,
     );
+    // Slack's default rate: about one message a second per webhook.
+    expect((messages[1] as Received).atMs - (messages[0] as Received).atMs).toBeGreaterThanOrEqual(900);
     // Nothing more arrives for these groups: one message each, with all ten alerts.
     expect(r.slack.received.filter((m) => /a-bot|b-bot/.test(JSON.stringify(m.body)))).toHaveLength(2);
     for (const m of messages) {
@@ -223,6 +228,32 @@ describe.each(placements)("alert delivery (%s)", (placement) => {
     expect(r.hook500.received[1]?.headers["webhook-id"]).toBe(r.hook500.received[0]?.headers["webhook-id"]);
   });
 
+  it("repeats an unresolved group after repeat_interval, and mutes learned alerts behind a critical rule alert", async () => {
+    await insertAlerts(h.vigil.client, [alertOf("repeat-bot")]);
+    const ofRepeat = () => r.slack.received.filter((m) => JSON.stringify(m.body).includes("repeat-bot"));
+    const [first, again] = await until("a reminder", () => (ofRepeat().length >= 2 ? ofRepeat() : undefined));
+    expect(JSON.stringify(first?.body)).toContain("1 alert(s), 1 new");
+    expect(JSON.stringify(again?.body)).toContain("1 alert(s), 0 new");
+    expect((again as Received).atMs - (first as Received).atMs).toBeGreaterThanOrEqual(1400);
+
+    const before = h.vigil.delivery?.dispatcher.suppressed.inhibited ?? 0;
+    await insertAlerts(h.vigil.client, [
+      alertOf("inhibit-bot", { detector: "call_volume", severity: "medium", summary: "inhibit-bot volume spike" }),
+      alertOf("inhibit-bot", {
+        detector: "destructive_without_approval",
+        severity: "critical",
+        summary: "inhibit-bot dropped a table",
+      }),
+    ]);
+    await until("the rule alert in Slack", () =>
+      r.slack.received.find((m) => JSON.stringify(m.body).includes("inhibit-bot dropped a table")),
+    );
+    await until("the learned alert inhibited", () =>
+      (h.vigil.delivery?.dispatcher.suppressed.inhibited ?? 0) > before ? true : undefined,
+    );
+    expect(r.slack.received.some((m) => JSON.stringify(m.body).includes("inhibit-bot volume spike"))).toBe(false);
+  });
+
   it("gives up on a 400 at once, and disables a receiver that answers 410", async () => {
     await insertAlerts(h.vigil.client, [alertOf("bad-400"), alertOf("gone-410")]);
     const bad = await until("the 400 recorded", async () => (await attemptsOf("pd-400"))[0]);
@@ -236,6 +267,11 @@ describe.each(placements)("alert delivery (%s)", (placement) => {
     expect(second).toMatchObject({ statusCode: 0, outcome: "disabled" });
     expect(second.error).toContain("receiver disabled");
     expect(r.hook410.received).toHaveLength(1);
+    const disabled = await apiCall(h, "/api/receivers/disabled", h.apiKeys.reader);
+    expect(disabled.body).toMatchObject({ disabled: [{ name: "hook-410" }] });
+    // Once fixed, an admin re-enables it.
+    expect((await apiCall(h, "/api/receivers/hook-410/enable", h.apiKeys.admin, { method: "POST" })).status).toBe(200);
+    expect((await apiCall(h, "/api/receivers/disabled", h.apiKeys.reader)).body).toEqual({ disabled: [] });
   });
 
   it("does not notify silenced alerts, and a hanging receiver holds up neither ingest nor the others", async () => {

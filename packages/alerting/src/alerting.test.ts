@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { parseVigilConfig } from "@vigil/config";
 import type { RouteConfig } from "@vigil/config";
+import { resolveReceivers } from "./receivers";
 import type { Alert, Silence } from "@vigil/store";
 import { AlertGrouper } from "./grouping";
 import { routeAlert } from "./routing";
@@ -161,5 +163,18 @@ describe("Retry-After", () => {
     expect(retryAfterMs(new Date(Date.UTC(2030, 0, 1, 0, 0, 10)).toUTCString(), Date.UTC(2030, 0, 1))).toBe(10_000);
     expect(retryAfterMs(null)).toBeUndefined();
     expect(retryAfterMs("soon")).toBeUndefined();
+  });
+});
+
+describe("receivers", () => {
+  it("names the missing secret of a receiver at start-up", () => {
+    const config = parseVigilConfig("receivers:\n  - name: slack\n    slack: {webhook_url: {env: SLACK_URL}}\n");
+    expect(() => resolveReceivers(config.receivers, {})).toThrow(
+      /receivers\.0\.slack\.webhook_url: environment variable SLACK_URL is not set/,
+    );
+    expect(resolveReceivers(config.receivers, { SLACK_URL: "https://hooks.slack.test/x" }).get("slack")).toMatchObject({
+      type: "slack",
+      ratePerSecond: 1,
+    });
   });
 });

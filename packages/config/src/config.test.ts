@@ -127,3 +127,37 @@ describe("environment", () => {
     );
   });
 });
+
+describe("alert routing config", () => {
+  const base = (rest: string) => `receivers:\n  - name: slack\n    slack: {webhook_url: {env: SLACK_URL}}\n${rest}`;
+
+  it("reads receivers, a routing tree and inhibition rules, with Alertmanager's shapes", () => {
+    const config = parseVigilConfig(
+      base(
+        `route:\n  receiver: slack\n  group_by: [agent]\n  group_wait: 30s\n  routes:\n    - {match: {severity: [critical]}, receiver: slack, continue: true}\n` +
+          `inhibit_rules:\n  - {source: {severity: [critical]}, target: {kind: [learned]}}\n`,
+      ),
+    );
+    expect(config.route?.routes?.[0]).toMatchObject({ receiver: "slack", continue: true });
+    expect(config.inhibit_rules[0]).toMatchObject({ equal: ["agent"], window: "1h" });
+  });
+
+  it("refuses inline secrets, unknown receivers, bad durations and two kinds in one receiver, naming each path", () => {
+    const problems = problemsOf(() =>
+      parseVigilConfig(
+        `receivers:\n  - name: slack\n    slack: {webhook_url: "https://hooks.slack.com/services/T/B/x"}\n` +
+          `  - name: both\n    slack: {webhook_url: {env: A}}\n    webhook: {url: "https://x.test", secret: {env: B}}\n` +
+          `route:\n  receiver: slack\n  group_wait: soon\n`,
+      ),
+    );
+    expect(problems.join("\n")).toMatch(/receivers\.0\.slack\.webhook_url: must be \{env: NAME\} or \{file: \/path\}/);
+    expect(problems.join("\n")).toMatch(/receivers\.1: a receiver is exactly one of slack, pagerduty or webhook/);
+    expect(problems.join("\n")).toMatch(/route\.group_wait: must be a duration/);
+  });
+
+  it("refuses a route to a receiver that is not declared", () => {
+    expect(problemsOf(() => parseVigilConfig(base("route:\n  receiver: nobody\n"))).join("\n")).toMatch(
+      /route\.receiver: unknown receiver "nobody" \(declared: slack\)/,
+    );
+  });
+});

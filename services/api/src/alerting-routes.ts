@@ -2,7 +2,15 @@ import { Hono } from "hono";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { MatcherSchema, parseDuration } from "@vigil/config";
-import { alertsByIds, findAttempts, insertAck, insertSilence, listSilences } from "@vigil/store";
+import {
+  alertsByIds,
+  disabledReceivers,
+  findAttempts,
+  insertAck,
+  insertSilence,
+  listSilences,
+  setReceiverState,
+} from "@vigil/store";
 import type { ClickHouseClient } from "@vigil/store";
 import { requireAdmin } from "./auth";
 import type { ApiEnv } from "./auth";
@@ -107,6 +115,19 @@ export function alertingRoutes(client: ClickHouseClient): Hono<ApiEnv> {
       limit,
     });
     return c.json({ attempts });
+  });
+
+  // Receivers disabled after a 410 Gone, and re-enabling one once its configuration is fixed.
+  api.get("/receivers/disabled", async (c) => {
+    const disabled = await disabledReceivers(client);
+    return c.json({ disabled: [...disabled].map(([name, reason]) => ({ name, reason })) });
+  });
+  api.post("/receivers/:name/enable", requireAdmin, async (c) => {
+    const name = c.req.param("name");
+    if (!(await disabledReceivers(client)).has(name))
+      return c.json({ error: "not_found", message: `receiver ${name} is not disabled` }, 404);
+    await setReceiverState(client, name, false, `enabled by ${c.get("caller").name}`);
+    return c.json({ name, enabled: true });
   });
 
   return api;

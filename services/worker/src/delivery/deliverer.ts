@@ -20,6 +20,7 @@ export interface DeliveryOptions {
  */
 export class Deliverer {
   private disabled: Map<string, string> | undefined;
+  private disabledReadAtMs = 0;
   readonly counts: Record<DeliveryOutcome, number> = { delivered: 0, retry: 0, failed: 0, disabled: 0 };
 
   constructor(
@@ -34,7 +35,11 @@ export class Deliverer {
     if (n === undefined) throw new Error(`notification ${notificationId} is not stored`);
     const receiver = this.receivers.get(n.receiver);
     let result: SendResult;
-    this.disabled ??= await disabledReceivers(this.client);
+    // Re-read now and then: a receiver may have been re-enabled through the API.
+    if (this.disabled === undefined || Date.now() - this.disabledReadAtMs > 10_000) {
+      this.disabled = await disabledReceivers(this.client);
+      this.disabledReadAtMs = Date.now();
+    }
     if (receiver === undefined) {
       result = { outcome: "failed", statusCode: 0, latencyMs: 0, error: `receiver ${n.receiver} is not configured` };
     } else if (this.disabled.has(receiver.name)) {
