@@ -1,9 +1,10 @@
 import { ConfigError, createLogger } from "@vigil/common";
-import { readEnvironment } from "@vigil/config";
+import { loadVigilConfig, parseVigilConfig, readEnvironment } from "@vigil/config";
 import { BaselineCache } from "@vigil/detect";
 import { openStoreClient } from "@vigil/store";
 import { DetectionLoop } from "./detection-loop";
 import { BaselineBuilder } from "./baseline-builder";
+import { startDelivery } from "./delivery";
 import { BaselinesQueue, startBaselinesWorker, startDetectWorker } from "./queue";
 
 // `npm run start:worker`: the detection worker as its own process, on a ClickHouse server
@@ -27,10 +28,24 @@ try {
     ...(username === undefined ? {} : { username }),
     ...(password === undefined ? {} : { password }),
   });
+  // The same YAML as the other services: policies, timezones, cold start, alert routing.
+  const config = env.configPath === undefined ? parseVigilConfig("{}") : loadVigilConfig(env.configPath);
   const baselineCache = new BaselineCache(client);
-  const loop = new DetectionLoop(client, logger, { baselines: baselineCache });
+  const loop = new DetectionLoop(client, logger, {
+    agents: new Map(config.agents.map((a) => [a.id, a])),
+    detection: config.detection,
+    baselines: baselineCache,
+  });
   const worker = startDetectWorker(env.redisUrl as string, loop, logger);
-  const builder = new BaselineBuilder(client, logger, undefined, baselineCache);
+  const builder = new BaselineBuilder(client, logger, config.detection, baselineCache);
+  const delivery = startDelivery(client, config, {
+    env: process.env,
+    redisUrl: env.redisUrl,
+    publicUrl: env.publicUrl,
+    timeoutMs: env.deliveryTimeoutMs,
+    tickMs: env.dispatchIntervalMs,
+    logger,
+  });
   const baselinesWorker = startBaselinesWorker(env.redisUrl as string, builder, logger);
   const baselinesQueue = new BaselinesQueue(env.redisUrl as string);
   await baselinesQueue.keepScheduled(env.baselineIntervalMs);
@@ -44,6 +59,7 @@ try {
         await baselinesWorker.close();
         await baselinesQueue.close();
         await builder.stop();
+        await delivery?.close();
         await loop.stop();
         await client.close();
         process.exit(0);
