@@ -7,25 +7,11 @@ import { findAttempts, insertAlerts } from "@vigil/store";
 import type { Alert, DeliveryAttempt } from "@vigil/store";
 import { jsonTraceRequest } from "../support/otlp-json";
 import { LocalReceiver } from "../support/receivers";
+import { until } from "../support/wait";
 import type { Received } from "../support/receivers";
 import { PrivateRedis, freePort } from "../support/redis-server";
 import { apiCall, startVigil } from "../support/vigil-harness";
 import type { Harness } from "../support/vigil-harness";
-
-/** Waits for a condition, with a deadline. */
-async function until<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 let seq = 0;
 function alertOf(agentId: string, over: Partial<Alert> = {}): Alert {

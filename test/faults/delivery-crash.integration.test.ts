@@ -8,21 +8,8 @@ import { randomBytes } from "node:crypto";
 import { generateToken, sha256Hex } from "@vigil/config";
 import { jsonTraceRequest } from "../support/otlp-json";
 import { LocalReceiver } from "../support/receivers";
+import { until } from "../support/wait";
 import { PrivateRedis, freePort } from "../support/redis-server";
-
-async function until<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 45_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const SESSIONS = Array.from({ length: 8 }, (_, i) => `crash-session-${i}`);
 
@@ -103,8 +90,10 @@ describe.each(["in-process", "bullmq"] as const)("SIGKILL in the middle of deliv
     const apiPort = await until("the API port", () => /"apiPort":(\d+)/.exec(second.output())?.[1]);
     const sessionOf = (body: Record<string, unknown>): string =>
       /sessions\/([^"]+)/.exec(JSON.stringify(body.links))?.[1] ?? "";
-    await until("every session paged", () =>
-      SESSIONS.every((s) => pager.valid().some((m) => sessionOf(m.body) === s)) ? true : undefined,
+    await until(
+      "every session paged",
+      () => (SESSIONS.every((s) => pager.valid().some((m) => sessionOf(m.body) === s)) ? true : undefined),
+      45_000, // BullMQ hands a dead worker's locked job over after its lock expires
     );
     const triggers = pager.valid().filter((m) => m.body.event_action === "trigger");
     // One group per session, one dedup key per group; a notification re-sent after the

@@ -9,6 +9,7 @@ import {
   DetectQueue,
   DetectionLoop,
   startBaselinesWorker,
+  deliveryOptions,
   startDelivery,
   startDetectWorker,
 } from "@vigil/service-worker";
@@ -119,14 +120,7 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
         : { status: "queued", jobId: await baselinesQueue.request() },
   };
   // Alert delivery, when a route is configured: stored notifications, then BullMQ or in-process lanes.
-  const delivery = startDelivery(clients.worker, config, {
-    env: process.env,
-    redisUrl: env.redisUrl,
-    publicUrl: env.publicUrl,
-    timeoutMs: env.deliveryTimeoutMs,
-    tickMs: env.dispatchIntervalMs,
-    logger,
-  });
+  const delivery = startDelivery(clients.worker, config, deliveryOptions(env, logger));
   const ingest = await createIngestService({
     client,
     config,

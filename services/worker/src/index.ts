@@ -4,7 +4,7 @@ export { BaselineBuilder } from "./baseline-builder";
 export type { RebuildSummary } from "./baseline-builder";
 export { QUEUES, DetectJobSchema, BaselinesJobSchema, DeliverJobSchema, deliveryQueueName } from "./queues";
 export type { DetectJob, BaselinesJob } from "./queues";
-export { startDelivery } from "./delivery";
+export { startDelivery, deliveryOptions } from "./delivery";
 export type { DeliveryService } from "./delivery";
 export { Dispatcher } from "./delivery/dispatcher";
 export { Deliverer } from "./delivery/deliverer";

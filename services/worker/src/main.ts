@@ -4,7 +4,7 @@ import { BaselineCache } from "@vigil/detect";
 import { openStoreClient } from "@vigil/store";
 import { DetectionLoop } from "./detection-loop";
 import { BaselineBuilder } from "./baseline-builder";
-import { startDelivery } from "./delivery";
+import { deliveryOptions, startDelivery } from "./delivery";
 import { BaselinesQueue, startBaselinesWorker, startDetectWorker } from "./queue";
 
 // `npm run start:worker`: the detection worker as its own process, on a ClickHouse server
@@ -38,14 +38,7 @@ try {
   });
   const worker = startDetectWorker(env.redisUrl as string, loop, logger);
   const builder = new BaselineBuilder(client, logger, config.detection, baselineCache);
-  const delivery = startDelivery(client, config, {
-    env: process.env,
-    redisUrl: env.redisUrl,
-    publicUrl: env.publicUrl,
-    timeoutMs: env.deliveryTimeoutMs,
-    tickMs: env.dispatchIntervalMs,
-    logger,
-  });
+  const delivery = startDelivery(client, config, deliveryOptions(env, logger));
   const baselinesWorker = startBaselinesWorker(env.redisUrl as string, builder, logger);
   const baselinesQueue = new BaselinesQueue(env.redisUrl as string);
   await baselinesQueue.keepScheduled(env.baselineIntervalMs);

@@ -41,3 +41,25 @@ export function describeGroup(n: Notification): string {
     .map(([k, v]) => `${k}=${v === "" ? "(none)" : v}`)
     .join(", ");
 }
+
+/** One alert as JSON for machines: the webhook body's shape, also PagerDuty's custom_details. */
+export function alertJson(a: Alert, publicUrl: string, maxInput = Infinity): Record<string, unknown> {
+  return {
+    id: a.alertId,
+    detector: a.detector,
+    severity: a.severity,
+    score: a.score,
+    agent: a.agentId,
+    environment: a.environment,
+    session_id: a.sessionId,
+    trace_id: a.traceId,
+    span_ids: a.spanIds,
+    event_time: eventTimeIso(a),
+    summary: a.summary,
+    explanation: a.explanation,
+    evidence: a.evidence,
+    input: truncate(a.input, maxInput),
+    credentials: a.credentials,
+    console_url: consoleLinks(publicUrl, a).session,
+  };
+}

@@ -1,5 +1,5 @@
 import type { Alert, Notification, Severity } from "@vigil/store";
-import { consoleLinks, describeGroup, eventTimeIso, ordered, topAlert, truncate } from "./common";
+import { alertJson, consoleLinks, describeGroup, eventTimeIso, ordered, topAlert, truncate } from "./common";
 
 /** PagerDuty's four severities. */
 const SEVERITY: Record<Severity, "critical" | "error" | "warning" | "info"> = {
@@ -42,20 +42,8 @@ export function pagerDutyEvent(
         group: describeGroup(n),
         notification_id: n.notificationId,
         new_alerts: n.newAlertIds.length,
-        alerts: list.slice(0, 20).map((a) => ({
-          id: a.alertId,
-          detector: a.detector,
-          severity: a.severity,
-          score: a.score,
-          agent: a.agentId,
-          environment: a.environment,
-          session: a.sessionId,
-          summary: a.summary,
-          explanation: a.explanation,
-          input: truncate(a.input, 500),
-          evidence: a.evidence,
-          credentials_to_rotate: a.credentials,
-        })),
+        // Evidence and the (redacted) input of each alert, trimmed to stay well under the 512 KB event limit.
+        alerts: list.slice(0, 20).map((a) => alertJson(a, publicUrl, 500)),
       },
     },
     links: [

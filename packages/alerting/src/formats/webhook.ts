@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import type { Alert, Notification } from "@vigil/store";
-import { consoleLinks, eventTimeIso, ordered } from "./common";
+import { alertJson, ordered } from "./common";
 
 /** The documented webhook body (docs/webhook-payload.schema.json). */
 export function webhookBody(n: Notification, alerts: readonly Alert[], publicUrl: string): Record<string, unknown> {
@@ -11,24 +11,7 @@ export function webhookBody(n: Notification, alerts: readonly Alert[], publicUrl
     created_at: new Date(n.createdAtMs).toISOString(),
     group: { key: n.dedupKey, receiver: n.receiver, labels: n.groupLabels },
     new_alert_ids: n.newAlertIds,
-    alerts: ordered(n, alerts).map((a) => ({
-      id: a.alertId,
-      detector: a.detector,
-      severity: a.severity,
-      score: a.score,
-      agent: a.agentId,
-      environment: a.environment,
-      session_id: a.sessionId,
-      trace_id: a.traceId,
-      span_ids: a.spanIds,
-      event_time: eventTimeIso(a),
-      summary: a.summary,
-      explanation: a.explanation,
-      evidence: a.evidence,
-      input: a.input,
-      credentials: a.credentials,
-      console_url: consoleLinks(publicUrl, a).session,
-    })),
+    alerts: ordered(n, alerts).map((a) => alertJson(a, publicUrl)),
   };
 }
 

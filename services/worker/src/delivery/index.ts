@@ -1,11 +1,33 @@
 import type { Logger } from "@vigil/common";
 import { resolveReceivers } from "@vigil/alerting";
-import type { VigilConfig } from "@vigil/config";
+import type { Environment, VigilConfig } from "@vigil/config";
 import type { ClickHouseClient } from "@vigil/store";
 import { BullMqDelivery, startDeliveryWorkers } from "./bullmq-delivery";
 import { Deliverer } from "./deliverer";
 import { Dispatcher } from "./dispatcher";
 import { InProcessDelivery } from "./lanes";
+
+/** The delivery settings every process takes from its environment. */
+export function deliveryOptions(
+  env: Environment,
+  logger: Logger,
+): {
+  env: NodeJS.ProcessEnv;
+  redisUrl: string | undefined;
+  publicUrl: string;
+  timeoutMs: number;
+  tickMs: number;
+  logger: Logger;
+} {
+  return {
+    env: process.env,
+    redisUrl: env.redisUrl,
+    publicUrl: env.publicUrl,
+    timeoutMs: env.deliveryTimeoutMs,
+    tickMs: env.dispatchIntervalMs,
+    logger,
+  };
+}
 
 export interface DeliveryService {
   dispatcher: Dispatcher;
