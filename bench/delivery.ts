@@ -17,8 +17,12 @@ import { LocalReceiver } from "../test/support/receivers";
 import { PrivateRedis, freePort } from "../test/support/redis-server";
 import { until } from "../test/support/wait";
 
-const ALERTS = 200;
-const BATCH = 10;
+/** A burst (200 alerts, 10 every 100 ms) and a trickle (20 alerts, one every 500 ms). */
+const LOADS = [
+  { name: "burst", alerts: 200, batch: 10, gapMs: 100 },
+  { name: "trickle", alerts: 20, batch: 1, gapMs: 500 },
+] as const;
+type Load = (typeof LOADS)[number];
 
 function alertAt(i: number): Alert {
   const now = Date.now();
@@ -43,7 +47,8 @@ function alertAt(i: number): Alert {
   };
 }
 
-async function measure(placement: "in-process" | "bullmq"): Promise<Record<string, number | string>> {
+async function measure(placement: "in-process" | "bullmq", load: Load): Promise<Record<string, number | string>> {
+  const { alerts: ALERTS, batch: BATCH, gapMs } = load;
   const dir = mkdtempSync(join(tmpdir(), "vigil-bench-delivery-"));
   const secret = `whsec_${randomBytes(24).toString("base64")}`;
   writeFileSync(join(dir, "secret"), secret);
@@ -69,7 +74,7 @@ async function measure(placement: "in-process" | "bullmq"): Promise<Record<strin
     await insertAlerts(vigil.client, batch);
     const t = performance.now();
     for (const a of batch) storedAt.set(a.alertId, t);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, gapMs));
   }
   const arrivedAt = new Map<string, number>();
   await until(
@@ -92,6 +97,7 @@ async function measure(placement: "in-process" | "bullmq"): Promise<Record<strin
   rmSync(dir, { recursive: true, force: true });
   return {
     placement,
+    load: load.name,
     alerts: ALERTS,
     requests: hook.received.length,
     invalid,
@@ -102,12 +108,14 @@ async function measure(placement: "in-process" | "bullmq"): Promise<Record<strin
   };
 }
 
-const rows = [await measure("in-process"), await measure("bullmq")];
+const rows: Array<Record<string, number | string>> = [];
+for (const placement of ["in-process", "bullmq"] as const)
+  for (const load of LOADS) rows.push(await measure(placement, load));
 process.stdout.write(
-  `\nalert stored → signed webhook received (${ALERTS} alerts, ${BATCH} every 100 ms, one group each, group_wait 0, dispatch every 1 s)\n`,
+  "\nalert stored → signed webhook received (one group per alert, group_wait 0, dispatch every 1 s; burst: 200 alerts, 10 every 100 ms; trickle: 20, one every 500 ms)\n",
 );
 for (const r of rows)
   process.stdout.write(
-    `${String(r.placement).padEnd(11)} p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms; ${r.requests} requests, ${r.invalid} failing the format check; all delivered in ${r.seconds} s\n`,
+    `${`${r.placement}, ${r.load}`.padEnd(20)} p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms; ${r.requests} requests, ${r.invalid} failing the format check; all delivered in ${r.seconds} s\n`,
   );
 process.exit(0);
