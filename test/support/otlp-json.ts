@@ -2,6 +2,7 @@
 export interface JsonSpanSpec {
   traceId: string;
   spanId?: string;
+  parentSpanId?: string;
   name?: string;
   kind?: number;
   startNs?: bigint;
@@ -27,6 +28,7 @@ export function jsonTraceRequest(spans: readonly JsonSpanSpec[], resource: Recor
               return {
                 traceId: s.traceId,
                 spanId: s.spanId ?? "00000000000000a1",
+                ...(s.parentSpanId === undefined ? {} : { parentSpanId: s.parentSpanId }),
                 name: s.name ?? "step",
                 kind: s.kind ?? 1,
                 startTimeUnixNano: String(start),

@@ -33,7 +33,19 @@ export { buildSpanProof, verifySpanProof, ProofUnavailableError } from "./ledger
 export type { SpanProof, ProofVerdict } from "./ledger/proof";
 export type { RowContext } from "./spans/rows";
 export { insertSpanBatch } from "./spans/write";
-export { findTrace, findSession, findAgentSpans, findBatchSpans, recentRequestDigests, countSpans } from "./spans/read";
+export {
+  findTrace,
+  findSession,
+  findAgentSpans,
+  findAgentActions,
+  causingInputs,
+  findBatchSpans,
+  recentRequestDigests,
+  countSpans,
+} from "./spans/read";
+export type { SpanCursor, CausingInput } from "./spans/read";
+export { listAgentSummaries, listSessions } from "./spans/overview";
+export type { AgentSummary, SessionSummary, SessionFilter } from "./spans/overview";
 export type { StoredSpan, DetectSpan } from "./spans/read";
 export {
   insertAlerts,
@@ -64,6 +76,7 @@ export {
   undeliveredNotifications,
   recordAttempt,
   findAttempts,
+  deliveriesOfAlert,
   insertSilence,
   listSilences,
   insertAck,

@@ -14,6 +14,8 @@ import type { Checkpointer, ClickHouseClient } from "@vigil/store";
 import { apiKeyRegistry, requireAdmin, requireApiKey } from "./auth";
 import type { ApiEnv } from "./auth";
 import { alertingRoutes } from "./alerting-routes";
+import { investigationRoutes } from "./investigation-routes";
+import { parseSince } from "./params";
 import { runReadOnlySql } from "./sql";
 import type { SqlLimits } from "./sql";
 
@@ -141,15 +143,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   });
 
   api.route("/", alertingRoutes(deps.client));
+  api.route("/", investigationRoutes(deps.client, deps.config));
   app.route("/api", api);
   return app;
-}
-
-/** "15m", "1h", "7d" before now, or an ISO time; null when neither. */
-export function parseSince(text: string, nowMs: number): number | null {
-  const m = /^(\d+)(s|m|h|d)$/.exec(text);
-  if (m !== null)
-    return nowMs - Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "s" | "m" | "h" | "d"];
-  const t = Date.parse(text);
-  return Number.isNaN(t) ? null : t;
 }

@@ -298,3 +298,42 @@ export async function advanceDispatchCursor(client: ClickHouseClient, cursorMs: 
     values: [{ updated_at: String(Date.now()), cursor_ms: String(cursorMs) }],
   });
 }
+
+/** Every delivery attempt of the notifications that carried an alert, oldest first. */
+export async function deliveriesOfAlert(
+  client: ClickHouseClient,
+  alertId: string,
+): Promise<Array<DeliveryAttempt & { kind: string }>> {
+  const rs = await client.query({
+    query: `SELECT d.notification_id AS nid, d.receiver AS recv, d.attempt AS att, toString(toUnixTimestamp64Milli(d.at)) AS at_ms,
+              d.status_code AS code, d.outcome AS outc, d.latency_ms AS lat, d.error AS err, n.kind AS kind
+            FROM delivery_attempts AS d
+            INNER JOIN (SELECT notification_id, kind FROM notifications WHERE has(alert_ids, {id:String})) AS n
+              ON n.notification_id = d.notification_id
+            ORDER BY d.at`,
+    query_params: { id: alertId },
+    format: "JSONEachRow",
+  });
+  type Row = {
+    nid: string;
+    recv: string;
+    att: number;
+    at_ms: string;
+    code: number;
+    outc: DeliveryOutcome;
+    lat: number;
+    err: string;
+    kind: string;
+  };
+  return (await rs.json<Row>()).map((r) => ({
+    notificationId: r.nid,
+    receiver: r.recv,
+    attempt: Number(r.att),
+    atMs: Number(r.at_ms),
+    statusCode: Number(r.code),
+    outcome: r.outc,
+    latencyMs: Number(r.lat),
+    error: r.err,
+    kind: r.kind,
+  }));
+}

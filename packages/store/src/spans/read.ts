@@ -306,3 +306,111 @@ export async function countSpans(client: ClickHouseClient, agentId?: string): Pr
   const rows = await rs.json<{ n: string | number }>();
   return Number(rows[0]?.n ?? 0);
 }
+
+/** Where a page of results ended: the next page starts after it. */
+export interface SpanCursor {
+  startNs: string;
+  spanId: string;
+}
+
+/**
+ * An agent's actions in [fromNs, toNs), in time order, a page at a time: tool calls,
+ * database operations, credential uses, outbound calls, calls to other agents and
+ * destructive steps (not plain model calls).
+ */
+export async function findAgentActions(
+  client: ClickHouseClient,
+  agentId: string,
+  range: { fromNs: string; toNs: string; after?: SpanCursor | undefined; limit: number },
+): Promise<StoredSpan[]> {
+  return selectSpans(
+    client,
+    `agent_id = {agentId:String}
+     AND start_time >= fromUnixTimestamp64Nano({fromNs:Int64}, 'UTC')
+     AND start_time < fromUnixTimestamp64Nano({toNs:Int64}, 'UTC')
+     AND (tool != '' OR db_operation != '' OR credential_id != '' OR outbound_host != '' OR peer_agent != '' OR destructive)
+     ${range.after === undefined ? "" : "AND (start_time, span_id) > (fromUnixTimestamp64Nano({afterNs:Int64}, 'UTC'), {afterSpan:String})"}`,
+    {
+      agentId,
+      fromNs: range.fromNs,
+      toNs: range.toNs,
+      ...(range.after === undefined ? {} : { afterNs: range.after.startNs, afterSpan: range.after.spanId }),
+    },
+    range.limit,
+  );
+}
+
+/** An input (prompt, tool arguments, message) that a later step may have acted on. */
+export interface CausingInput {
+  traceId: string;
+  spanId: string;
+  startNs: string;
+  input: string;
+  source: string;
+}
+
+/**
+ * For each action, the input that caused it: the nearest input before it in its causal
+ * chain (its trace, or earlier in its session), else the action's own input (its
+ * arguments). Inputs are read once for all the actions' traces and sessions.
+ */
+export async function causingInputs(
+  client: ClickHouseClient,
+  agentId: string,
+  actions: readonly StoredSpan[],
+): Promise<Map<string, CausingInput>> {
+  const out = new Map<string, CausingInput>();
+  if (actions.length === 0) return out;
+  const traces = [...new Set(actions.map((a) => a.traceId))];
+  const sessions = [...new Set(actions.map((a) => a.sessionId).filter((s) => s !== ""))];
+  const earliest = actions.reduce(
+    (m, a) => (BigInt(a.startTimeUnixNano) < m ? BigInt(a.startTimeUnixNano) : m),
+    BigInt(actions[0]?.startTimeUnixNano ?? "0"),
+  );
+  const rs = await client.query({
+    query: `SELECT trace_id, span_id, session_id, toString(toUnixTimestamp64Nano(start_time)) AS start_ns, input, input_source
+            FROM spans
+            WHERE agent_id = {agentId:String} AND input != ''
+              AND start_time >= fromUnixTimestamp64Nano({from:Int64}, 'UTC')
+              AND (trace_id IN {traces:Array(String)} OR session_id IN {sessions:Array(String)})
+            ORDER BY start_time, span_id`,
+    query_params: { agentId, traces, sessions, from: String(earliest - 24n * 3_600_000_000_000n) },
+    format: "JSONEachRow",
+  });
+  type Row = {
+    trace_id: string;
+    span_id: string;
+    session_id: string;
+    start_ns: string;
+    input: string;
+    input_source: string;
+  };
+  const inputs = await rs.json<Row>();
+  for (const a of actions) {
+    const start = BigInt(a.startTimeUnixNano);
+    let best: Row | undefined;
+    for (const r of inputs) {
+      if (r.span_id === a.spanId) continue;
+      if (r.trace_id !== a.traceId && (a.sessionId === "" || r.session_id !== a.sessionId)) continue;
+      if (BigInt(r.start_ns) > start) break; // inputs are in time order
+      best = r;
+    }
+    if (best !== undefined)
+      out.set(a.spanId, {
+        traceId: best.trace_id,
+        spanId: best.span_id,
+        startNs: best.start_ns,
+        input: best.input,
+        source: best.input_source,
+      });
+    else if (a.facts.input !== "")
+      out.set(a.spanId, {
+        traceId: a.traceId,
+        spanId: a.spanId,
+        startNs: a.startTimeUnixNano,
+        input: a.facts.input,
+        source: a.facts.inputSource,
+      });
+  }
+  return out;
+}
