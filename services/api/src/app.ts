@@ -15,6 +15,7 @@ import { apiKeyRegistry, requireAdmin, requireApiKey } from "./auth";
 import type { ApiEnv } from "./auth";
 import { alertingRoutes } from "./alerting-routes";
 import { investigationRoutes } from "./investigation-routes";
+import { openApiDocument } from "./openapi";
 import { parseSince } from "./params";
 import { runReadOnlySql } from "./sql";
 import type { SqlLimits } from "./sql";
@@ -144,6 +145,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
 
   api.route("/", alertingRoutes(deps.client));
   api.route("/", investigationRoutes(deps.client, deps.config));
+  api.get("/openapi.json", (c) => c.json(openApiDocument()));
   app.route("/api", api);
   return app;
 }

@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { parseVigilConfig } from "@vigil/config";
+import type { ClickHouseClient } from "@vigil/store";
+import { createApiApp } from "./app";
+import { openApiDocument } from "./openapi";
+
+describe("OpenAPI document", () => {
+  it("describes exactly the routes the API serves", () => {
+    // Only the route table is read here: no request reaches the store.
+    const app = createApiApp({
+      client: undefined as unknown as ClickHouseClient,
+      config: parseVigilConfig("{}"),
+      migrated: () => true,
+    });
+    const served = new Set(
+      app.routes
+        .filter((r) => r.method !== "ALL" && r.path.startsWith("/api/"))
+        .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`),
+    );
+    const doc = openApiDocument() as { paths: Record<string, Record<string, unknown>> };
+    const described = new Set(
+      Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`)),
+    );
+    expect([...served].sort()).toEqual([...described].sort());
+  });
+});

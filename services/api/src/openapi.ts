@@ -1,0 +1,138 @@
+/**
+ * The OpenAPI 3.1 description of the query API, served at /api/openapi.json. Written by
+ * hand next to the routes; a test checks that every route the app serves is described
+ * here and nothing else is.
+ */
+type Op = { summary: string; admin?: boolean; params?: string[]; body?: string; responses?: Record<string, string> };
+
+const q = (name: string, description: string) => ({
+  name,
+  in: "query",
+  required: false,
+  description,
+  schema: { type: "string" },
+});
+const QUERY: Record<string, ReturnType<typeof q>> = {
+  since: q("since", "ISO time or duration before now (15m, 1h, 7d)"),
+  until: q("until", "ISO time or duration before now"),
+  limit: q("limit", "page size"),
+  cursor: q("cursor", "nextCursor of the previous page"),
+  agent: q("agent", "agent id"),
+  detector: q("detector", "detector name"),
+  severity: q("severity", "info, low, medium, high, critical"),
+  environment: q("environment", "deployment environment"),
+  has_alerts: q("has_alerts", "true or false"),
+  q: q("q", "text searched in inputs and span names"),
+  receiver: q("receiver", "receiver name"),
+  notification: q("notification", "notification id"),
+};
+
+const PATHS: Record<string, Record<string, Op>> = {
+  "/api/openapi.json": { get: { summary: "This document" } },
+  "/api/verify": { get: { summary: "Recompute every batch against the ledger and signed checkpoints" } },
+  "/api/ledger/key": { get: { summary: "The ledger's verifier key, to check checkpoints and proofs offline" } },
+  "/api/checkpoints": { post: { summary: "Sign a checkpoint of the ledger head now", admin: true } },
+  "/api/spans/{traceId}/{spanId}/proof": { get: { summary: "Inclusion proof of one span in the signed log" } },
+  "/api/agents": {
+    get: { summary: "Every agent declared or seen, with volume, environments and alerts of the last 24 h" },
+  },
+  "/api/agents/{id}": {
+    get: { summary: "An agent's profile: baselines in words and numbers, tokens (names only), policy, recent alerts" },
+  },
+  "/api/agents/{id}/activity": {
+    get: {
+      summary: "The agent's actions in time order, each with the input that caused it and its alerts",
+      params: ["since", "until", "limit", "cursor"],
+    },
+  },
+  "/api/sessions": {
+    get: {
+      summary: "Sessions, newest first",
+      params: ["agent", "environment", "since", "until", "has_alerts", "q", "limit", "cursor"],
+    },
+  },
+  "/api/sessions/{id}": {
+    get: { summary: "A session as a tree of steps with facts, inputs and outputs (redacted), approvals, alerts" },
+  },
+  "/api/traces/{traceId}": { get: { summary: "A trace as a tree of steps" } },
+  "/api/alerts": {
+    get: { summary: "Alerts, newest first", params: ["agent", "detector", "severity", "since", "limit"] },
+  },
+  "/api/alerts/{id}": { get: { summary: "One alert with its acknowledgement and delivery attempts" } },
+  "/api/alerts/{id}/ack": {
+    post: {
+      summary: "Acknowledge an alert (its group resolves once all its alerts are)",
+      admin: true,
+      body: '{"note": "..."}',
+    },
+  },
+  "/api/silences": {
+    get: { summary: "Silences, with whether each is active" },
+    post: {
+      summary: "Create a silence",
+      admin: true,
+      body: '{"matchers": {"agent": ["..."]}, "duration": "2h" | "ends_at": "...", "reason": "..."}',
+    },
+  },
+  "/api/silences/{id}": { delete: { summary: "Expire a silence now (adds a row; nothing is deleted)", admin: true } },
+  "/api/deliveries": {
+    get: { summary: "Delivery attempts, newest first", params: ["receiver", "notification", "limit"] },
+  },
+  "/api/receivers/disabled": { get: { summary: "Receivers disabled after a 410 Gone" } },
+  "/api/receivers/{name}/enable": { post: { summary: "Re-enable a disabled receiver", admin: true } },
+  "/api/baselines": { get: { summary: "The latest baseline snapshot of each agent", params: ["agent"] } },
+  "/api/baselines/rebuild": { post: { summary: "Rebuild baselines now (200) or queue a rebuild (202)", admin: true } },
+  "/api/sql": {
+    post: {
+      summary: "One read-only SELECT over Vigil's tables, with time, memory and row limits",
+      body: '{"sql": "SELECT ..."}',
+    },
+  },
+};
+
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [path, ops] of Object.entries(PATHS)) {
+    const params = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+      name: m[1],
+      in: "path",
+      required: true,
+      schema: { type: "string" },
+    }));
+    paths[path] = Object.fromEntries(
+      Object.entries(ops).map(([method, op]) => [
+        method,
+        {
+          summary: op.summary,
+          ...(op.admin === true ? { description: "Needs an API key with the admin role." } : {}),
+          parameters: [...params, ...(op.params ?? []).map((p) => QUERY[p])],
+          ...(op.body === undefined
+            ? {}
+            : {
+                requestBody: {
+                  required: true,
+                  content: { "application/json": { schema: { type: "object" }, example: op.body } },
+                },
+              }),
+          responses: {
+            "200": { description: "OK (JSON)" },
+            "400": { description: "Bad request: the message says what" },
+            "401": { description: "No or unknown API key" },
+            ...(op.admin === true ? { "403": { description: "The key has the reader role" } } : {}),
+          },
+        },
+      ]),
+    );
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Vigil query API",
+      version: "1",
+      description: "Every endpoint needs `Authorization: Bearer <API key>`.",
+    },
+    components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
+    security: [{ apiKey: [] }],
+    paths,
+  };
+}
