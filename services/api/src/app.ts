@@ -14,6 +14,7 @@ import type { Checkpointer, ClickHouseClient } from "@vigil/store";
 import { apiKeyRegistry, requireAdmin, requireApiKey } from "./auth";
 import type { ApiEnv } from "./auth";
 import { alertingRoutes } from "./alerting-routes";
+import { consoleApp } from "./console/pages";
 import { investigationRoutes } from "./investigation-routes";
 import { openApiDocument } from "./openapi";
 import { parseSince } from "./params";
@@ -56,7 +57,8 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   });
 
   const api = new Hono<ApiEnv>();
-  api.use("*", requireApiKey(apiKeyRegistry(deps.config)));
+  const keys = apiKeyRegistry(deps.config);
+  api.use("*", requireApiKey(keys));
 
   // Integrity: recompute every batch from the stored rows against the ledger and checkpoints.
   api.get("/verify", async (c) => c.json(await verifyStore(deps.client, deps.ledgerKey)));
@@ -147,5 +149,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   api.route("/", investigationRoutes(deps.client, deps.config));
   api.get("/openapi.json", (c) => c.json(openApiDocument()));
   app.route("/api", api);
+  // The web console, on the same port, signed in with the same API keys.
+  app.route("/", consoleApp({ client: deps.client, config: deps.config, keys, ledgerKey: () => deps.ledgerKey }));
   return app;
 }

@@ -1,0 +1,569 @@
+import { Hono } from "hono";
+import { csrf } from "hono/csrf";
+import { html } from "hono/html";
+import type { DigestRegistry } from "@vigil/common";
+import type { VigilConfig } from "@vigil/config";
+import {
+  acksOf,
+  allCallBuckets,
+  alertsByIds,
+  causingInputs,
+  deliveriesOfAlert,
+  findAgentActions,
+  findAlerts,
+  findSession,
+  insertAck,
+  latestBaselines,
+  listAgentSummaries,
+  listSessions,
+  verifyStore,
+} from "@vigil/store";
+import type { Alert, ClickHouseClient, StoredSpan } from "@vigil/store";
+import type { KeyObject } from "node:crypto";
+import type { ApiCaller } from "../auth";
+import { parseSince } from "../params";
+import { actionSummary, alertsBySpan, describeBaseline } from "../views";
+import { volumeChart } from "./chart";
+import { nsToIso, page, severity } from "./layout";
+import { ConsoleSessions } from "./session";
+import type { ConsoleEnv } from "./session";
+
+const ns = (ms: number): string => String(BigInt(Math.round(ms)) * 1_000_000n);
+const msOf = (ns: string): number => Number(BigInt(ns) / 1_000_000n);
+
+export interface ConsoleDeps {
+  client: ClickHouseClient;
+  config: VigilConfig;
+  keys: DigestRegistry<ApiCaller>;
+  /** Read at request time: the all-in-one fills it in once the ledger is open. */
+  ledgerKey: () => { name: string; publicKey: KeyObject } | undefined;
+}
+
+/**
+ * The web console, server-rendered (no build step, no client script): alerts inbox, an
+ * alert, agents with their volume against the baseline band, an agent, its last hour,
+ * sessions and a session timeline, and integrity.
+ */
+export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
+  const { client } = deps;
+  const sessions = new ConsoleSessions(deps.keys);
+  const app = new Hono<ConsoleEnv>();
+  // Cross-origin form posts are refused (Origin check) on the console's forms only.
+  const sameOrigin = csrf();
+
+  app.get("/login", (c) => {
+    const next = c.req.query("next") ?? "/alerts";
+    const failed = c.req.query("failed") !== undefined;
+    return c.html(
+      page(
+        "Sign in",
+        undefined,
+        html`<h1>Sign in</h1>
+          <form method="post" action="/login" class="card">
+            ${failed ? html`<p role="alert" class="sev-critical">That API key is not known.</p>` : ""}
+            <p>
+              <label for="key">API key</label><br /><input
+                id="key"
+                name="key"
+                type="password"
+                autocomplete="current-password"
+                required
+                size="48"
+                autofocus
+              />
+            </p>
+            <input type="hidden" name="next" value="${next}" />
+            <button type="submit">Sign in</button>
+            <p class="muted">
+              Use a key from <code>api_keys</code> in the config; the first start printed an admin key.
+            </p>
+          </form>`,
+      ),
+    );
+  });
+
+  app.post("/login", sameOrigin, async (c) => {
+    const form = await c.req.parseBody();
+    const next =
+      typeof form.next === "string" && form.next.startsWith("/") && !form.next.startsWith("//") ? form.next : "/alerts";
+    if (typeof form.key !== "string" || sessions.signIn(c, form.key.trim()) === undefined)
+      return c.redirect(`/login?failed=1&next=${encodeURIComponent(next)}`, 303);
+    return c.redirect(next, 303);
+  });
+
+  app.get("/logout", (c) => {
+    sessions.signOut(c);
+    return c.redirect("/login", 303);
+  });
+
+  // Every page needs a signed-in key (registered per route, so /api and /healthz are untouched).
+  const ui = new Hono<ConsoleEnv>();
+  const auth = sessions.required;
+  ui.get("/", auth, (c) => c.redirect("/alerts", 303));
+
+  ui.get("/alerts", auth, async (c) => {
+    const q = c.req.query();
+    const sinceMs = parseSince(q.since ?? "7d", Date.now()) ?? Date.now() - 7 * 86_400_000;
+    const alerts = await findAlerts(client, {
+      ...(q.agent ? { agentId: q.agent } : {}),
+      ...(q.severity ? { severity: q.severity as Alert["severity"] } : {}),
+      sinceMs,
+      limit: 200,
+    });
+    const acks = await acksOf(
+      client,
+      alerts.map((a) => a.alertId),
+    );
+    return c.html(
+      page(
+        "Alerts",
+        c.get("caller"),
+        html`<h1>Alerts</h1>
+          <form class="filters" method="get" action="/alerts">
+            <label>Agent<input name="agent" value="${q.agent ?? ""}" /></label>
+            <label
+              >Severity<select name="severity">
+                <option value="">any</option>
+                ${["critical", "high", "medium", "low", "info"].map((s) => html`<option ${q.severity === s ? "selected" : ""}>${s}</option>`)}
+              </select></label
+            >
+            <label>Since<input name="since" value="${q.since ?? "7d"}" size="6" /></label
+            ><button type="submit">Filter</button>
+          </form>
+          ${
+            alerts.length === 0
+              ? html`<p class="muted">No alerts in this window.</p>`
+              : html`<table>
+                  <thead>
+                    <tr>
+                      <th>Severity</th>
+                      <th>Alert</th>
+                      <th>Agent</th>
+                      <th class="opt">Detector</th>
+                      <th class="opt">When</th>
+                      <th>State</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${alerts.map(
+                      (a) =>
+                        html`<tr>
+                          <td>${severity(a.severity)}</td>
+                          <td><a href="/alerts/${a.alertId}">${a.summary}</a></td>
+                          <td><a href="/agents/${a.agentId}">${a.agentId}</a></td>
+                          <td class="opt mono">${a.detector}</td>
+                          <td class="opt">${nsToIso(a.eventTimeNs)}</td>
+                          <td>
+                            ${acks.has(a.alertId) ? html`<span class="tag good">acknowledged</span>` : html`<span class="tag bad">open</span>`}
+                          </td>
+                        </tr>`,
+                    )}
+                  </tbody>
+                </table>`
+          }`,
+      ),
+    );
+  });
+
+  ui.get("/alerts/:id", auth, async (c) => {
+    const [alert] = await alertsByIds(client, [c.req.param("id")]);
+    if (alert === undefined) return c.html(page("Not found", c.get("caller"), html`<h1>No such alert</h1>`), 404);
+    const [acks, deliveries] = await Promise.all([
+      acksOf(client, [alert.alertId]),
+      deliveriesOfAlert(client, alert.alertId),
+    ]);
+    const ack = acks.get(alert.alertId);
+    const admin = c.get("caller").role === "admin";
+    return c.html(
+      page(
+        alert.summary,
+        c.get("caller"),
+        html`<h1>${severity(alert.severity)} ${alert.summary}</h1>
+          <div class="card">
+            <p>${alert.explanation}</p>
+            <p>
+              <span class="tag">${alert.detector}</span> score ${alert.score} · agent
+              <a href="/agents/${alert.agentId}">${alert.agentId}</a>
+              ${alert.environment ? html` · ${alert.environment}` : ""} · ${nsToIso(alert.eventTimeNs)}
+            </p>
+            ${alert.sessionId ? html`<p><a href="/sessions/${encodeURIComponent(alert.sessionId)}">Open session ${alert.sessionId}</a></p>` : ""}
+            ${
+              alert.input
+                ? html`<h2>Input that caused it</h2>
+                    <div class="input">${alert.input}</div>`
+                : ""
+            }
+            <h2>Evidence</h2>
+            <pre class="mono">${JSON.stringify(alert.evidence, null, 2)}</pre>
+            ${
+              alert.credentials.length > 0
+                ? html`<h2>Credentials to rotate</h2>
+                    <p>${alert.credentials.map((k) => html`<span class="tag bad mono">${k}</span>`)}</p>`
+                : ""
+            }
+          </div>
+          <h2>Acknowledgement</h2>
+          ${
+            ack !== undefined
+              ? html`<p>
+                  <span class="tag good">acknowledged</span> by ${ack.author} at
+                  ${new Date(ack.ackedAtMs).toISOString()}${ack.note ? html`: ${ack.note}` : ""}
+                </p>`
+              : admin
+                ? html`<form method="post" action="/alerts/${alert.alertId}/ack" class="card">
+                    <input type="hidden" name="csrf" value="${c.get("csrf")}" /> <label for="note">Note</label>
+                    <input id="note" name="note" size="40" /> <button type="submit">Acknowledge</button>
+                  </form>`
+                : html`<p class="muted">Open. An admin key can acknowledge it.</p>`
+          }
+          <h2>Deliveries</h2>
+          ${
+            deliveries.length === 0
+              ? html`<p class="muted">None recorded.</p>`
+              : html`<table>
+                  <thead>
+                    <tr>
+                      <th>Receiver</th>
+                      <th>Kind</th>
+                      <th>Attempt</th>
+                      <th>Outcome</th>
+                      <th>Status</th>
+                      <th class="opt">At</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${deliveries.map(
+                      (d) =>
+                        html`<tr>
+                          <td>${d.receiver}</td>
+                          <td>${d.kind}</td>
+                          <td>${d.attempt}</td>
+                          <td>${d.outcome}</td>
+                          <td>${d.statusCode || "-"}</td>
+                          <td class="opt">${new Date(d.atMs).toISOString()}</td>
+                        </tr>`,
+                    )}
+                  </tbody>
+                </table>`
+          }`,
+      ),
+    );
+  });
+
+  ui.post("/alerts/:id/ack", sameOrigin, auth, sessions.csrfChecked, async (c) => {
+    if (c.get("caller").role !== "admin") return c.text("Acknowledging needs an admin key.", 403);
+    const id = c.req.param("id");
+    const [alert] = await alertsByIds(client, [id]);
+    if (alert === undefined) return c.text("No such alert.", 404);
+    const form = await c.req.parseBody();
+    await insertAck(client, {
+      alertId: id,
+      ackedAtMs: Date.now(),
+      author: c.get("caller").name,
+      note: typeof form.note === "string" ? form.note.slice(0, 2000) : "",
+    });
+    return c.redirect(`/alerts/${id}`, 303);
+  });
+
+  ui.get("/agents", auth, async (c) => {
+    const now = Math.floor(Date.now() / 1000);
+    const from = now - 24 * 3600;
+    const [summaries, baselines, buckets] = await Promise.all([
+      listAgentSummaries(client),
+      latestBaselines(client),
+      allCallBuckets(client, from, now + 300),
+    ]);
+    const rows = summaries.map((s) => {
+      const counts = new Map(
+        buckets
+          .filter((b) => b.agentId === s.agentId && b.environment === s.environment)
+          .map((b) => [b.bucketSec, b.calls]),
+      );
+      const baseline = baselines.find((b) => b.agentId === s.agentId && b.environment === s.environment);
+      return html`<tr>
+        <td><a href="/agents/${s.agentId}">${s.agentId}</a></td>
+        <td>${s.environment || "-"}</td>
+        <td>${volumeChart(counts, baseline, from, now, `${s.agentId} calls per 5 minutes, last 24 h`)}</td>
+        <td>${s.spans.toLocaleString("en-US")}</td>
+        <td>${s.alerts24h > 0 ? html`<span class="tag bad">${s.alerts24h}</span>` : "0"}</td>
+        <td class="opt">${nsToIso(s.lastSeenNs)}</td>
+      </tr>`;
+    });
+    return c.html(
+      page(
+        "Agents",
+        c.get("caller"),
+        html`<h1>Agents</h1>
+          <p class="muted">
+            Calls per 5 minutes over the last 24 hours (line) against the baseline band for the same hours of the week
+            (shaded).
+          </p>
+          ${
+            summaries.length === 0
+              ? html`<p class="muted">No agent has sent spans yet.</p>`
+              : html`<table>
+                  <thead>
+                    <tr>
+                      <th>Agent</th>
+                      <th>Environment</th>
+                      <th>Volume, 24 h</th>
+                      <th>Spans</th>
+                      <th>Alerts 24 h</th>
+                      <th class="opt">Last seen</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${rows}
+                  </tbody>
+                </table>`
+          }`,
+      ),
+    );
+  });
+
+  ui.get("/agents/:id", auth, async (c) => {
+    const id = c.req.param("id");
+    const [baselines, alerts] = await Promise.all([
+      latestBaselines(client, id),
+      findAlerts(client, { agentId: id, limit: 20 }),
+    ]);
+    const declared = deps.config.agents.find((a) => a.id === id);
+    return c.html(
+      page(
+        id,
+        c.get("caller"),
+        html`<h1>${id}</h1>
+          <p>
+            <a href="/agents/${id}/activity?since=1h">What it did in the last hour</a> ·
+            <a href="/sessions?agent=${id}">Sessions</a>
+          </p>
+          ${declared === undefined ? html`<p class="muted">Not declared in the config.</p>` : html`<p class="muted">Timezone ${declared.timezone}${declared.policy === undefined ? "; no declared policy" : "; a declared policy applies"}.</p>`}
+          ${
+            baselines.length === 0
+              ? html`<p class="muted">No baseline yet (rebuilt every 5 minutes).</p>`
+              : baselines.map(
+                  (b) =>
+                    html`<div class="card">
+                      <h2>Baseline${b.environment ? html` in ${b.environment}` : ""}</h2>
+                      ${describeBaseline(b).map((l) => html`<p>${l}</p>`)}
+                      <h2>Tables and operations</h2>
+                      <p>
+                        ${(b.dimensions.table_operation ?? []).map((v) => html`<span class="tag mono">${v.value} ×${v.calls}</span>`)}
+                      </p>
+                      <h2>Credentials</h2>
+                      <p>
+                        ${(b.dimensions.credential ?? []).map((v) => html`<span class="tag mono">${v.value}</span>`)}
+                      </p>
+                      <h2>Hosts</h2>
+                      <p>${(b.dimensions.host ?? []).map((v) => html`<span class="tag mono">${v.value}</span>`)}</p>
+                    </div>`,
+                )
+          }
+          <h2>Recent alerts</h2>
+          ${
+            alerts.length === 0
+              ? html`<p class="muted">None.</p>`
+              : html`<ul>
+                  ${alerts.map((a) => html`<li>${severity(a.severity)} <a href="/alerts/${a.alertId}">${a.summary}</a> <span class="muted">${nsToIso(a.eventTimeNs)}</span></li>`)}
+                </ul>`
+          }`,
+      ),
+    );
+  });
+
+  ui.get("/agents/:id/activity", auth, async (c) => {
+    const id = c.req.param("id");
+    const since = c.req.query("since") ?? "1h";
+    const fromMs = parseSince(since, Date.now()) ?? Date.now() - 3_600_000;
+    const actions = await findAgentActions(client, id, {
+      fromNs: ns(fromMs),
+      toNs: ns(Date.now() + 60_000),
+      limit: 500,
+    });
+    const [causes, alerts] = await Promise.all([
+      causingInputs(client, id, actions),
+      findAlerts(client, { agentId: id, sinceMs: fromMs - 1, limit: 1000 }),
+    ]);
+    const bySpan = alertsBySpan(alerts);
+    return c.html(
+      page(
+        `${id}: activity`,
+        c.get("caller"),
+        html`<h1>What ${id} did since ${since}</h1>
+          <form class="filters" method="get">
+            <label>Since<input name="since" value="${since}" size="6" /></label><button type="submit">Show</button>
+          </form>
+          ${actions.length === 0 ? html`<p class="muted">No actions in this window.</p>` : actions.map((s) => actionRow(s, causes.get(s.spanId)?.input, bySpan.get(s.spanId) ?? []))}`,
+      ),
+    );
+  });
+
+  ui.get("/sessions", auth, async (c) => {
+    const q = c.req.query();
+    const fromMs = parseSince(q.since ?? "24h", Date.now()) ?? Date.now() - 86_400_000;
+    const rows = await listSessions(client, {
+      agentId: q.agent || undefined,
+      fromNs: ns(fromMs),
+      toNs: ns(Date.now() + 60_000),
+      hasAlerts: q.has_alerts === "on" ? true : undefined,
+      text: q.q || undefined,
+      limit: 200,
+    });
+    return c.html(
+      page(
+        "Sessions",
+        c.get("caller"),
+        html`<h1>Sessions</h1>
+          <form class="filters" method="get">
+            <label>Agent<input name="agent" value="${q.agent ?? ""}" /></label
+            ><label>Text<input name="q" value="${q.q ?? ""}" /></label>
+            <label>Since<input name="since" value="${q.since ?? "24h"}" size="6" /></label
+            ><label
+              ><span>With alerts</span
+              ><input type="checkbox" name="has_alerts" ${q.has_alerts === "on" ? "checked" : ""} /></label
+            ><button type="submit">Filter</button>
+          </form>
+          ${
+            rows.length === 0
+              ? html`<p class="muted">No sessions.</p>`
+              : html`<table>
+                  <thead>
+                    <tr>
+                      <th>Session</th>
+                      <th>Agent</th>
+                      <th>Start</th>
+                      <th>Spans</th>
+                      <th>Alerts</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${rows.map(
+                      (s) =>
+                        html`<tr>
+                          <td>
+                            <a href="/sessions/${encodeURIComponent(s.sessionId)}" class="mono">${s.sessionId}</a>
+                          </td>
+                          <td>${s.agentId}</td>
+                          <td>${nsToIso(s.startNs)}</td>
+                          <td>${s.spans}</td>
+                          <td>${s.alerts > 0 ? html`<span class="tag bad">${s.alerts}</span>` : "0"}</td>
+                        </tr>`,
+                    )}
+                  </tbody>
+                </table>`
+          }`,
+      ),
+    );
+  });
+
+  // The session timeline: a waterfall of steps, the causing input beside each action.
+  ui.get("/sessions/:id", auth, async (c) => {
+    const id = c.req.param("id");
+    const spans = await findSession(client, id);
+    if (spans.length === 0) return c.html(page("Not found", c.get("caller"), html`<h1>No such session</h1>`), 404);
+    const agents = [...new Set(spans.map((s) => s.agentId))];
+    const alerts = (await Promise.all(agents.map((a) => findAlerts(client, { agentId: a, limit: 1000 }))))
+      .flat()
+      .filter((a) => a.sessionId === id);
+    const causes = new Map<string, string>();
+    for (const a of agents)
+      for (const [k, v] of await causingInputs(
+        client,
+        a,
+        spans.filter((s) => s.agentId === a),
+      ))
+        causes.set(k, v.input);
+    const start = msOf(spans[0]?.startTimeUnixNano as string);
+    const end = Math.max(...spans.map((s) => msOf(s.endTimeUnixNano)));
+    const span = Math.max(1, end - start);
+    const bySpan = alertsBySpan(alerts);
+    const depth = depthOf(spans);
+    return c.html(
+      page(
+        `Session ${id}`,
+        c.get("caller"),
+        html`<h1>Session <span class="mono">${id}</span></h1>
+          <p>
+            ${agents.map((a) => html`<a href="/agents/${a}">${a}</a> `)}· ${spans.length} steps ·
+            ${nsToIso(spans[0]?.startTimeUnixNano as string)} · ${((end - start) / 1000).toFixed(1)} s
+            ${alerts.length > 0 ? html` · <span class="tag bad">${alerts.length} alert(s)</span>` : ""}
+          </p>
+          <section aria-label="Timeline">
+            ${spans.map((s) => {
+              const isAction = actionSummary(s) !== s.name || s.facts.destructive;
+              const mine = bySpan.get(s.spanId) ?? [];
+              const left = ((msOf(s.startTimeUnixNano) - start) / span) * 100;
+              const width = Math.max(0.3, ((msOf(s.endTimeUnixNano) - msOf(s.startTimeUnixNano)) / span) * 100);
+              return html`<div
+                class="step${s.facts.destructive ? " destructive" : ""}${mine.length > 0 ? " alerting" : ""}"
+                data-span="${s.spanId}"
+              >
+                <div style="padding-left:${depth.get(s.spanId) ?? 0}rem">
+                  <strong>${s.name}</strong>
+                  ${s.facts.destructive ? html` <span class="tag bad">destructive: ${s.facts.destructiveReason}</span>` : ""}
+                  ${s.facts.approvalStatus ? html` <span class="tag ${s.facts.approvalStatus === "approved" ? "good" : "bad"}">approval ${s.facts.approvalStatus}</span>` : ""}
+                  <div class="lane" aria-hidden="true">
+                    <div class="bar" style="margin-left:${left.toFixed(2)}%;width:${width.toFixed(2)}%"></div>
+                  </div>
+                  <span class="muted"
+                    >${nsToIso(s.startTimeUnixNano)} · ${(Number(BigInt(s.durationNs) / 1000n) / 1000).toFixed(1)}
+                    ms</span
+                  >
+                </div>
+                <div>
+                  ${isAction ? html`<div>${actionSummary(s)}</div>` : ""}
+                  ${isAction && causes.get(s.spanId) ? html`<div class="input" data-role="cause"><span class="muted">Caused by:</span> ${causes.get(s.spanId)}</div>` : !isAction && s.facts.input ? html`<div class="input">${s.facts.input}</div>` : ""}
+                  ${mine.map((a) => html`<div>${severity(a.severity)} <a href="/alerts/${a.alertId}">${a.summary}</a></div>`)}
+                </div>
+              </div>`;
+            })}
+          </section>`,
+      ),
+    );
+  });
+
+  ui.get("/integrity", auth, async (c) => {
+    const report = await verifyStore(client, deps.ledgerKey());
+    return c.html(
+      page(
+        "Integrity",
+        c.get("caller"),
+        html`<h1>Integrity</h1>
+          <div class="card">
+            <p>
+              ${report.ok ? html`<span class="tag good">intact</span> Every stored batch matches the ledger and the signed checkpoints.` : html`<span class="tag bad">problems found</span>`}
+            </p>
+            <pre class="mono">${JSON.stringify(report, null, 2)}</pre>
+          </div>`,
+      ),
+    );
+  });
+
+  app.route("/", ui);
+  return app;
+}
+
+function actionRow(s: StoredSpan, cause: string | undefined, alerts: readonly Alert[]) {
+  return html`<div class="step${s.facts.destructive ? " destructive" : ""}${alerts.length > 0 ? " alerting" : ""}">
+    <div>
+      <strong>${actionSummary(s)}</strong><br /><span class="muted">${nsToIso(s.startTimeUnixNano)}</span>
+      ${s.sessionId ? html` · <a href="/sessions/${encodeURIComponent(s.sessionId)}">session</a>` : ""}
+    </div>
+    <div>
+      ${cause ? html`<div class="input" data-role="cause"><span class="muted">Caused by:</span> ${cause}</div>` : html`<span class="muted">No input found in its causal chain.</span>`}
+      ${alerts.map((a) => html`<div>${severity(a.severity)} <a href="/alerts/${a.alertId}">${a.summary}</a></div>`)}
+    </div>
+  </div>`;
+}
+
+/** Nesting depth of each span in its trace (for indentation in the timeline). */
+function depthOf(spans: readonly StoredSpan[]): Map<string, number> {
+  const parent = new Map(spans.map((s) => [s.spanId, s.parentSpanId]));
+  const depth = new Map<string, number>();
+  for (const s of spans) {
+    let d = 0;
+    for (let p = s.parentSpanId; p !== "" && parent.has(p) && d < 20; p = parent.get(p) ?? "") d++;
+    depth.set(s.spanId, d);
+  }
+  return depth;
+}

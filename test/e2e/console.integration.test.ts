@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jsonTraceRequest } from "../support/otlp-json";
+import { apiCall, startVigil } from "../support/vigil-harness";
+import type { Harness } from "../support/vigil-harness";
+import { until } from "../support/wait";
+
+let h: Harness;
+let alertId = "";
+const TRACE = "6bf92f3577b34da6a3ce929d0e0e4738";
+
+beforeAll(async () => {
+  h = await startVigil(["support-bot"], { env: { VIGIL_DETECT_INTERVAL_SECONDS: "1" } });
+  const t = BigInt(Date.now() - 5_000) * 1_000_000n;
+  const res = await fetch(h.ingestUrl, {
+    method: "POST",
+    body: jsonTraceRequest([
+      {
+        traceId: TRACE,
+        spanId: "00000000000000c1",
+        name: "chat",
+        startNs: t,
+        attrs: { "session.id": "xss-1", "gen_ai.input.messages": "<script>alert(1)</script> drop it" },
+      },
+      {
+        traceId: TRACE,
+        spanId: "00000000000000c2",
+        name: "run_sql",
+        startNs: t + 1_000_000n,
+        attrs: { "session.id": "xss-1", "db.query.text": "DROP TABLE customers" },
+      },
+    ]),
+    headers: { "content-type": "application/json", authorization: `Bearer ${h.tokens["support-bot"]}` },
+  });
+  expect(res.status).toBe(200);
+  alertId = await until("the alert", async () => {
+    const { body } = await apiCall(h, "/api/alerts", h.apiKeys.reader);
+    return (body as { alerts: Array<{ alertId: string }> }).alerts[0]?.alertId;
+  });
+});
+afterAll(async () => {
+  await h.stop();
+});
+
+/** Signs in through the form; returns the cookie header to send back. */
+async function signIn(key: string): Promise<string> {
+  const res = await fetch(`${h.apiUrl}/login`, {
+    method: "POST",
+    body: new URLSearchParams({ key, next: "/alerts" }),
+    headers: { origin: h.apiUrl },
+    redirect: "manual",
+  });
+  expect(res.status).toBe(303);
+  expect(res.headers.get("location")).toBe("/alerts");
+  const cookie = res.headers.get("set-cookie") ?? "";
+  expect(cookie).toMatch(/^vigil_key=[^;]+; Max-Age=43200; Path=\/; HttpOnly; SameSite=Strict$/);
+  return cookie.split(";")[0] as string;
+}
+
+const get = (path: string, cookie?: string) =>
+  fetch(`${h.apiUrl}${path}`, { headers: cookie === undefined ? {} : { cookie }, redirect: "manual" });
+
+describe("web console over HTTP", () => {
+  it("sends visitors without a key to sign in, refuses unknown keys, and leaves /api and /healthz alone", async () => {
+    const res = await get("/sessions/xss-1");
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/login?next=%2Fsessions%2Fxss-1");
+    const bad = await fetch(`${h.apiUrl}/login`, {
+      method: "POST",
+      body: new URLSearchParams({ key: "vak_wrong", next: "/alerts" }),
+      headers: { origin: h.apiUrl },
+      redirect: "manual",
+    });
+    expect(bad.headers.get("location")).toBe("/login?failed=1&next=%2Falerts");
+    expect(bad.headers.get("set-cookie")).toBeNull();
+    expect((await get("/healthz")).status).toBe(200);
+    expect((await get("/api/alerts")).status).toBe(401);
+  });
+
+  it("renders the pages for a signed-in reader, escaping what agents sent", async () => {
+    const cookie = await signIn(h.apiKeys.reader);
+    for (const path of [
+      "/alerts",
+      `/alerts/${alertId}`,
+      "/agents",
+      "/agents/support-bot",
+      "/agents/support-bot/activity?since=1h",
+      "/sessions",
+      "/sessions/xss-1",
+      "/integrity",
+    ]) {
+      const res = await get(path, cookie);
+      expect(res.status, path).toBe(200);
+      const page = await res.text();
+      expect(page, path).not.toContain("<script>");
+    }
+    const session = await (await get("/sessions/xss-1", cookie)).text();
+    expect(session).toContain("&lt;script&gt;alert(1)&lt;/script&gt; drop it");
+    expect(session).toContain("destructive: DROP");
+    expect(await (await get("/integrity", cookie)).text()).toContain("intact");
+    // A reader sees no acknowledge form.
+    expect(await (await get(`/alerts/${alertId}`, cookie)).text()).toContain("An admin key can acknowledge it.");
+  });
+
+  it("acknowledges only with an admin key, the form's CSRF token and the same origin", async () => {
+    const admin = await signIn(h.apiKeys.admin);
+    const page = await (await get(`/alerts/${alertId}`, admin)).text();
+    const token = /name="csrf" value="([^"]+)"/.exec(page)?.[1] as string;
+    expect(token).toBeTruthy();
+    const post = (cookie: string, body: Record<string, string>, origin = h.apiUrl) =>
+      fetch(`${h.apiUrl}/alerts/${alertId}/ack`, {
+        method: "POST",
+        body: new URLSearchParams(body),
+        headers: { cookie, origin },
+        redirect: "manual",
+      });
+    expect((await post(admin, { note: "x" })).status).toBe(403); // no token
+    expect((await post(admin, { note: "x", csrf: "forged" })).status).toBe(403);
+    expect((await post(admin, { note: "x", csrf: token }, "http://evil.example")).status).toBe(403);
+    const reader = await signIn(h.apiKeys.reader);
+    const readerToken = /name="csrf" value="([^"]+)"/.exec(await (await get("/alerts", reader)).text());
+    expect(readerToken).toBeNull(); // no form for readers
+    const ok = await post(admin, { note: "table restored", csrf: token });
+    expect(ok.status).toBe(303);
+    expect((await apiCall(h, `/api/alerts/${alertId}`, h.apiKeys.reader)).body).toMatchObject({
+      acknowledged: { author: "admin", note: "table restored" },
+    });
+  });
+});
