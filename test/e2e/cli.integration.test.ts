@@ -4,7 +4,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { encodeProtobufRequest, richRequest } from "../support/otlp-fixtures";
+import { jsonTraceRequest } from "../support/otlp-json";
 import { startVigil } from "../support/vigil-harness";
+import { until } from "../support/wait";
 import type { Harness } from "../support/vigil-harness";
 
 const exec = promisify(execFile);
@@ -107,6 +109,68 @@ describe("vigil CLI", () => {
     const ack = await vigil(["ack", "no-such-alert"], key);
     expect(ack.code).toBe(2);
     expect(ack.err).toContain("404");
+  });
+
+  it("activity, sessions, session, alerts, baselines rebuild and sql: tables by default, JSON on request", async () => {
+    const t = BigInt(Date.now() - 10_000) * 1_000_000n;
+    const res = await fetch(h.ingestUrl, {
+      method: "POST",
+      body: jsonTraceRequest([
+        {
+          traceId: "abcdefabcdefabcdefabcdefabcdef01",
+          spanId: "00000000000000e1",
+          startNs: t,
+          name: "chat",
+          attrs: { "session.id": "cli-1", "gen_ai.input.messages": "wipe the archive" },
+        },
+        {
+          traceId: "abcdefabcdefabcdefabcdefabcdef01",
+          spanId: "00000000000000e2",
+          startNs: t + 1_000_000n,
+          name: "run_sql",
+          attrs: { "session.id": "cli-1", "db.query.text": "TRUNCATE archive" },
+        },
+      ]),
+      headers: { "content-type": "application/json", authorization: `Bearer ${h.tokens["support-bot"]}` },
+    });
+    expect(res.status).toBe(200);
+    const key = { VIGIL_API_KEY: h.apiKeys.reader };
+    await until("the alert", async () =>
+      (await vigil(["alerts", "--json"], key)).out.includes("cli-1") ? true : undefined,
+    );
+
+    const activity = await vigil(["activity", "support-bot", "--since", "1h"], key);
+    expect(activity.code).toBe(0);
+    expect(activity.out).toMatch(/^TIME\s+ACTION\s+CAUSED BY\s+ALERTS\s+SESSION/);
+    expect(activity.out).toMatch(
+      /TRUNCATE on archive\s+wipe the archive\s+critical:destructive_without_approval\s+cli-1/,
+    );
+    const json = JSON.parse((await vigil(["activity", "support-bot", "--json"], key)).out) as Array<{ spanId: string }>;
+    expect(json.map((a) => a.spanId)).toContain("00000000000000e2");
+
+    const sessions = await vigil(["sessions", "--alerts"], key);
+    expect(sessions.out).toMatch(/^SESSION\s+AGENT\s+START\s+SPANS\s+ALERTS\ncli-1\s+support-bot/);
+    const session = await vigil(["session", "cli-1"], key);
+    expect(session.out).toContain("input: wipe the archive");
+    expect(session.out).toContain("DESTRUCTIVE (TRUNCATE)");
+    expect((await vigil(["session", "nope"], key)).err).toContain("404");
+
+    const alerts = await vigil(["alerts", "--severity", "critical"], key);
+    expect(alerts.out).toMatch(/^ID\s+TIME\s+SEVERITY\s+DETECTOR\s+AGENT\s+SUMMARY/);
+    expect(alerts.out).toContain("destructive_without_approval");
+
+    expect((await vigil(["baselines", "rebuild"], key)).err).toContain("403");
+    const rebuilt = await vigil(["baselines", "rebuild"], { VIGIL_API_KEY: h.apiKeys.admin });
+    expect(rebuilt.out).toMatch(/^rebuilt 2 baseline\(s\), one per agent and environment; 2 still learning; \d+ ms/);
+
+    const sql = await vigil(
+      ["sql", "SELECT session_id, count() AS n FROM spans WHERE session_id = 'cli-1' GROUP BY session_id"],
+      key,
+    );
+    expect(sql.out).toMatch(/^session_id\s+n\ncli-1\s+"?2"?\n\(1 row\(s\), \d+ ms\)/);
+    const refused = await vigil(["sql", "DROP TABLE spans"], key);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain("400");
   });
 
   it("exits 2 with a clear message without a key, with a wrong key, or when the API is down", async () => {

@@ -3,6 +3,14 @@ import { CliError } from "./api-client";
 import type { ApiTarget } from "./api-client";
 import { ackCommand, silenceAdd, silenceExpire, silenceList } from "./commands/alerting";
 import type { SilenceAddOptions } from "./commands/alerting";
+import {
+  activityCommand,
+  alertsCommand,
+  baselinesRebuildCommand,
+  sessionCommand,
+  sessionsCommand,
+  sqlCommand,
+} from "./commands/investigate";
 import { proofGetCommand, proofVerifyCommand } from "./commands/proof";
 import { verifyCommand } from "./commands/verify";
 
@@ -91,6 +99,79 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option("--note <text>", "what was done")
     .action(async (alertId: string, opts: { note?: string }) => {
       code = await ackCommand(target(), alertId, opts, io.print);
+    });
+
+  program
+    .command("activity <agent>")
+    .description("what an agent did, each action with the input that caused it and its alerts")
+    .option("--since <when>", "a duration (15m, 1h, 7d) or an ISO time", "1h")
+    .option("--json", "print JSON")
+    .action(async (agent: string, opts: { since: string; json?: boolean }) => {
+      code = await activityCommand(target(), agent, opts, io.print);
+    });
+  program
+    .command("sessions")
+    .description("sessions, newest first")
+    .option("--agent <id>", "one agent's")
+    .option("--since <when>", "a duration or an ISO time", "24h")
+    .option("--alerts", "only sessions with alerts")
+    .option("--text <text>", "text in their inputs or step names")
+    .option("--limit <n>", "how many", "50")
+    .option("--json", "print JSON")
+    .action(
+      async (opts: {
+        agent?: string;
+        since: string;
+        alerts?: boolean;
+        text?: string;
+        limit: string;
+        json?: boolean;
+      }) => {
+        code = await sessionsCommand(target(), opts, io.print);
+      },
+    );
+  program
+    .command("session <id>")
+    .description("one session as a tree of steps, with inputs, destructive steps, approvals and alerts")
+    .option("--json", "print JSON")
+    .action(async (id: string, opts: { json?: boolean }) => {
+      code = await sessionCommand(target(), id, opts, io.print);
+    });
+  program
+    .command("alerts")
+    .description("alerts, newest first")
+    .option("--agent <id>", "one agent's")
+    .option("--detector <name>", "one detector's")
+    .option("--severity <level>", "info, low, medium, high or critical")
+    .option("--since <when>", "a duration or an ISO time", "24h")
+    .option("--limit <n>", "how many", "100")
+    .option("--json", "print JSON")
+    .action(
+      async (opts: {
+        agent?: string;
+        detector?: string;
+        severity?: string;
+        since: string;
+        limit: string;
+        json?: boolean;
+      }) => {
+        code = await alertsCommand(target(), opts, io.print);
+      },
+    );
+  program
+    .command("baselines")
+    .description("baselines")
+    .command("rebuild")
+    .description("rebuild every agent's baseline now (admin)")
+    .action(async () => {
+      code = await baselinesRebuildCommand(target(), io.print);
+    });
+  program
+    .command("sql <query>")
+    .description("one read-only SELECT over Vigil's tables, with time, memory and row limits")
+    .option("--json", "print the rows as JSON")
+    .action(async (query: string, opts: { json?: boolean }) => {
+      code = await sqlCommand(target(), query, opts, io.print);
     });
 
   try {
