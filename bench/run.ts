@@ -219,6 +219,19 @@ const stored = await countSpans(vigil.client);
 await vigil.stop();
 rmSync(dataDir, { recursive: true, force: true });
 
+// Investigation latency on a store of 10 million spans (its own process and store).
+const QUERY_SPANS = Number(process.env.BENCH_QUERY_SPANS ?? 10_000_000);
+process.stderr.write(`bench: investigation latency at ${QUERY_SPANS.toLocaleString("en-US")} stored spans\n`);
+type Latency = { p50Ms: number; p99Ms: number; bytes: number };
+const queries = await runChild<{
+  spans: number;
+  fillSeconds: number;
+  sessionApi: Latency;
+  sessionPage: Latency;
+  activityApi: Latency;
+  sessionsList: Latency;
+}>(["bench/query-latency.ts", String(QUERY_SPANS)]);
+
 const ratio = full.spansPerSecond / rawRate;
 const cpu = execFileSync("sh", ["-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).toString().trim();
 const results = {
@@ -253,6 +266,7 @@ const results = {
     pipelineNoFactsUs,
   },
   storedSpans: stored,
+  investigation: queries,
   rssMiB: rssAfterLoad / 1024 / 1024,
 };
 
@@ -308,6 +322,18 @@ const rows: Array<[string, string]> = [
     `${fmt(1e6 / pipelineUs)} spans/s (without redaction and facts: ${fmt(1e6 / pipelineNoFactsUs)})`,
   ],
   ["resident memory after load", `${fmt(results.rssMiB)} MiB`],
+  [
+    `investigation at ${fmt(queries.spans)} stored spans: session view, API / console page, p50 / p99`,
+    `${queries.sessionApi.p50Ms} / ${queries.sessionApi.p99Ms} ms, ${queries.sessionPage.p50Ms} / ${queries.sessionPage.p99Ms} ms`,
+  ],
+  [
+    "  activity of one agent, last hour (first page, 200 actions), p50 / p99",
+    `${queries.activityApi.p50Ms} / ${queries.activityApi.p99Ms} ms`,
+  ],
+  [
+    "  sessions list, one agent, last 24 h, p50 / p99",
+    `${queries.sessionsList.p50Ms} / ${queries.sessionsList.p99Ms} ms`,
+  ],
 ];
 const width = Math.max(...rows.map(([k]) => k.length));
 process.stdout.write(`\nVigil ingest benchmark (${results.machine.cores} cores, ${cpu}, Node ${process.version})\n`);
