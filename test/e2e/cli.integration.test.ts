@@ -173,6 +173,33 @@ describe("vigil CLI", () => {
     expect(refused.err).toContain("400");
   });
 
+  it("token create, list and revoke: a new token ingests at once, a revoked one is refused within seconds", async () => {
+    const admin = { VIGIL_API_KEY: h.apiKeys.admin };
+    const created = await vigil(["token", "create", "--agent", "new-bot", "--name", "ci", "--expires", "90d"], admin);
+    expect(created.code).toBe(0);
+    const secret = /^  (vgl_\S+)$/m.exec(created.out)?.[1] as string;
+    const id = /^token (\S+) for new-bot, expires /.exec(created.out)?.[1] as string;
+    expect(secret).toBeTruthy();
+    const send = () =>
+      fetch(h.ingestUrl, {
+        method: "POST",
+        body: jsonTraceRequest([{ traceId: "abcdefabcdefabcdefabcdefabcdef02", attrs: {} }]),
+        headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+      }).then((r) => r.status);
+    await until("the new token accepted", async () => ((await send()) === 200 ? true : undefined));
+    const listed = await vigil(["token", "list", "--agent", "new-bot"], admin);
+    expect(listed.out).toMatch(/^ID\s+AGENT\s+NAME\s+SHA256\s+ENVIRONMENT\s+EXPIRES\s+STATE/);
+    expect(listed.out).toContain("active");
+    expect(listed.out).not.toContain(secret);
+    expect((await vigil(["token", "list"], { VIGIL_API_KEY: h.apiKeys.reader })).err).toContain("403");
+    expect((await vigil(["token", "revoke", id], admin)).code).toBe(0);
+    await until("the revoked token refused", async () => ((await send()) === 401 ? true : undefined));
+    expect((await vigil(["token", "list", "--agent", "new-bot"], admin)).out).toContain("revoked");
+    const config = await vigil(["token", "revoke", "config:support-bot:0"], admin);
+    expect(config.code).toBe(2);
+    expect(config.err).toContain("declared in the config file");
+  });
+
   it("exits 2 with a clear message without a key, with a wrong key, or when the API is down", async () => {
     const noKey = await vigil(["verify"]);
     expect(noKey.code).toBe(2);

@@ -87,3 +87,5 @@ export {
   advanceDispatchCursor,
 } from "./delivery/delivery";
 export type { Notification, DeliveryAttempt, DeliveryOutcome, Silence, AlertAck } from "./delivery/delivery";
+export { insertTokenRow, listStoredTokens } from "./tokens/tokens";
+export type { StoredToken } from "./tokens/tokens";

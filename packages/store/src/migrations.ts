@@ -3,6 +3,7 @@ import { ACTIVITY_MIGRATION } from "./activity/schema";
 import { ALERTS_MIGRATION } from "./alerts/schema";
 import { BASELINES_MIGRATION } from "./baselines/schema";
 import { DELIVERY_MIGRATION } from "./delivery/schema";
+import { TOKENS_MIGRATION } from "./tokens/schema";
 import { LEDGER_MIGRATION } from "./ledger/schema";
 import { FACTS_MIGRATION } from "./spans/facts-schema";
 import { SPANS_MIGRATION } from "./spans/schema";
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
   ACTIVITY_MIGRATION,
   BASELINES_MIGRATION,
   DELIVERY_MIGRATION,
+  TOKENS_MIGRATION,
 ];
 
 const MIGRATIONS_TABLE = `

@@ -19,6 +19,7 @@ import { investigationRoutes } from "./investigation-routes";
 import { openApiDocument } from "./openapi";
 import { parseSince } from "./params";
 import { runReadOnlySql } from "./sql";
+import { tokenRoutes } from "./token-routes";
 import type { SqlLimits } from "./sql";
 
 export interface ApiDeps {
@@ -147,6 +148,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
 
   api.route("/", alertingRoutes(deps.client));
   api.route("/", investigationRoutes(deps.client, deps.config));
+  api.route("/", tokenRoutes(deps.client, deps.config));
   api.get("/openapi.json", (c) => c.json(openApiDocument()));
   app.route("/api", api);
   // The web console, on the same port, signed in with the same API keys.

@@ -82,6 +82,17 @@ const PATHS: Record<string, Record<string, Op>> = {
   "/api/receivers/{name}/enable": { post: { summary: "Re-enable a disabled receiver", admin: true } },
   "/api/baselines": { get: { summary: "The latest baseline snapshot of each agent", params: ["agent"] } },
   "/api/baselines/rebuild": { post: { summary: "Rebuild baselines now (200) or queue a rebuild (202)", admin: true } },
+  "/api/agents/{id}/tokens": {
+    post: {
+      summary: "Create an ingest token for an agent (shown once; only its SHA-256 is stored)",
+      admin: true,
+      body: '{"name": "...", "expires": "90d", "environment": "production"}',
+    },
+  },
+  "/api/tokens": {
+    get: { summary: "Ingest tokens (config and API), without secrets", admin: true, params: ["agent"] },
+  },
+  "/api/tokens/{tokenId}": { delete: { summary: "Revoke a token created through the API", admin: true } },
   "/api/sql": {
     post: {
       summary: "One read-only SELECT over Vigil's tables, with time, memory and row limits",

@@ -12,6 +12,7 @@ import {
   sqlCommand,
 } from "./commands/investigate";
 import { proofGetCommand, proofVerifyCommand } from "./commands/proof";
+import { tokenCreate, tokenList, tokenRevoke } from "./commands/tokens";
 import { verifyCommand } from "./commands/verify";
 
 export interface CliIo {
@@ -172,6 +173,33 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option("--json", "print the rows as JSON")
     .action(async (query: string, opts: { json?: boolean }) => {
       code = await sqlCommand(target(), query, opts, io.print);
+    });
+
+  const token = program.command("token").description("ingest tokens (admin)");
+  token
+    .command("create")
+    .description("create a token for an agent; it is printed once")
+    .requiredOption("--agent <id>", "the agent the token speaks for")
+    .option("--name <name>", "a label, for rotation")
+    .option("--expires <when>", 'an ISO time, or a duration from now such as "90d"')
+    .option("--environment <name>", "the only environment it may write")
+    .option("--json", "print JSON")
+    .action(async (opts: { agent: string; name?: string; expires?: string; environment?: string; json?: boolean }) => {
+      code = await tokenCreate(target(), opts, io.print);
+    });
+  token
+    .command("list")
+    .description("tokens from the config and created here, without secrets")
+    .option("--agent <id>", "one agent's")
+    .option("--json", "print JSON")
+    .action(async (opts: { agent?: string; json?: boolean }) => {
+      code = await tokenList(target(), opts, io.print);
+    });
+  token
+    .command("revoke <id>")
+    .description("revoke a token created with token create")
+    .action(async (id: string) => {
+      code = await tokenRevoke(target(), id, io.print);
     });
 
   try {

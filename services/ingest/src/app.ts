@@ -22,7 +22,7 @@ import { redactSpans } from "@vigil/secrets";
 import type { SpanRedaction } from "@vigil/secrets";
 import { encodeSpanRows } from "@vigil/store";
 import type { SpanIntegrity } from "@vigil/store";
-import type { TokenIdentity, TokenRegistry } from "./auth";
+import type { Authenticator, TokenIdentity } from "./auth";
 import type { SpanBatcher } from "./batcher";
 import { readRequestBody } from "./body";
 import type { RequestDedup } from "./dedup";
@@ -44,7 +44,7 @@ export const DEFAULT_LIMITS: IngestLimits = {
 };
 
 export interface IngestDeps {
-  tokens: TokenRegistry;
+  tokens: Authenticator;
   batcher: SpanBatcher;
   dedup: RequestDedup;
   stats: IngestStats;

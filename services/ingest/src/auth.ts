@@ -1,5 +1,7 @@
 import { DigestRegistry, bearerToken } from "@vigil/common";
 import type { VigilConfig } from "@vigil/config";
+import { listStoredTokens } from "@vigil/store";
+import type { ClickHouseClient, StoredToken } from "@vigil/store";
 
 /** Who a valid token speaks for, and what it may write. */
 export interface TokenIdentity {
@@ -22,20 +24,37 @@ interface TokenEntry {
 export class TokenRegistry {
   constructor(private readonly registry: DigestRegistry<TokenEntry>) {}
 
-  /** Builds the registry from the `agents:` section of the config. Several tokens per agent allow rotation. */
-  static fromConfig(config: VigilConfig): TokenRegistry {
+  /**
+   * Builds the registry from the `agents:` section of the config (several tokens per
+   * agent allow rotation) and the tokens created through the API that are not revoked.
+   */
+  static fromConfig(config: VigilConfig, stored: readonly StoredToken[] = []): TokenRegistry {
+    const claims = new Map(config.agents.map((a) => [a.id, new Set([a.id, ...a.claims])]));
     return new TokenRegistry(
-      new DigestRegistry(
-        config.agents.flatMap((agent) =>
+      new DigestRegistry([
+        ...config.agents.flatMap((agent) =>
           agent.tokens.map((t) => ({
             sha256Hex: t.sha256,
             value: {
               expiresAtMs: t.expires === undefined ? undefined : Date.parse(t.expires),
-              identity: { agentId: agent.id, environment: t.environment, claims: new Set([agent.id, ...agent.claims]) },
+              identity: { agentId: agent.id, environment: t.environment, claims: claims.get(agent.id) as Set<string> },
             },
           })),
         ),
-      ),
+        ...stored
+          .filter((t) => !t.revoked)
+          .map((t) => ({
+            sha256Hex: t.sha256,
+            value: {
+              expiresAtMs: t.expiresAtMs,
+              identity: {
+                agentId: t.agentId,
+                environment: t.environment === "" ? undefined : t.environment,
+                claims: claims.get(t.agentId) ?? new Set([t.agentId]),
+              },
+            },
+          })),
+      ]),
     );
   }
 
@@ -59,5 +78,44 @@ export class TokenRegistry {
       };
     }
     return { ok: true, identity: found.identity };
+  }
+}
+
+/** What the receiver needs of a token registry. */
+export interface Authenticator {
+  authenticate(authorization: string | undefined, nowMs?: number): AuthResult;
+}
+
+/**
+ * The config's tokens plus the ones created through the API, re-read from the store
+ * every few seconds so a new token works, and a revoked one stops working, without a
+ * restart. When the store cannot be read, the last registry stays in force.
+ */
+export class LiveTokenRegistry implements Authenticator {
+  private current: TokenRegistry;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly config: VigilConfig,
+    private readonly client: ClickHouseClient,
+  ) {
+    this.current = TokenRegistry.fromConfig(config);
+  }
+
+  async refresh(): Promise<void> {
+    this.current = TokenRegistry.fromConfig(this.config, await listStoredTokens(this.client));
+  }
+
+  start(intervalMs: number, onError: (err: unknown) => void): void {
+    this.timer = setInterval(() => void this.refresh().catch(onError), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+  }
+
+  authenticate(authorization: string | undefined, nowMs = Date.now()): AuthResult {
+    return this.current.authenticate(authorization, nowMs);
   }
 }

@@ -2,7 +2,7 @@ export { createIngestService } from "./service";
 export type { IngestService, IngestServiceOptions } from "./service";
 export { createIngestApp, DEFAULT_LIMITS } from "./app";
 export type { IngestDeps, IngestLimits } from "./app";
-export { TokenRegistry } from "./auth";
+export { TokenRegistry, LiveTokenRegistry } from "./auth";
 export { SpanBatcher } from "./batcher";
 export type { BatcherOptions, BatchWriter } from "./batcher";
 export { RequestDedup } from "./dedup";

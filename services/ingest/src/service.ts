@@ -7,7 +7,7 @@ import type { ClickHouseClient } from "@vigil/store";
 import type { Hono } from "hono";
 import { createIngestApp, DEFAULT_LIMITS } from "./app";
 import type { IngestLimits } from "./app";
-import { TokenRegistry } from "./auth";
+import { LiveTokenRegistry } from "./auth";
 import { SpanBatcher } from "./batcher";
 import { RequestDedup } from "./dedup";
 import { IngestStats } from "./stats";
@@ -29,11 +29,16 @@ export interface IngestServiceOptions {
   onBatchCommitted?: (entry: LedgerEntry) => void;
 }
 
+/** How often tokens created or revoked through the API are picked up. */
+const TOKEN_REFRESH_MS = 2000;
+
 export interface IngestService {
   app: Hono<never>;
   ledger: Ledger;
   stats: IngestStats;
   batcher: SpanBatcher;
+  /** Config tokens plus tokens created through the API (re-read every few seconds). */
+  tokens: LiveTokenRegistry;
   /** Waits until everything accepted so far is committed. */
   drain(): Promise<void>;
 }
@@ -69,8 +74,13 @@ export async function createIngestService(options: IngestServiceOptions): Promis
       options.onBatchCommitted?.(entry);
     },
   });
+  const tokens = new LiveTokenRegistry(options.config, options.client);
+  await tokens.refresh();
+  tokens.start(TOKEN_REFRESH_MS, (err) =>
+    logger.warn("token refresh failed; the last tokens stay in force", { error: String(err) }),
+  );
   const app = createIngestApp({
-    tokens: TokenRegistry.fromConfig(options.config),
+    tokens,
     batcher,
     dedup,
     stats,
@@ -78,7 +88,14 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     limits: options.limits ?? DEFAULT_LIMITS,
     extract: { agentHosts: agentHostsOf(options.config) },
   });
-  return { app: app as unknown as Hono<never>, ledger, stats, batcher, drain: () => batcher.flush() };
+  return {
+    app: app as unknown as Hono<never>,
+    ledger,
+    stats,
+    batcher,
+    tokens,
+    drain: () => batcher.flush(),
+  };
 }
 
 /** Host name → agent id, from the agents that declare where they can be reached. */

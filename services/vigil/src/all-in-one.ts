@@ -145,6 +145,7 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     stopping ??= (async () => {
       await Promise.all([ingestServer.close(), api.close()]);
       await ingest.drain();
+      ingest.tokens.stop();
       await detection.stop();
       await baselines.stop();
       await delivery?.close();

@@ -1,0 +1,125 @@
+import { Hono } from "hono";
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { generateToken, parseDuration, sha256Hex } from "@vigil/config";
+import type { VigilConfig } from "@vigil/config";
+import { insertTokenRow, listStoredTokens } from "@vigil/store";
+import type { ClickHouseClient } from "@vigil/store";
+import { requireAdmin } from "./auth";
+import type { ApiEnv } from "./auth";
+
+const CreateToken = z.strictObject({
+  name: z.string().trim().min(1).max(100).optional(),
+  /** An ISO time, or a duration from now ("90d"). */
+  expires: z
+    .string()
+    .refine(
+      (e) => parseDuration(e) !== undefined || !Number.isNaN(Date.parse(e)),
+      'must be an ISO time or a duration like "90d"',
+    )
+    .optional(),
+  environment: z.string().trim().min(1).optional(),
+});
+
+/**
+ * Ingest tokens, admin only: create (the token is shown once, only its SHA-256 is
+ * stored), list (no secrets), revoke. Tokens declared in the config are listed too but
+ * changed only in the config file.
+ */
+export function tokenRoutes(client: ClickHouseClient, config: VigilConfig): Hono<ApiEnv> {
+  const api = new Hono<ApiEnv>();
+
+  api.post("/agents/:id/tokens", requireAdmin, async (c) => {
+    const agentId = c.req.param("id");
+    if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(agentId))
+      return c.json(
+        { error: "bad_request", message: "an agent id is 1-63 characters of a-z, 0-9, '.', '_' or '-'" },
+        400,
+      );
+    const parsed = CreateToken.safeParse(await c.req.json().catch(() => ({})));
+    if (!parsed.success)
+      return c.json(
+        {
+          error: "bad_request",
+          message: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+        },
+        400,
+      );
+    const now = Date.now();
+    const e = parsed.data.expires;
+    const expiresAtMs =
+      e === undefined ? undefined : parseDuration(e) !== undefined ? now + (parseDuration(e) as number) : Date.parse(e);
+    if (expiresAtMs !== undefined && expiresAtMs <= now)
+      return c.json({ error: "bad_request", message: "expires must be in the future" }, 400);
+    const token = generateToken();
+    const row = {
+      tokenId: randomUUID(),
+      agentId,
+      name: parsed.data.name ?? `created ${new Date(now).toISOString().slice(0, 10)}`,
+      sha256: sha256Hex(token),
+      environment: parsed.data.environment ?? "",
+      expiresAtMs,
+      createdAtMs: now,
+      createdBy: c.get("caller").name,
+      revoked: false,
+      changedBy: c.get("caller").name,
+    };
+    await insertTokenRow(client, row, now);
+    return c.json(
+      {
+        tokenId: row.tokenId,
+        agentId,
+        name: row.name,
+        environment: row.environment || null,
+        expiresAt: expiresAtMs === undefined ? null : new Date(expiresAtMs).toISOString(),
+        token,
+        note: "the token is shown once: only its SHA-256 is stored",
+      },
+      201,
+    );
+  });
+
+  api.get("/tokens", requireAdmin, async (c) => {
+    const agent = c.req.query("agent");
+    const fromConfig = config.agents.flatMap((a) =>
+      a.tokens.map((t, i) => ({
+        tokenId: `config:${a.id}:${i}`,
+        source: "config",
+        agentId: a.id,
+        name: t.name ?? null,
+        fingerprint: t.sha256.slice(0, 12),
+        environment: t.environment ?? null,
+        expiresAt: t.expires ?? null,
+        revoked: false,
+        createdBy: null,
+      })),
+    );
+    const stored = (await listStoredTokens(client)).map((t) => ({
+      tokenId: t.tokenId,
+      source: "api",
+      agentId: t.agentId,
+      name: t.name,
+      fingerprint: t.sha256.slice(0, 12),
+      environment: t.environment || null,
+      expiresAt: t.expiresAtMs === undefined ? null : new Date(t.expiresAtMs).toISOString(),
+      revoked: t.revoked,
+      createdBy: t.createdBy,
+    }));
+    return c.json({ tokens: [...fromConfig, ...stored].filter((t) => agent === undefined || t.agentId === agent) });
+  });
+
+  api.delete("/tokens/:tokenId", requireAdmin, async (c) => {
+    const id = c.req.param("tokenId");
+    if (id.startsWith("config:"))
+      return c.json(
+        { error: "conflict", message: "this token is declared in the config file: remove it there and restart" },
+        409,
+      );
+    const current = (await listStoredTokens(client)).find((t) => t.tokenId === id);
+    if (current === undefined) return c.json({ error: "not_found", message: `no token ${id}` }, 404);
+    if (!current.revoked) await insertTokenRow(client, { ...current, revoked: true, changedBy: c.get("caller").name });
+    return c.json({ tokenId: id, agentId: current.agentId, revoked: true });
+  });
+
+  return api;
+}
