@@ -70,3 +70,33 @@ export function severity(s: string): Html {
 export function nsToIso(ns: string): string {
   return new Date(Number(BigInt(ns) / 1_000_000n)).toISOString().replace("T", " ").slice(0, 19) + "Z";
 }
+
+type Cell = Html | string | number;
+
+/** A table of rows, or a line saying there is nothing; optional columns hide on phones. */
+export function dataTable(
+  columns: ReadonlyArray<{ label: string; optional?: boolean; mono?: boolean }>,
+  rows: ReadonlyArray<readonly Cell[]>,
+  empty: string,
+): Html {
+  if (rows.length === 0) return html`<p class="muted">${empty}</p>`;
+  const cls = (i: number): string =>
+    [columns[i]?.optional === true ? "opt" : "", columns[i]?.mono === true ? "mono" : ""]
+      .filter((c) => c !== "")
+      .join(" ");
+  return html`<table>
+    <thead>
+      <tr>
+        ${columns.map((col, i) => html`<th class="${cls(i)}">${col.label}</th>`)}
+      </tr>
+    </thead>
+    <tbody>
+      ${rows.map(
+        (r) =>
+          html`<tr>
+            ${r.map((cell, i) => html`<td class="${cls(i)}">${cell}</td>`)}
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}

@@ -24,7 +24,7 @@ import type { ApiCaller } from "../auth";
 import { parseSince } from "../params";
 import { actionSummary, alertsBySpan, describeBaseline } from "../views";
 import { volumeChart } from "./chart";
-import { nsToIso, page, severity } from "./layout";
+import { dataTable, nsToIso, page, severity } from "./layout";
 import { ConsoleSessions } from "./session";
 import type { ConsoleEnv } from "./session";
 
@@ -130,37 +130,27 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
             <label>Since<input name="since" value="${q.since ?? "7d"}" size="6" /></label
             ><button type="submit">Filter</button>
           </form>
-          ${
-            alerts.length === 0
-              ? html`<p class="muted">No alerts in this window.</p>`
-              : html`<table>
-                  <thead>
-                    <tr>
-                      <th>Severity</th>
-                      <th>Alert</th>
-                      <th>Agent</th>
-                      <th class="opt">Detector</th>
-                      <th class="opt">When</th>
-                      <th>State</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    ${alerts.map(
-                      (a) =>
-                        html`<tr>
-                          <td>${severity(a.severity)}</td>
-                          <td><a href="/alerts/${a.alertId}">${a.summary}</a></td>
-                          <td><a href="/agents/${a.agentId}">${a.agentId}</a></td>
-                          <td class="opt mono">${a.detector}</td>
-                          <td class="opt">${nsToIso(a.eventTimeNs)}</td>
-                          <td>
-                            ${acks.has(a.alertId) ? html`<span class="tag good">acknowledged</span>` : html`<span class="tag bad">open</span>`}
-                          </td>
-                        </tr>`,
-                    )}
-                  </tbody>
-                </table>`
-          }`,
+          ${dataTable(
+            [
+              { label: "Severity" },
+              { label: "Alert" },
+              { label: "Agent" },
+              { label: "Detector", optional: true, mono: true },
+              { label: "When", optional: true },
+              { label: "State" },
+            ],
+            alerts.map((a) => [
+              severity(a.severity),
+              html`<a href="/alerts/${a.alertId}">${a.summary}</a>`,
+              html`<a href="/agents/${a.agentId}">${a.agentId}</a>`,
+              a.detector,
+              nsToIso(a.eventTimeNs),
+              acks.has(a.alertId)
+                ? html`<span class="tag good">acknowledged</span>`
+                : html`<span class="tag bad">open</span>`,
+            ]),
+            "No alerts in this window.",
+          )}`,
       ),
     );
   });
@@ -217,35 +207,25 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
                 : html`<p class="muted">Open. An admin key can acknowledge it.</p>`
           }
           <h2>Deliveries</h2>
-          ${
-            deliveries.length === 0
-              ? html`<p class="muted">None recorded.</p>`
-              : html`<table>
-                  <thead>
-                    <tr>
-                      <th>Receiver</th>
-                      <th>Kind</th>
-                      <th>Attempt</th>
-                      <th>Outcome</th>
-                      <th>Status</th>
-                      <th class="opt">At</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    ${deliveries.map(
-                      (d) =>
-                        html`<tr>
-                          <td>${d.receiver}</td>
-                          <td>${d.kind}</td>
-                          <td>${d.attempt}</td>
-                          <td>${d.outcome}</td>
-                          <td>${d.statusCode || "-"}</td>
-                          <td class="opt">${new Date(d.atMs).toISOString()}</td>
-                        </tr>`,
-                    )}
-                  </tbody>
-                </table>`
-          }`,
+          ${dataTable(
+            [
+              { label: "Receiver" },
+              { label: "Kind" },
+              { label: "Attempt" },
+              { label: "Outcome" },
+              { label: "Status" },
+              { label: "At", optional: true },
+            ],
+            deliveries.map((d) => [
+              d.receiver,
+              d.kind,
+              d.attempt,
+              d.outcome,
+              d.statusCode || "-",
+              new Date(d.atMs).toISOString(),
+            ]),
+            "None recorded.",
+          )}`,
       ),
     );
   });
@@ -280,14 +260,14 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
           .map((b) => [b.bucketSec, b.calls]),
       );
       const baseline = baselines.find((b) => b.agentId === s.agentId && b.environment === s.environment);
-      return html`<tr>
-        <td><a href="/agents/${s.agentId}">${s.agentId}</a></td>
-        <td>${s.environment || "-"}</td>
-        <td>${volumeChart(counts, baseline, from, now, `${s.agentId} calls per 5 minutes, last 24 h`)}</td>
-        <td>${s.spans.toLocaleString("en-US")}</td>
-        <td>${s.alerts24h > 0 ? html`<span class="tag bad">${s.alerts24h}</span>` : "0"}</td>
-        <td class="opt">${nsToIso(s.lastSeenNs)}</td>
-      </tr>`;
+      return [
+        html`<a href="/agents/${s.agentId}">${s.agentId}</a>`,
+        s.environment || "-",
+        volumeChart(counts, baseline, from, now, `${s.agentId} calls per 5 minutes, last 24 h`),
+        s.spans.toLocaleString("en-US"),
+        s.alerts24h > 0 ? html`<span class="tag bad">${s.alerts24h}</span>` : "0",
+        nsToIso(s.lastSeenNs),
+      ];
     });
     return c.html(
       page(
@@ -298,25 +278,18 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
             Calls per 5 minutes over the last 24 hours (line) against the baseline band for the same hours of the week
             (shaded).
           </p>
-          ${
-            summaries.length === 0
-              ? html`<p class="muted">No agent has sent spans yet.</p>`
-              : html`<table>
-                  <thead>
-                    <tr>
-                      <th>Agent</th>
-                      <th>Environment</th>
-                      <th>Volume, 24 h</th>
-                      <th>Spans</th>
-                      <th>Alerts 24 h</th>
-                      <th class="opt">Last seen</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    ${rows}
-                  </tbody>
-                </table>`
-          }`,
+          ${dataTable(
+            [
+              { label: "Agent" },
+              { label: "Environment" },
+              { label: "Volume, 24 h" },
+              { label: "Spans" },
+              { label: "Alerts 24 h" },
+              { label: "Last seen", optional: true },
+            ],
+            rows,
+            "No agent has sent spans yet.",
+          )}`,
       ),
     );
   });
@@ -423,35 +396,23 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
               ><input type="checkbox" name="has_alerts" ${q.has_alerts === "on" ? "checked" : ""} /></label
             ><button type="submit">Filter</button>
           </form>
-          ${
-            rows.length === 0
-              ? html`<p class="muted">No sessions.</p>`
-              : html`<table>
-                  <thead>
-                    <tr>
-                      <th>Session</th>
-                      <th>Agent</th>
-                      <th>Start</th>
-                      <th>Spans</th>
-                      <th>Alerts</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    ${rows.map(
-                      (s) =>
-                        html`<tr>
-                          <td>
-                            <a href="/sessions/${encodeURIComponent(s.sessionId)}" class="mono">${s.sessionId}</a>
-                          </td>
-                          <td>${s.agentId}</td>
-                          <td>${nsToIso(s.startNs)}</td>
-                          <td>${s.spans}</td>
-                          <td>${s.alerts > 0 ? html`<span class="tag bad">${s.alerts}</span>` : "0"}</td>
-                        </tr>`,
-                    )}
-                  </tbody>
-                </table>`
-          }`,
+          ${dataTable(
+            [
+              { label: "Session", mono: true },
+              { label: "Agent" },
+              { label: "Start" },
+              { label: "Spans" },
+              { label: "Alerts" },
+            ],
+            rows.map((s) => [
+              html`<a href="/sessions/${encodeURIComponent(s.sessionId)}">${s.sessionId}</a>`,
+              s.agentId,
+              nsToIso(s.startNs),
+              s.spans,
+              s.alerts > 0 ? html`<span class="tag bad">${s.alerts}</span>` : "0",
+            ]),
+            "No sessions.",
+          )}`,
       ),
     );
   });
