@@ -103,6 +103,12 @@ describe.skipIf(!available)("web console in Chromium", () => {
       );
       expect(await drop.innerText()).toContain("destructive: DROP");
       await page.screenshot({ path: `${ARTIFACTS}/session-${scheme}.png`, fullPage: true });
+      await page.getByRole("link", { name: "Agents" }).click();
+      await page.waitForURL(/\/agents$/);
+      expect(await page.locator("svg.chart").getAttribute("aria-label")).toMatch(
+        /^support-bot calls per 5 minutes, last 24 h: 3 calls/,
+      );
+      await page.screenshot({ path: `${ARTIFACTS}/agents-${scheme}.png`, fullPage: true });
       await context.close();
     }
   });
