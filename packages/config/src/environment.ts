@@ -37,6 +37,8 @@ export interface Environment {
   detectIntervalMs: number;
   /** How often baselines are rebuilt from the aggregates. */
   baselineIntervalMs: number;
+  /** With CLICKHOUSE_URL: the cluster to create replicated and distributed tables on. */
+  clickhouseCluster: string | undefined;
   /** Where people reach the console: links in alerts point there. */
   publicUrl: string;
   /** Longest wait for a receiver's answer before the attempt counts as failed (and is retried). */
@@ -104,6 +106,11 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
       ? { username: defaultUser, password: defaultPassword }
       : { username, password: secret(`CLICKHOUSE_${upper}_PASSWORD`) };
   };
+  const clickhouseCluster = nonEmpty(env.VIGIL_CLICKHOUSE_CLUSTER);
+  if (clickhouseCluster !== undefined && clickhouseUrl === undefined)
+    problems.push("VIGIL_CLICKHOUSE_CLUSTER: needs CLICKHOUSE_URL (the embedded engine is one node)");
+  if (clickhouseCluster !== undefined && !/^[A-Za-z_][\w-]*$/.test(clickhouseCluster))
+    problems.push("VIGIL_CLICKHOUSE_CLUSTER: letters, digits, '_' and '-' only");
   const apiPort = port("VIGIL_API_PORT", 8080);
   const publicUrl = nonEmpty(env.VIGIL_PUBLIC_URL) ?? `http://localhost:${apiPort}`;
   if (!/^https?:\/\//.test(publicUrl)) problems.push("VIGIL_PUBLIC_URL: must be an http:// or https:// URL");
@@ -133,6 +140,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
     detectIntervalMs: seconds("VIGIL_DETECT_INTERVAL_SECONDS", 30) * 1000,
     baselineIntervalMs: seconds("VIGIL_BASELINE_INTERVAL_SECONDS", 300) * 1000,
     publicUrl,
+    clickhouseCluster,
     deliveryTimeoutMs: seconds("VIGIL_DELIVERY_TIMEOUT_SECONDS", 10) * 1000,
     dispatchIntervalMs: seconds("VIGIL_DISPATCH_INTERVAL_SECONDS", 1) * 1000,
   };

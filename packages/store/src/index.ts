@@ -1,6 +1,7 @@
 export { openStoreClient } from "./client";
 export type { ClickHouseClient, StorePlacement } from "./client";
-export { runMigrations, MIGRATIONS } from "./migrations";
+export { runMigrations, MIGRATIONS, MIGRATIONS_TABLE } from "./migrations";
+export { clusterStatements } from "./cluster";
 export type { Migration } from "./migrations";
 export {
   SPAN_INSERT_COLUMNS,

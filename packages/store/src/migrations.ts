@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import { ACTIVITY_MIGRATION } from "./activity/schema";
 import { ALERTS_MIGRATION } from "./alerts/schema";
+import { clusterStatements } from "./cluster";
 import { BASELINES_MIGRATION } from "./baselines/schema";
 import { DELIVERY_MIGRATION } from "./delivery/schema";
 import { TOKENS_MIGRATION } from "./tokens/schema";
@@ -27,7 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   TOKENS_MIGRATION,
 ];
 
-const MIGRATIONS_TABLE = `
+export const MIGRATIONS_TABLE = `
 CREATE TABLE IF NOT EXISTS schema_migrations (
   version UInt32,
   name String,
@@ -41,14 +42,16 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
  *
  * @returns the versions applied by this call.
  */
-export async function runMigrations(client: ClickHouseClient): Promise<number[]> {
-  await client.command({ query: MIGRATIONS_TABLE });
+export async function runMigrations(client: ClickHouseClient, options: { cluster?: string } = {}): Promise<number[]> {
+  const forPlacement = (statement: string): string[] =>
+    options.cluster === undefined ? [statement] : clusterStatements(statement, options.cluster);
+  for (const statement of forPlacement(MIGRATIONS_TABLE)) await client.command({ query: statement });
   const rs = await client.query({ query: "SELECT DISTINCT version FROM schema_migrations", format: "JSONEachRow" });
   const done = new Set((await rs.json<{ version: number }>()).map((r) => Number(r.version)));
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
     if (done.has(m.version)) continue;
-    for (const statement of m.statements) await client.command({ query: statement });
+    for (const statement of m.statements.flatMap(forPlacement)) await client.command({ query: statement });
     await client.insert({
       table: "schema_migrations",
       values: [{ version: m.version, name: m.name }],

@@ -82,7 +82,9 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     sqlLimits: { ...DEFAULT_SQL_LIMITS, maxExecutionSeconds: env.sqlTimeoutSeconds },
   };
   const api = await startHttpServer(createApiApp(apiDeps), env.apiPort, env.host);
-  const applied = await runMigrations(clients.migrate);
+  const applied = await runMigrations(clients.migrate, {
+    ...(env.clickhouseCluster === undefined ? {} : { cluster: env.clickhouseCluster }),
+  });
   migrated = true;
   logger.info("store ready", {
     placement: env.clickhouseUrl === undefined ? "embedded" : "server",
