@@ -5,3 +5,5 @@ export type { Logger, LogLevel } from "./logger";
 export { startHttpServer } from "./http-server";
 export type { FetchApp, RunningServer } from "./http-server";
 export { DigestRegistry, bearerToken } from "./digest-registry";
+export { createMetricsRegistry, counterFrom, startOpsServer } from "./ops-server";
+export { runMain } from "./run-main";

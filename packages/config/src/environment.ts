@@ -37,6 +37,8 @@ export interface Environment {
   detectIntervalMs: number;
   /** How often baselines are rebuilt from the aggregates. */
   baselineIntervalMs: number;
+  /** The operations port (/healthz, /readyz, /metrics); unset in the all-in-one means none. */
+  metricsPort: number | undefined;
   /** With CLICKHOUSE_URL: the cluster to create replicated and distributed tables on. */
   clickhouseCluster: string | undefined;
   /** Where people reach the console: links in alerts point there. */
@@ -141,6 +143,10 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
     baselineIntervalMs: seconds("VIGIL_BASELINE_INTERVAL_SECONDS", 300) * 1000,
     publicUrl,
     clickhouseCluster,
+    metricsPort:
+      env.VIGIL_METRICS_PORT === undefined || env.VIGIL_METRICS_PORT === ""
+        ? undefined
+        : port("VIGIL_METRICS_PORT", 9464),
     deliveryTimeoutMs: seconds("VIGIL_DELIVERY_TIMEOUT_SECONDS", 10) * 1000,
     dispatchIntervalMs: seconds("VIGIL_DISPATCH_INTERVAL_SECONDS", 1) * 1000,
   };
@@ -150,4 +156,26 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
 
 function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v === "" ? undefined : v;
+}
+
+/**
+ * The separate services run against a ClickHouse server only (an embedded store belongs
+ * to the one process that opened it): its URL and this service's own credentials.
+ */
+export function serverConnection(
+  env: Environment,
+  role: StoreRole,
+  service: string,
+): { mode: "server"; url: string; username?: string; password?: string } {
+  if (env.clickhouseUrl === undefined)
+    throw new ConfigError([
+      `CLICKHOUSE_URL: ${service} runs as its own process against a ClickHouse server; the embedded store runs inside \`npm start\``,
+    ]);
+  const { username, password } = env.clickhouseCredentials[role];
+  return {
+    mode: "server",
+    url: env.clickhouseUrl,
+    ...(username === undefined ? {} : { username }),
+    ...(password === undefined ? {} : { password }),
+  };
 }

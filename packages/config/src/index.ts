@@ -2,7 +2,7 @@ export { VigilConfigSchema, AgentSchema, TokenSchema, ApiKeySchema, PolicySchema
 export type { VigilConfig, AgentConfig, ApiKeyConfig, PolicyConfig, DetectionConfig } from "./schema";
 export { parseVigilConfig, loadVigilConfig } from "./load";
 export { generateToken, sha256Hex, TOKEN_PREFIX, API_KEY_PREFIX } from "./tokens";
-export { readEnvironment } from "./environment";
+export { readEnvironment, serverConnection } from "./environment";
 export type { Environment, StoreRole, StoreCredentials } from "./environment";
 export {
   parseDuration,

@@ -8,3 +8,4 @@ export type { BatcherOptions, BatchWriter } from "./batcher";
 export { RequestDedup } from "./dedup";
 export { IngestStats } from "./stats";
 export { readRequestBody } from "./body";
+export { registerIngestMetrics } from "./metrics";

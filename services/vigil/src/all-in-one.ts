@@ -1,5 +1,5 @@
 import type { Logger } from "@vigil/common";
-import { startHttpServer } from "@vigil/common";
+import { createMetricsRegistry, startHttpServer, startOpsServer } from "@vigil/common";
 import type { Environment, StoreRole, VigilConfig } from "@vigil/config";
 import { DEFAULT_SQL_LIMITS, createApiApp } from "@vigil/service-api";
 import { BaselineCache } from "@vigil/detect";
@@ -10,12 +10,13 @@ import {
   DetectionLoop,
   startBaselinesWorker,
   deliveryOptions,
+  registerWorkerMetrics,
   startDelivery,
   startDetectWorker,
 } from "@vigil/service-worker";
 import type { DeliveryService } from "@vigil/service-worker";
 import type { ApiDeps } from "@vigil/service-api";
-import { createIngestService } from "@vigil/service-ingest";
+import { createIngestService, registerIngestMetrics } from "@vigil/service-ingest";
 import type { IngestService } from "@vigil/service-ingest";
 import { Checkpointer, loadOrCreateSigningKey, openStoreClient, runMigrations } from "@vigil/store";
 import type { ClickHouseClient, StorePlacement } from "@vigil/store";
@@ -23,6 +24,8 @@ import type { ClickHouseClient, StorePlacement } from "@vigil/store";
 export interface AllInOne {
   ingestPort: number;
   apiPort: number;
+  /** The operations port (/healthz, /readyz, /metrics), when VIGIL_METRICS_PORT is set. */
+  opsPort: number | undefined;
   client: ClickHouseClient;
   ingest: IngestService;
   checkpointer: Checkpointer;
@@ -140,12 +143,30 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
   apiDeps.ledgerKey = { name: key.name, publicKey: key.publicKey };
   apiDeps.checkpointer = checkpointer;
   const ingestServer = await startHttpServer(ingest.app, env.ingestPort, env.host);
-  logger.info("listening", { ingestPort: ingestServer.port, apiPort: api.port });
+  // The operations port (/healthz, /readyz, /metrics), when VIGIL_METRICS_PORT is set.
+  const registry = createMetricsRegistry("vigil");
+  registerIngestMetrics(registry, ingest);
+  const workerMetrics = registerWorkerMetrics(registry, {
+    client: clients.worker,
+    detection,
+    deliverer: delivery?.deliverer,
+    receivers: delivery?.receivers ?? [],
+    redisUrl: env.redisUrl,
+  });
+  const ops =
+    env.metricsPort === undefined
+      ? undefined
+      : await startOpsServer(env.metricsPort, env.host, registry, async () => ({
+          ready: (await client.ping()).success,
+          reason: "the store does not answer",
+        }));
+  logger.info("listening", { ingestPort: ingestServer.port, apiPort: api.port, opsPort: ops?.port ?? null });
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      await Promise.all([ingestServer.close(), api.close()]);
+      await Promise.all([ingestServer.close(), api.close(), ops?.close()]);
+      await workerMetrics.close();
       await ingest.drain();
       ingest.tokens.stop();
       await detection.stop();
@@ -164,5 +185,15 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     })();
     return stopping;
   };
-  return { ingestPort: ingestServer.port, apiPort: api.port, client, ingest, checkpointer, detection, delivery, stop };
+  return {
+    ingestPort: ingestServer.port,
+    apiPort: api.port,
+    opsPort: ops?.port,
+    client,
+    ingest,
+    checkpointer,
+    detection,
+    delivery,
+    stop,
+  };
 }

@@ -8,3 +8,4 @@ export { startDelivery, deliveryOptions } from "./delivery";
 export type { DeliveryService } from "./delivery";
 export { Dispatcher } from "./delivery/dispatcher";
 export { Deliverer } from "./delivery/deliverer";
+export { registerWorkerMetrics } from "./metrics";

@@ -31,6 +31,8 @@ export function deliveryOptions(
 
 export interface DeliveryService {
   dispatcher: Dispatcher;
+  /** The configured receivers' names. */
+  receivers: string[];
   deliverer: Deliverer;
   close(): Promise<void>;
 }
@@ -74,6 +76,7 @@ export function startDelivery(
   return {
     dispatcher,
     deliverer,
+    receivers: [...receivers.keys()],
     close: async () => {
       await dispatcher.stop();
       await workers?.close();

@@ -1,0 +1,55 @@
+import { createPublicKey } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import {
+  ConfigError,
+  createLogger,
+  createMetricsRegistry,
+  runMain,
+  startHttpServer,
+  startOpsServer,
+} from "@vigil/common";
+import { loadVigilConfig, readEnvironment, serverConnection } from "@vigil/config";
+import { BaselinesQueue } from "@vigil/service-worker";
+import { openStoreClient } from "@vigil/store";
+import { createApiApp } from "./app";
+import { DEFAULT_SQL_LIMITS } from "./sql";
+
+// `npm run start:api`: the query API and console as their own process, on a ClickHouse
+// server as the read-mostly API user. It holds the ledger's public key only
+// (VIGIL_LEDGER_PUBLIC_KEY_FILE, default <signing key>.pub), never the private key.
+await runMain("vigil-api", async () => {
+  const env = readEnvironment(process.env);
+  if (env.configPath === undefined)
+    throw new ConfigError(["VIGIL_CONFIG: the separate API needs the config file (API keys)"]);
+  const config = loadVigilConfig(env.configPath);
+  const logger = createLogger(env.logLevel, { process: "vigil-api" });
+  const client = openStoreClient(serverConnection(env, "api", "the API"));
+  const publicKeyFile = process.env.VIGIL_LEDGER_PUBLIC_KEY_FILE ?? `${env.signingKeyFile}.pub`;
+  const baselines = env.redisUrl === undefined ? undefined : new BaselinesQueue(env.redisUrl);
+  const app = createApiApp({
+    client,
+    config,
+    migrated: () => true,
+    sqlLimits: { ...DEFAULT_SQL_LIMITS, maxExecutionSeconds: env.sqlTimeoutSeconds },
+    ...(existsSync(publicKeyFile)
+      ? { ledgerKey: { name: env.ledgerName, publicKey: createPublicKey(readFileSync(publicKeyFile)) } }
+      : {}),
+    ...(baselines === undefined
+      ? {}
+      : { baselines: { rebuild: async () => ({ status: "queued" as const, jobId: await baselines.request() }) } }),
+  });
+  const ops = await startOpsServer(env.metricsPort ?? 9464, env.host, createMetricsRegistry("api"), async () => ({
+    ready: (await client.ping()).success,
+    reason: "the store does not answer",
+  }));
+  const server = await startHttpServer(app, env.apiPort, env.host);
+  logger.info("listening", { apiPort: server.port, opsPort: ops.port, ledgerKey: existsSync(publicKeyFile) });
+  return {
+    stop: async () => {
+      await server.close();
+      await baselines?.close();
+      await ops.close();
+      await client.close();
+    },
+  };
+});

@@ -1,0 +1,57 @@
+import {
+  ConfigError,
+  createLogger,
+  createMetricsRegistry,
+  runMain,
+  startHttpServer,
+  startOpsServer,
+} from "@vigil/common";
+import { loadVigilConfig, readEnvironment, serverConnection } from "@vigil/config";
+import { DetectQueue } from "@vigil/service-worker";
+import { Checkpointer, loadOrCreateSigningKey, openStoreClient } from "@vigil/store";
+import { registerIngestMetrics } from "./metrics";
+import { createIngestService } from "./service";
+
+// `npm run start:ingest`: the OTLP receiver as its own process (replicas behind a load
+// balancer, each with its own ledger chain), on a ClickHouse server, as the ingest user.
+// It signs checkpoints of its chain and wakes detection through Redis when REDIS_URL is set.
+await runMain("vigil-ingest", async () => {
+  const env = readEnvironment(process.env);
+  if (env.configPath === undefined)
+    throw new ConfigError(["VIGIL_CONFIG: the separate ingest needs the config file (agents and tokens)"]);
+  const config = loadVigilConfig(env.configPath);
+  const logger = createLogger(env.logLevel, { process: "vigil-ingest" });
+  const client = openStoreClient(serverConnection(env, "ingest", "ingest"));
+  const queue = env.redisUrl === undefined ? undefined : new DetectQueue(env.redisUrl, logger);
+  const chainId = process.env.VIGIL_CHAIN_ID ?? process.env.HOSTNAME ?? "main";
+  const ingest = await createIngestService({
+    client,
+    config,
+    logger,
+    chainId,
+    onBatchCommitted: (entry) => queue?.notify({ chainId: entry.chainId, seq: entry.seq }),
+  });
+  const key = loadOrCreateSigningKey(env.signingKeyFile, env.ledgerName);
+  const checkpointer = new Checkpointer(client, ingest.ledger, key, `${env.ledgerName}/${chainId}`);
+  checkpointer.start(env.checkpointIntervalMs, (err) => logger.warn("checkpoint failed", { error: String(err) }));
+  const registry = createMetricsRegistry("ingest");
+  registerIngestMetrics(registry, ingest);
+  const ops = await startOpsServer(env.metricsPort ?? 9464, env.host, registry, async () => ({
+    ready: (await client.ping()).success,
+    reason: "the store does not answer",
+  }));
+  const server = await startHttpServer(ingest.app, env.ingestPort, env.host);
+  logger.info("listening", { ingestPort: server.port, opsPort: ops.port, chainId });
+  return {
+    stop: async () => {
+      await server.close();
+      await ingest.drain();
+      ingest.tokens.stop();
+      checkpointer.stop();
+      await checkpointer.checkpointIfGrown().catch(() => undefined);
+      await queue?.close();
+      await ops.close();
+      await client.close();
+    },
+  };
+});

@@ -1,0 +1,18 @@
+import { createLogger, runMain } from "@vigil/common";
+import { readEnvironment, serverConnection } from "@vigil/config";
+import { openStoreClient, runMigrations } from "@vigil/store";
+
+// `npm run migrate`: applies the schema on a ClickHouse server as the migrate user (the
+// only one with DDL rights), on a cluster when VIGIL_CLICKHOUSE_CLUSTER is set; run it
+// before starting the separate services (a Kubernetes Job, a compose one-off).
+await runMain("vigil-migrate", async () => {
+  const env = readEnvironment(process.env);
+  const logger = createLogger(env.logLevel, { process: "vigil-migrate" });
+  const client = openStoreClient(serverConnection(env, "migrate", "migrate"));
+  const applied = await runMigrations(client, {
+    ...(env.clickhouseCluster === undefined ? {} : { cluster: env.clickhouseCluster }),
+  });
+  logger.info("migrations applied", { applied, cluster: env.clickhouseCluster ?? null });
+  await client.close();
+  process.exit(0);
+});
