@@ -22,16 +22,28 @@ GRANT INSERT, SELECT ON vigil.ledger TO vigil_ingest;
 GRANT INSERT ON vigil.ledger_checkpoints TO vigil_ingest;
 GRANT SELECT(request_digest, received_at) ON vigil.spans TO vigil_ingest;
 
--- The worker reads spans and the ledger; it writes only its own tables (alerts,
--- deliveries, baselines) once they exist.
-CREATE USER IF NOT EXISTS vigil_worker IDENTIFIED WITH sha256_hash BY '{worker_password_sha256}' DEFAULT DATABASE vigil;
-GRANT SELECT ON vigil.spans TO vigil_worker;
-GRANT SELECT ON vigil.span_trace_index TO vigil_worker;
-GRANT SELECT ON vigil.span_session_index TO vigil_worker;
-GRANT SELECT ON vigil.ledger TO vigil_worker;
+-- Ingest also reads the tokens created through the API (SHA-256 only).
+GRANT SELECT ON vigil.agent_tokens TO vigil_ingest;
 
--- The API only reads, and its profile makes every query read-only (readonly = 2 lets
--- the API set per-query limits such as max_execution_time, never write).
-CREATE SETTINGS PROFILE IF NOT EXISTS vigil_readonly SETTINGS readonly = 2, max_execution_time = 30, max_memory_usage = 4000000000;
-CREATE USER IF NOT EXISTS vigil_api IDENTIFIED WITH sha256_hash BY '{api_password_sha256}' DEFAULT DATABASE vigil SETTINGS PROFILE vigil_readonly;
+-- The worker reads spans, the ledger, the aggregates and what people decided (silences,
+-- acknowledgements, tokens); it writes only detection's and delivery's own tables.
+CREATE USER IF NOT EXISTS vigil_worker IDENTIFIED WITH sha256_hash BY '{worker_password_sha256}' DEFAULT DATABASE vigil;
+GRANT SELECT ON vigil.* TO vigil_worker;
+GRANT INSERT ON vigil.alerts TO vigil_worker;
+GRANT INSERT ON vigil.detection_cursor TO vigil_worker;
+GRANT INSERT ON vigil.agent_baselines TO vigil_worker;
+GRANT INSERT ON vigil.notifications TO vigil_worker;
+GRANT INSERT ON vigil.delivery_attempts TO vigil_worker;
+GRANT INSERT ON vigil.receiver_state TO vigil_worker;
+GRANT INSERT ON vigil.dispatch_cursor TO vigil_worker;
+
+-- The API reads everything and records only people's decisions: acknowledgements,
+-- silences, tokens, re-enabled receivers. POST /api/sql runs each query with
+-- readonly = 2 in its own settings, so questions asked there cannot write either.
+CREATE SETTINGS PROFILE IF NOT EXISTS vigil_api_limits SETTINGS max_execution_time = 30, max_memory_usage = 4000000000;
+CREATE USER IF NOT EXISTS vigil_api IDENTIFIED WITH sha256_hash BY '{api_password_sha256}' DEFAULT DATABASE vigil SETTINGS PROFILE vigil_api_limits;
 GRANT SELECT ON vigil.* TO vigil_api;
+GRANT INSERT ON vigil.alert_acks TO vigil_api;
+GRANT INSERT ON vigil.silences TO vigil_api;
+GRANT INSERT ON vigil.agent_tokens TO vigil_api;
+GRANT INSERT ON vigil.receiver_state TO vigil_api;

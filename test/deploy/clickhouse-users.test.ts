@@ -42,6 +42,20 @@ it("grants ingest no way to change or remove span data", () => {
   const ingest = statements().filter((s) => s.includes("TO vigil_ingest"));
   expect(ingest.length).toBeGreaterThan(0);
   for (const grant of ingest) expect(grant).not.toMatch(/\b(ALTER|DELETE|UPDATE|TRUNCATE|DROP|ALL)\b/);
-  const api = statements().filter((s) => s.includes("TO vigil_api"));
-  expect(api).toEqual(["GRANT SELECT ON vigil.* TO vigil_api"]);
+  // The API and the worker write only their own records, never span data or the ledger.
+  for (const user of ["vigil_api", "vigil_worker"]) {
+    const writes = statements().filter((s) => s.includes(`TO ${user}`) && !s.startsWith("GRANT SELECT ON"));
+    expect(writes.length, user).toBeGreaterThan(0);
+    for (const w of writes) {
+      expect(w, user).toMatch(/^GRANT INSERT ON vigil\.\w+ TO /);
+      expect(w, user).not.toMatch(/vigil\.(spans|ledger|ledger_checkpoints|span_\w+)\b/);
+    }
+  }
+  const api = statements().filter((s) => s.includes("TO vigil_api") && s.startsWith("GRANT INSERT"));
+  expect(api.map((s) => /vigil\.(\w+)/.exec(s)?.[1]).sort()).toEqual([
+    "agent_tokens",
+    "alert_acks",
+    "receiver_state",
+    "silences",
+  ]);
 });
