@@ -26,14 +26,22 @@ await build({
   sourcemap: true,
   logLevel: "warning",
   // Bundled code that needs require() (some CommonJS dependencies) gets one.
-  banner: { js: "import { createRequire as __vigilRequire } from 'node:module'; const require = __vigilRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __vigilRequire } from 'node:module'; const require = __vigilRequire(import.meta.url);",
+  },
   plugins: [
     {
       name: "third-party-external",
       setup(b) {
-        b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith("@vigil/") ? undefined : { path: args.path, external: true }));
+        b.onResolve({ filter: /^[^./]/ }, (args) =>
+          args.path.startsWith("@vigil/") ? undefined : { path: args.path, external: true },
+        );
       },
     },
   ],
 });
-process.stdout.write(`built ${Object.keys(entries).map((e) => `dist/${e}.mjs`).join(", ")}\n`);
+process.stdout.write(
+  `built ${Object.keys(entries)
+    .map((e) => `dist/${e}.mjs`)
+    .join(", ")}\n`,
+);
