@@ -89,6 +89,19 @@ export const VigilConfigSchema = z
     receivers: z.array(ReceiverSchema).default([]),
     route: RouteSchema.optional(),
     inhibit_rules: z.array(InhibitRuleSchema).default([]),
+    /** Days to keep, per table (ClickHouse TTL); unset keeps everything. */
+    retention: z
+      .strictObject({
+        spans: z.number().int().min(1).optional(),
+        span_trace_index: z.number().int().min(1).optional(),
+        span_session_index: z.number().int().min(1).optional(),
+        alerts: z.number().int().min(1).optional(),
+        notifications: z.number().int().min(1).optional(),
+        delivery_attempts: z.number().int().min(1).optional(),
+        agent_calls_5m: z.number().int().min(1).optional(),
+        agent_baselines: z.number().int().min(1).optional(),
+      })
+      .default({}),
   })
   .superRefine((config, ctx) => {
     checkRouting(config, ctx);

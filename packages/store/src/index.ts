@@ -90,3 +90,5 @@ export {
 export type { Notification, DeliveryAttempt, DeliveryOutcome, Silence, AlertAck } from "./delivery/delivery";
 export { insertTokenRow, listStoredTokens } from "./tokens/tokens";
 export type { StoredToken } from "./tokens/tokens";
+export { applyRetention, RETENTION_COLUMNS } from "./retention";
+export type { Retention, RetentionTable } from "./retention";

@@ -62,7 +62,9 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   api.use("*", requireApiKey(keys));
 
   // Integrity: recompute every batch from the stored rows against the ledger and checkpoints.
-  api.get("/verify", async (c) => c.json(await verifyStore(deps.client, deps.ledgerKey)));
+  api.get("/verify", async (c) =>
+    c.json(await verifyStore(deps.client, deps.ledgerKey, { spansRetentionDays: deps.config.retention.spans })),
+  );
 
   // The public key (verifier key string) to check checkpoints and proofs offline.
   api.get("/ledger/key", (c) => {

@@ -18,7 +18,7 @@ import type { DeliveryService } from "@vigil/service-worker";
 import type { ApiDeps } from "@vigil/service-api";
 import { createIngestService, registerIngestMetrics } from "@vigil/service-ingest";
 import type { IngestService } from "@vigil/service-ingest";
-import { Checkpointer, loadOrCreateSigningKey, openStoreClient, runMigrations } from "@vigil/store";
+import { Checkpointer, applyRetention, loadOrCreateSigningKey, openStoreClient, runMigrations } from "@vigil/store";
 import type { ClickHouseClient, StorePlacement } from "@vigil/store";
 
 export interface AllInOne {
@@ -86,6 +86,9 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
   };
   const api = await startHttpServer(createApiApp(apiDeps), env.apiPort, env.host);
   const applied = await runMigrations(clients.migrate, {
+    ...(env.clickhouseCluster === undefined ? {} : { cluster: env.clickhouseCluster }),
+  });
+  await applyRetention(clients.migrate, config.retention, {
     ...(env.clickhouseCluster === undefined ? {} : { cluster: env.clickhouseCluster }),
   });
   migrated = true;

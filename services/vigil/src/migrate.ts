@@ -1,6 +1,6 @@
 import { createLogger, runMain } from "@vigil/common";
-import { readEnvironment, serverConnection } from "@vigil/config";
-import { openStoreClient, runMigrations } from "@vigil/store";
+import { loadVigilConfig, readEnvironment, serverConnection } from "@vigil/config";
+import { applyRetention, openStoreClient, runMigrations } from "@vigil/store";
 
 // `npm run migrate`: applies the schema on a ClickHouse server as the migrate user (the
 // only one with DDL rights), on a cluster when VIGIL_CLICKHOUSE_CLUSTER is set; run it
@@ -12,7 +12,16 @@ await runMain("vigil-migrate", async () => {
   const applied = await runMigrations(client, {
     ...(env.clickhouseCluster === undefined ? {} : { cluster: env.clickhouseCluster }),
   });
-  logger.info("migrations applied", { applied, cluster: env.clickhouseCluster ?? null });
+  // Retention lives in the config; without one, tables keep everything.
+  const config = env.configPath === undefined ? undefined : loadVigilConfig(env.configPath);
+  await applyRetention(client, config?.retention ?? {}, {
+    ...(env.clickhouseCluster === undefined ? {} : { cluster: env.clickhouseCluster }),
+  });
+  logger.info("migrations applied", {
+    applied,
+    cluster: env.clickhouseCluster ?? null,
+    retention: config?.retention ?? {},
+  });
   await client.close();
   process.exit(0);
 });

@@ -484,7 +484,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
   });
 
   ui.get("/integrity", auth, async (c) => {
-    const report = await verifyStore(client, deps.ledgerKey());
+    const report = await verifyStore(client, deps.ledgerKey(), { spansRetentionDays: deps.config.retention.spans });
     return c.html(
       page(
         "Integrity",
