@@ -37,6 +37,7 @@ describe("operations port of the all-in-one", () => {
       headers: { "content-type": "application/json", authorization: `Bearer ${h.tokens["support-bot"]}` },
     });
     expect(res.status).toBe(200);
+    expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     await fetch(h.ingestUrl, { method: "POST", body: "{}", headers: { "content-type": "application/json" } }); // 401
     const text = await until("the alert counted", async () => {
       const body = await (await fetch(`${ops}/metrics`)).text();

@@ -1,4 +1,6 @@
 import { Hono } from "hono";
+import { requestId } from "hono/request-id";
+import type { Logger } from "@vigil/common";
 import type { KeyObject } from "node:crypto";
 import type { VigilConfig } from "@vigil/config";
 import {
@@ -32,6 +34,7 @@ export interface ApiDeps {
   /** Present when this process also signs checkpoints (all-in-one). */
   checkpointer?: Checkpointer;
   sqlLimits?: SqlLimits;
+  logger?: Logger;
   /** Rebuilds baselines now (in-process) or queues a rebuild (BullMQ). */
   baselines?: BaselineRebuilder;
 }
@@ -49,6 +52,12 @@ export interface BaselineRebuilder {
  */
 export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
+  app.use("*", requestId());
+  // An unexpected failure is logged with its request id; the caller gets the id, not the stack.
+  app.onError((err, c) => {
+    deps.logger?.error("api request failed", { requestId: c.get("requestId"), path: c.req.path, error: err });
+    return c.json({ error: "internal", message: "the request failed", requestId: c.get("requestId") }, 500);
+  });
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
     if (!deps.migrated()) return c.json({ ready: false, reason: "migrations have not run yet" }, 503);

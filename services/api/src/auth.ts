@@ -9,7 +9,7 @@ export interface ApiCaller {
   role: Role;
 }
 
-export type ApiEnv = { Variables: { caller: ApiCaller } };
+export type ApiEnv = { Variables: { caller: ApiCaller; requestId: string } };
 
 /** API keys from the config, known only by SHA-256 and compared in constant time. */
 export function apiKeyRegistry(config: VigilConfig): DigestRegistry<ApiCaller> {

@@ -30,6 +30,7 @@ await runMain("vigil-api", async () => {
     client,
     config,
     migrated: () => true,
+    logger,
     sqlLimits: { ...DEFAULT_SQL_LIMITS, maxExecutionSeconds: env.sqlTimeoutSeconds },
     ...(existsSync(publicKeyFile)
       ? { ledgerKey: { name: env.ledgerName, publicKey: createPublicKey(readFileSync(publicKeyFile)) } }

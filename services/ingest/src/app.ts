@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import type { HttpBindings } from "@hono/node-server";
 import { Hono } from "hono";
+import { requestId } from "hono/request-id";
+import type { RequestIdVariables } from "hono/request-id";
 import type { Context } from "hono";
 import { InputError, UnavailableError, VigilError } from "@vigil/common";
 import type { Logger } from "@vigil/common";
@@ -56,7 +58,7 @@ export interface IngestDeps {
 }
 
 type Encoding = "protobuf" | "json";
-type Env = { Bindings: HttpBindings };
+type Env = { Bindings: HttpBindings; Variables: RequestIdVariables };
 
 /**
  * The OTLP/HTTP trace receiver: `POST /v1/traces`, protobuf or JSON, optionally gzip.
@@ -69,12 +71,16 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
   const limits = deps.limits ?? DEFAULT_LIMITS;
   const now = deps.now ?? Date.now;
   const app = new Hono<Env>();
+  // Every response carries X-Request-Id (the client's, or a new one); logs name it.
+  app.use("*", requestId());
 
   app.post("/v1/traces", async (c) => {
     const encoding = mediaEncoding(c.req.header("content-type"));
     const auth = deps.tokens.authenticate(c.req.header("authorization"), now());
     if (!auth.ok) {
       deps.stats.reject("unauthenticated");
+      // Never the token: only why it was refused.
+      deps.logger.info("ingest refused a token", { requestId: c.get("requestId"), reason: auth.reason });
       return statusResponse(c, encoding ?? "json", 401, RpcCode.UNAUTHENTICATED, auth.message);
     }
     const identity = auth.identity;
@@ -223,7 +229,7 @@ function mediaEncoding(contentType: string | undefined): Encoding | undefined {
 function errorResponse(c: Context<Env>, encoding: Encoding, err: unknown, deps: IngestDeps): Response {
   if (err instanceof UnavailableError) {
     deps.stats.reject("unavailable");
-    deps.logger.warn("ingest refused a request", { reason: err.message });
+    deps.logger.warn("ingest refused a request", { requestId: c.get("requestId"), reason: err.message });
     const code = err.status === 429 ? 429 : 503;
     c.header("retry-after", String(err.retryAfterSeconds));
     return statusResponse(c, encoding, code, RpcCode.UNAVAILABLE, err.message);
@@ -234,7 +240,10 @@ function errorResponse(c: Context<Env>, encoding: Encoding, err: unknown, deps: 
   }
   // Anything else is the store failing under us: tell the exporter to retry.
   deps.stats.reject("unavailable");
-  deps.logger.error("storing spans failed", { error: err instanceof Error ? err : String(err) });
+  deps.logger.error("storing spans failed", {
+    requestId: c.get("requestId"),
+    error: err instanceof Error ? err : String(err),
+  });
   c.header("retry-after", "5");
   const message = err instanceof VigilError ? err.message : "the span store cannot take writes right now; retry later";
   return statusResponse(c, encoding, 503, RpcCode.UNAVAILABLE, message);

@@ -83,6 +83,7 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     config,
     migrated: () => migrated,
     sqlLimits: { ...DEFAULT_SQL_LIMITS, maxExecutionSeconds: env.sqlTimeoutSeconds },
+    logger: logger.child({ service: "api" }),
   };
   const api = await startHttpServer(createApiApp(apiDeps), env.apiPort, env.host);
   const applied = await runMigrations(clients.migrate, {
