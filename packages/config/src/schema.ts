@@ -30,6 +30,10 @@ export const PolicySchema = z.strictObject({
   tables: z.array(z.string().min(1)).optional(),
   /** Database operations (SELECT, INSERT, UPDATE, DELETE, DROP, ...), any table. */
   operations: z.array(z.string().min(1)).optional(),
+  /** Operations allowed on each table, "table:OPERATION" (invoices:SELECT): the least-privilege form. */
+  table_operations: z
+    .array(z.string().regex(/^[^:\s]+:[A-Za-z_ ]+$/, 'must look like "table:OPERATION", e.g. invoices:SELECT'))
+    .optional(),
   credentials: z.array(z.string().min(1)).optional(),
   hosts: z.array(z.string().min(1)).optional(),
   peers: z.array(z.string().min(1)).optional(),

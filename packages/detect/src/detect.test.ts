@@ -54,6 +54,26 @@ describe("call volume threshold", () => {
   });
 });
 
+describe("declared table operations", () => {
+  it("allow exactly the listed operation on each table", () => {
+    const at = (dbOperation: string, dbTables: string[]) =>
+      ({
+        kind: 1,
+        startTimeUnixNano: "1764000000000000000",
+        facts: { ...emptyFacts(), dbOperation, dbTables },
+      }) as unknown as StoredSpan;
+    const policy = { table_operations: ["invoices:SELECT", "payments:INSERT"] };
+    expect(policyBreaches(at("SELECT", ["invoices"]), policy, "UTC")).toEqual([]);
+    expect(policyBreaches(at("insert", ["payments"]), { table_operations: ["payments:insert"] }, "UTC")).toEqual([]);
+    expect(policyBreaches(at("DELETE", ["invoices"]), policy, "UTC")).toEqual([
+      "operation DELETE on table invoices is not allowed",
+    ]);
+    expect(policyBreaches(at("SELECT", ["invoices", "users"]), policy, "UTC")).toEqual([
+      "operation SELECT on table users is not allowed",
+    ]);
+  });
+});
+
 describe("baseline volume cells", () => {
   // Monday 2026-11-23 10:00 UTC, and the same hour in the four weeks before.
   const monday10 = Date.UTC(2026, 10, 23, 10) / 1000;

@@ -25,6 +25,12 @@ export function policyBreaches(span: DetectSpan, policy: PolicyConfig, timezone:
         k,
         "operation",
       );
+  if (policy.table_operations !== undefined && f.dbOperation !== "") {
+    const allowed = new Set(policy.table_operations.map((p) => p.toUpperCase()));
+    for (const t of f.dbTables)
+      if (!allowed.has(`${t}:${f.dbOperation}`.toUpperCase()))
+        out.push(`operation ${f.dbOperation} on table ${t} is not allowed`);
+  }
   outside(policy.credentials, f.credentialId, "credential");
   if (span.kind === 3) outside(policy.hosts, f.outboundHost, "host");
   outside(policy.peers, f.peerAgent, "call to agent");
