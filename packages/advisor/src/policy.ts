@@ -1,5 +1,6 @@
 import type { PolicyConfig } from "@vigil/config";
-import { Document, YAMLMap, YAMLSeq } from "yaml";
+import type { YAMLMap, YAMLSeq } from "yaml";
+import { Document } from "yaml";
 import type { Observed, ObservedItem } from "./observe";
 
 /** Policy fields the advisor fills, with the observed dimension each comes from. */

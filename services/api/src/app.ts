@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { Logger } from "@vigil/common";
 import type { KeyObject } from "node:crypto";
@@ -55,6 +56,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   app.use("*", requestId());
   // An unexpected failure is logged with its request id; the caller gets the id, not the stack.
   app.onError((err, c) => {
+    if (err instanceof HTTPException) return err.getResponse(); // a deliberate refusal (CSRF origin check)
     deps.logger?.error("api request failed", { requestId: c.get("requestId"), path: c.req.path, error: err });
     return c.json({ error: "internal", message: "the request failed", requestId: c.get("requestId") }, 500);
   });
