@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { parse } from "yaml";
 import {
   beyondCurrentGrants,
@@ -17,7 +19,7 @@ import { generateToken, sha256Hex } from "@vigil/config";
 import { findAlerts } from "@vigil/store";
 import { jsonTraceRequest } from "../support/otlp-json";
 import type { JsonSpanSpec } from "../support/otlp-json";
-import { startVigil } from "../support/vigil-harness";
+import { apiCall, startVigil } from "../support/vigil-harness";
 import type { Harness } from "../support/vigil-harness";
 import { until } from "../support/wait";
 
@@ -27,6 +29,7 @@ import { until } from "../support/wait";
  * to Stripe with its own), plus three one-offs: a DELETE of all invoices (no approval),
  * an approved UPDATE, and an export tool run at 03:00.
  */
+const exec = promisify(execFile);
 const DAY = 86_400_000;
 const now = Date.now();
 const start = now - 10 * DAY - (now % DAY);
@@ -225,6 +228,79 @@ describe("least-privilege advisor on a known scenario", () => {
       { credential: "cred-stripe", uses: 30 },
     ]);
     expect(report.daysObserved).toBeGreaterThanOrEqual(9);
+  });
+});
+
+describe("advisor surfaces: API, CLI and console", () => {
+  const vigil = async (args: string[]) =>
+    exec(process.execPath, ["services/cli/bin/vigil.js", ...args], {
+      env: { PATH: process.env.PATH ?? "", VIGIL_API_URL: h.apiUrl, VIGIL_API_KEY: h.apiKeys.reader },
+    }).then(
+      (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
+    );
+
+  it("serves the policy as YAML, the grants as SQL and the promotion report as Markdown", async () => {
+    const yaml = await fetch(`${h.apiUrl}/api/agents/billing-bot/permissions?since=30d&format=yaml`, {
+      headers: { authorization: `Bearer ${h.apiKeys.reader}` },
+    });
+    expect(yaml.headers.get("content-type")).toContain("application/yaml");
+    expect(
+      (parse(await yaml.text()) as { agents: Array<{ policy: { tools: string[] } }> }).agents[0]?.policy.tools,
+    ).toEqual(["charge"]);
+    const json = (await apiCall(h, "/api/agents/billing-bot/permissions", h.apiKeys.reader)).body as {
+      diff: { unused: unknown };
+    };
+    expect(json.diff.unused).toEqual({ tools: ["refund"], credentials: ["cred-admin"] });
+    const bad = await apiCall(h, "/api/agents/billing-bot/grants", h.apiKeys.reader, {
+      method: "POST",
+      body: { credential: "cred-pg-billing", dialect: "oracle" },
+    });
+    expect(bad.status).toBe(400);
+  });
+
+  it("vigil advise policy | grants | promotion", async () => {
+    const policy = await vigil(["advise", "policy", "--agent", "billing-bot"]);
+    expect(policy.code).toBe(0);
+    expect(policy.out).toContain("table_operations:\n        - invoices:SELECT\n        - payments:INSERT");
+    expect(policy.out).toContain("# Used rarely, so NOT allowed until reviewed");
+    const grants = await vigil([
+      "advise",
+      "grants",
+      "--agent",
+      "billing-bot",
+      "--credential",
+      "cred-pg-billing",
+      "--dialect",
+      "mysql",
+      "--database",
+      "shop",
+    ]);
+    expect(grants.out).toContain("GRANT SELECT ON `shop`.`invoices` TO 'billing_bot_cred_pg_billing';");
+    expect(grants.out).toContain("-- used rarely, not granted until reviewed: invoices:DELETE");
+    const promotion = await vigil(["advise", "promotion", "--agent", "billing-bot", "--days", "14"]);
+    expect(promotion.code).toBe(1); // not ready: a CI gate can stop the promotion
+    expect(promotion.out).toContain(
+      "**Verdict: not ready: 1 destructive operation(s) without approval in the last 14 days",
+    );
+    expect(promotion.out).toMatch(
+      /\| DELETE without WHERE on invoices \| destructive \| \*\*no\*\* \| oneoff-delete \|/,
+    );
+  });
+
+  it("shows a Permissions page per agent in the console", async () => {
+    const login = await fetch(`${h.apiUrl}/login`, {
+      method: "POST",
+      body: new URLSearchParams({ key: h.apiKeys.reader, next: "/" }),
+      headers: { origin: h.apiUrl },
+      redirect: "manual",
+    });
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    const page = await (await fetch(`${h.apiUrl}/agents/billing-bot/permissions`, { headers: { cookie } })).text();
+    expect(page).toContain("Permissions of billing-bot");
+    expect(page).toContain("invoices:DELETE");
+    expect(page).toContain("rare: review");
+    expect(page).toContain("not ready");
   });
 });
 

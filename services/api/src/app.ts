@@ -16,6 +16,7 @@ import type { Severity } from "@vigil/store";
 import type { Checkpointer, ClickHouseClient } from "@vigil/store";
 import { apiKeyRegistry, requireAdmin, requireApiKey } from "./auth";
 import type { ApiEnv } from "./auth";
+import { advisorRoutes } from "./advisor-routes";
 import { alertingRoutes } from "./alerting-routes";
 import { consoleApp } from "./console/pages";
 import { investigationRoutes } from "./investigation-routes";
@@ -162,6 +163,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   api.route("/", alertingRoutes(deps.client));
   api.route("/", investigationRoutes(deps.client, deps.config));
   api.route("/", tokenRoutes(deps.client, deps.config));
+  api.route("/", advisorRoutes(deps.client, deps.config));
   api.get("/openapi.json", (c) => c.json(openApiDocument()));
   app.route("/api", api);
   // The web console, on the same port, signed in with the same API keys.

@@ -25,6 +25,9 @@ const QUERY: Record<string, ReturnType<typeof q>> = {
   q: q("q", "text searched in inputs and span names"),
   receiver: q("receiver", "receiver name"),
   notification: q("notification", "notification id"),
+  min_sessions: q("min_sessions", "sessions below which a use counts as rare (default 2)"),
+  days: q("days", "window in days"),
+  format: q("format", "yaml, sql or markdown instead of JSON"),
 };
 
 const PATHS: Record<string, Record<string, Op>> = {
@@ -93,6 +96,24 @@ const PATHS: Record<string, Record<string, Op>> = {
     get: { summary: "Ingest tokens (config and API), without secrets", admin: true, params: ["agent"] },
   },
   "/api/tokens/{tokenId}": { delete: { summary: "Revoke a token created through the API", admin: true } },
+  "/api/agents/{id}/permissions": {
+    get: {
+      summary:
+        "What the agent used (rare uses with their sessions), the policy allowing exactly that, its diff with the declared one",
+      params: ["environment", "since", "min_sessions", "format"],
+    },
+  },
+  "/api/agents/{id}/grants": {
+    post: {
+      summary:
+        "GRANT statements for a credential with only the observed table operations (and what current grants allow beyond)",
+      params: ["format"],
+      body: '{"credential": "...", "dialect": "postgresql" | "mysql" | "clickhouse", "database": "...", "current": "GRANT ..."}',
+    },
+  },
+  "/api/agents/{id}/promotion": {
+    get: { summary: "Promotion report and verdict for an agent in staging", params: ["environment", "days", "format"] },
+  },
   "/api/sql": {
     post: {
       summary: "One read-only SELECT over Vigil's tables, with time, memory and row limits",

@@ -44,3 +44,13 @@ export async function apiRequest<T>(
   }
   return body as T;
 }
+
+/** Like apiRequest, for endpoints answering text (YAML, SQL, Markdown). */
+export async function apiText(
+  target: ApiTarget,
+  path: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<string> {
+  const body = await apiRequest<unknown>(target, path, init);
+  return typeof body === "string" ? body : JSON.stringify(body, null, 2);
+}

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { CliError } from "./api-client";
 import type { ApiTarget } from "./api-client";
+import { adviseGrants, advisePolicy, advisePromotion } from "./commands/advise";
 import { ackCommand, silenceAdd, silenceExpire, silenceList } from "./commands/alerting";
 import type { SilenceAddOptions } from "./commands/alerting";
 import {
@@ -200,6 +201,53 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .description("revoke a token created with token create")
     .action(async (id: string) => {
       code = await tokenRevoke(target(), id, io.print);
+    });
+
+  const advise = program.command("advise").description("least privilege: policy, grants, promotion");
+  advise
+    .command("policy")
+    .description("the policy block allowing exactly what the agent used (YAML; rare uses as comments)")
+    .requiredOption("--agent <id>", "the agent")
+    .option("--environment <name>", "default: the agent's busiest")
+    .option("--since <when>", "window: a duration or an ISO time", "30d")
+    .option("--json", "observed set, suggestion and diff as JSON")
+    .action(async (opts: { agent: string; environment?: string; since: string; json?: boolean }) => {
+      code = await advisePolicy(target(), opts, io.print);
+    });
+  advise
+    .command("grants")
+    .description("GRANT statements for a credential with only the table operations it was used for (SQL)")
+    .requiredOption("--agent <id>", "the agent")
+    .requiredOption("--credential <id>", "the credential (vigil.credential.id)")
+    .option("--dialect <name>", "postgresql, mysql or clickhouse", "postgresql")
+    .option("--database <name>", "database or schema to qualify tables with")
+    .option("--current <file>", "the credential's current GRANT statements, to list what they allow beyond use")
+    .option("--environment <name>", "default: the agent's busiest")
+    .option("--since <when>", "window: a duration or an ISO time", "30d")
+    .option("--json", "print JSON")
+    .action(
+      async (opts: {
+        agent: string;
+        credential: string;
+        dialect: string;
+        database?: string;
+        current?: string;
+        environment?: string;
+        since: string;
+        json?: boolean;
+      }) => {
+        code = await adviseGrants(target(), opts, io.print);
+      },
+    );
+  advise
+    .command("promotion")
+    .description("is the agent ready for production? (Markdown; exit 1 when not)")
+    .requiredOption("--agent <id>", "the agent")
+    .option("--environment <name>", "where it was watched", "staging")
+    .option("--days <n>", "window in days", "7")
+    .option("--json", "print JSON")
+    .action(async (opts: { agent: string; environment: string; days: string; json?: boolean }) => {
+      code = await advisePromotion(target(), opts, io.print);
     });
 
   try {

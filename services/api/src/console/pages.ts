@@ -24,6 +24,7 @@ import type { ApiCaller } from "../auth";
 import { parseSince } from "../params";
 import { actionSummary, alertsBySpan, describeBaseline } from "../views";
 import { volumeChart } from "./chart";
+import { diffPolicy, observePermissions, policyYaml, promotionReport, suggestPolicy } from "@vigil/advisor";
 import { dataTable, nsToIso, page, severity } from "./layout";
 import { ConsoleSessions } from "./session";
 import type { ConsoleEnv } from "./session";
@@ -308,7 +309,8 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
         html`<h1>${id}</h1>
           <p>
             <a href="/agents/${id}/activity?since=1h">What it did in the last hour</a> ·
-            <a href="/sessions?agent=${id}">Sessions</a>
+            <a href="/sessions?agent=${id}">Sessions</a> ·
+            <a href="/agents/${id}/permissions">Permissions</a>
           </p>
           ${declared === undefined ? html`<p class="muted">Not declared in the config.</p>` : html`<p class="muted">Timezone ${declared.timezone}${declared.policy === undefined ? "; no declared policy" : "; a declared policy applies"}.</p>`}
           ${
@@ -340,6 +342,80 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
                   ${alerts.map((a) => html`<li>${severity(a.severity)} <a href="/alerts/${a.alertId}">${a.summary}</a> <span class="muted">${nsToIso(a.eventTimeNs)}</span></li>`)}
                 </ul>`
           }`,
+      ),
+    );
+  });
+
+  // Permissions: what the agent used, the policy allowing exactly that, and promotion readiness.
+  ui.get("/agents/:id/permissions", auth, async (c) => {
+    const id = c.req.param("id");
+    const since = c.req.query("since") ?? "30d";
+    const fromMs = parseSince(since, Date.now()) ?? Date.now() - 30 * 86_400_000;
+    const envs = (await listAgentSummaries(client)).filter((s) => s.agentId === id).sort((a, b) => b.spans - a.spans);
+    const environment = c.req.query("environment") ?? envs[0]?.environment ?? "";
+    const agent = deps.config.agents.find((a) => a.id === id);
+    const observed = await observePermissions(client, {
+      agentId: id,
+      environment,
+      fromMs,
+      toMs: Date.now() + 60_000,
+      timezone: agent?.timezone ?? "UTC",
+    });
+    const suggestion = suggestPolicy(observed);
+    const diff = diffPolicy(observed, agent?.policy);
+    const promotion = await promotionReport(client, { agentId: id, environment, windowDays: 7 });
+    const list = (field: string, values: Partial<Record<string, string[]>>) => values[field] ?? [];
+    return c.html(
+      page(
+        `${id}: permissions`,
+        c.get("caller"),
+        html`<h1>Permissions of ${id}</h1>
+          <p class="muted">
+            ${environment || "no environment"} · since ${since} · ${observed.spans} spans in ${observed.sessions}
+            sessions ·
+            <a href="/api/agents/${id}/permissions?format=yaml&since=${since}">policy as YAML</a>
+          </p>
+          <h2>Table operations used</h2>
+          ${dataTable(
+            [{ label: "Table:operation", mono: true }, { label: "Uses" }, { label: "Sessions" }, { label: "Verdict" }],
+            observed.items.table_operation.map((i) => [
+              i.value,
+              i.calls,
+              i.sessions,
+              i.rare
+                ? html`<span class="tag bad"
+                    >rare: review
+                    ${i.sampleSessions.map((s) => html`<a href="/sessions/${encodeURIComponent(s)}">${s}</a> `)}</span
+                  >`
+                : html`<span class="tag good">allow</span>`,
+            ]),
+            "No database operations in this window.",
+          )}
+          <h2>Suggested policy</h2>
+          <pre class="mono card">${policyYaml(id, suggestion, observed)}</pre>
+          <h2>Against the declared policy</h2>
+          ${
+            agent?.policy === undefined
+              ? html`<p class="muted">
+                  No policy is declared: everything is allowed. The suggestion above would cut that to what was used.
+                </p>`
+              : html`<p>
+                    Allowed but never used (cut):
+                    ${Object.keys(diff.unused).flatMap((f) => list(f, diff.unused).map((v) => html`<span class="tag mono">${f}: ${v}</span>`))}
+                  </p>
+                  <p>
+                    Used but not allowed:
+                    ${Object.keys(diff.notAllowed).flatMap((f) => list(f, diff.notAllowed).map((v) => html`<span class="tag bad mono">${f}: ${v}</span>`))}
+                  </p>`
+          }
+          <h2>Ready for production?</h2>
+          <p>
+            ${
+              promotion.verdict.ready
+                ? html`<span class="tag good">ready</span>`
+                : html`<span class="tag bad">not ready</span> ${promotion.verdict.reasons.join("; ")}`
+            }
+          </p>`,
       ),
     );
   });

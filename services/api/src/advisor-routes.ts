@@ -1,0 +1,131 @@
+import { Hono } from "hono";
+import type { Context } from "hono";
+import {
+  beyondCurrentGrants,
+  diffPolicy,
+  observePermissions,
+  policyYaml,
+  promotionMarkdown,
+  promotionReport,
+  suggestGrants,
+  suggestPolicy,
+} from "@vigil/advisor";
+import type { GrantDialect, Observed } from "@vigil/advisor";
+import type { VigilConfig } from "@vigil/config";
+import { listAgentSummaries } from "@vigil/store";
+import type { ClickHouseClient } from "@vigil/store";
+import type { ApiEnv } from "./auth";
+import { bad, parseSince } from "./params";
+
+const DIALECTS: readonly GrantDialect[] = ["postgresql", "mysql", "clickhouse"];
+
+/**
+ * The least-privilege advisor: what an agent used, the policy and grants that allow
+ * exactly that, and whether it is ready for production. JSON by default; YAML, SQL or
+ * Markdown (`?format=`) for a pull request.
+ */
+export function advisorRoutes(client: ClickHouseClient, config: VigilConfig): Hono<ApiEnv> {
+  const api = new Hono<ApiEnv>();
+  const agentOf = (id: string) => config.agents.find((a) => a.id === id);
+
+  /** The window and environment of a request; the agent's busiest environment by default. */
+  async function observe(
+    c: Context<ApiEnv>,
+    q: { environment?: string | undefined; since?: string | undefined; min_sessions?: string | undefined },
+  ): Promise<Observed | Response> {
+    const agentId = c.req.param("id") as string;
+    const fromMs = parseSince(q.since ?? "30d", Date.now());
+    if (fromMs === null) return bad(c, "since must be an ISO time or a duration like 7d, 30d");
+    const minSessions = q.min_sessions === undefined ? 2 : Number(q.min_sessions);
+    if (!Number.isInteger(minSessions) || minSessions < 1) return bad(c, "min_sessions must be a positive integer");
+    let environment = q.environment;
+    if (environment === undefined) {
+      const envs = (await listAgentSummaries(client))
+        .filter((s) => s.agentId === agentId)
+        .sort((a, b) => b.spans - a.spans);
+      if (envs.length === 0) return c.json({ error: "not_found", message: `agent ${agentId} has sent no spans` }, 404);
+      environment = (envs[0] as { environment: string }).environment;
+    }
+    return observePermissions(client, {
+      agentId,
+      environment,
+      fromMs,
+      toMs: Date.now() + 60_000,
+      timezone: agentOf(agentId)?.timezone ?? "UTC",
+      minSessions,
+    });
+  }
+
+  api.get("/agents/:id/permissions", async (c) => {
+    const observed = await observe(c, c.req.query());
+    if (observed instanceof Response) return observed;
+    const suggestion = suggestPolicy(observed);
+    if (c.req.query("format") === "yaml")
+      return c.text(policyYaml(observed.agentId, suggestion, observed), 200, {
+        "content-type": "application/yaml; charset=utf-8",
+      });
+    return c.json({ observed, suggestion, diff: diffPolicy(observed, agentOf(observed.agentId)?.policy) });
+  });
+
+  // GRANTs for one credential; send {"current": "GRANT ..."} to see what it allows beyond use.
+  api.post("/agents/:id/grants", async (c) => {
+    const body = (await c.req.json().catch(() => undefined)) as
+      | {
+          credential?: unknown;
+          dialect?: unknown;
+          database?: unknown;
+          current?: unknown;
+          environment?: unknown;
+          since?: unknown;
+        }
+      | undefined;
+    if (typeof body?.credential !== "string") return bad(c, 'send JSON {"credential": "...", "dialect": "postgresql"}');
+    const dialect = (body.dialect ?? "postgresql") as GrantDialect;
+    if (!DIALECTS.includes(dialect)) return bad(c, `dialect must be one of ${DIALECTS.join(", ")}`);
+    const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+    const observed = await observe(c, { environment: str(body.environment), since: str(body.since) });
+    if (observed instanceof Response) return observed;
+    const suggestion = suggestGrants(observed, body.credential, dialect, {
+      ...(typeof body.database === "string" ? { database: body.database } : {}),
+    });
+    let beyond: string[] | undefined;
+    if (typeof body.current === "string" && body.current.trim() !== "") {
+      try {
+        beyond = beyondCurrentGrants(
+          observed,
+          body.credential,
+          body.current,
+          dialect === "clickhouse" ? "generic" : dialect,
+        );
+      } catch (err) {
+        return bad(c, `the current grants do not parse: ${(err as Error).message}`);
+      }
+    }
+    if (c.req.query("format") === "sql") {
+      const lines = [
+        `-- Least privilege for ${observed.agentId}'s credential ${body.credential} (${dialect}), from ${observed.spans} spans.`,
+        ...suggestion.review.map((r) => `-- used rarely, not granted until reviewed: ${r}`),
+        ...suggestion.notGrantable.map((r) => `-- used, but ${dialect} cannot grant it (owner only): ${r}`),
+        ...(beyond ?? []).map((b) => `-- the current grants also allow, unused: ${b}`),
+        ...suggestion.statements.map((s) => `${s};`),
+      ];
+      return c.text(`${lines.join("\n")}\n`, 200, { "content-type": "application/sql; charset=utf-8" });
+    }
+    return c.json({ ...suggestion, ...(beyond === undefined ? {} : { beyondCurrent: beyond }) });
+  });
+
+  api.get("/agents/:id/promotion", async (c) => {
+    const days = Number(c.req.query("days") ?? 7);
+    if (!Number.isInteger(days) || days < 1 || days > 365) return bad(c, "days must be 1-365");
+    const report = await promotionReport(client, {
+      agentId: c.req.param("id"),
+      environment: c.req.query("environment") ?? "staging",
+      windowDays: days,
+    });
+    if (c.req.query("format") === "markdown")
+      return c.text(promotionMarkdown(report), 200, { "content-type": "text/markdown; charset=utf-8" });
+    return c.json(report);
+  });
+
+  return api;
+}
