@@ -92,3 +92,4 @@ export { insertTokenRow, listStoredTokens } from "./tokens/tokens";
 export type { StoredToken } from "./tokens/tokens";
 export { applyRetention, RETENTION_COLUMNS } from "./retention";
 export type { Retention, RetentionTable } from "./retention";
+export { ledgerOrphanBatches } from "./ledger/recover";

@@ -1,7 +1,7 @@
 import type { Logger } from "@vigil/common";
 import type { VigilConfig } from "@vigil/config";
 import { initSqlParser } from "@vigil/facts";
-import { Ledger, insertSpanBatch, recentRequestDigests } from "@vigil/store";
+import { Ledger, insertSpanBatch, ledgerOrphanBatches, recentRequestDigests } from "@vigil/store";
 import type { LedgerEntry } from "@vigil/store";
 import type { ClickHouseClient } from "@vigil/store";
 import type { Hono } from "hono";
@@ -25,9 +25,14 @@ export interface IngestServiceOptions {
   dedupWindowMs?: number;
   /** The ledger chain this ingest process appends to (one per ingest process; default "main"). */
   chainId?: string;
+  /** Wait before ledgering batches a crash left unledgered (default 10 s). */
+  orphanMarginMs?: number;
   /** Called after each batch's ledger entry is stored (to wake detection). Must not throw or block. */
   onBatchCommitted?: (entry: LedgerEntry) => void;
 }
+
+/** How long after start ingest waits before ledgering batches a crash left unledgered. */
+const ORPHAN_MARGIN_MS = 10_000;
 
 /** How often tokens created or revoked through the API are picked up. */
 const TOKEN_REFRESH_MS = 2000;
@@ -49,6 +54,7 @@ export interface IngestService {
  */
 export async function createIngestService(options: IngestServiceOptions): Promise<IngestService> {
   await initSqlParser();
+  const startedAtMs = Date.now();
   const ledger = await Ledger.open(options.client, options.chainId ?? "main");
   const windowMs = options.dedupWindowMs ?? 3600_000;
   const dedup = new RequestDedup(windowMs, 1_000_000);
@@ -56,6 +62,24 @@ export async function createIngestService(options: IngestServiceOptions): Promis
 
   const stats = new IngestStats();
   const logger = options.logger.child({ service: "ingest" });
+  // A crash between a batch's INSERT and its ledger entry leaves rows outside the ledger.
+  // Ledger them once no live replica can still be about to (ORPHAN_MARGIN_MS after start).
+  const recoverOrphans = async (): Promise<void> => {
+    const orphans = await ledgerOrphanBatches(options.client, ledger, startedAtMs - 1000);
+    if (orphans.length > 0)
+      logger.warn("ledgered batches a crash left stored but unledgered", {
+        batches: orphans.length,
+        batchIds: orphans,
+      });
+  };
+  const orphanTimer = setTimeout(
+    () =>
+      void recoverOrphans().catch((err: unknown) =>
+        logger.warn("orphan batch recovery failed", { error: String(err) }),
+      ),
+    options.orphanMarginMs ?? ORPHAN_MARGIN_MS,
+  );
+  orphanTimer.unref();
   const batcher = new SpanBatcher({
     maxBatchRows: options.maxBatchRows ?? 50_000,
     maxPendingRows: options.maxPendingRows ?? 400_000,
