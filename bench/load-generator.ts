@@ -5,7 +5,8 @@
  * Usage: tsx bench/load-generator.ts <url> <token> <seconds> <concurrency> <spansPerRequest> [targetSpansPerSecond]
  */
 import { Agent, request } from "node:http";
-import { templateRequest, traceIdOffsets } from "./workload";
+import { gzipSync } from "node:zlib";
+import { TEMPLATE_TRACE_PREFIX, templateRequest, templateRequestJson, traceIdOffsets } from "./workload";
 
 const [url, token, secondsArg, concurrencyArg, spansArg, rateArg] = process.argv.slice(2);
 if (url === undefined || token === undefined)
@@ -15,7 +16,12 @@ const concurrency = Number(concurrencyArg ?? 8);
 const spansPerRequest = Number(spansArg ?? 512);
 const targetRate = rateArg === undefined ? Infinity : Number(rateArg);
 
-const template = Buffer.from(templateRequest(spansPerRequest, BigInt(Date.now() - 60_000) * 1_000_000n));
+// LOAD_ENCODING=json sends OTLP/JSON instead of protobuf; LOAD_GZIP=1 compresses each body.
+const json = process.env.LOAD_ENCODING === "json";
+const gzip = process.env.LOAD_GZIP === "1";
+const startNs = BigInt(Date.now() - 60_000) * 1_000_000n;
+const template = Buffer.from(templateRequest(spansPerRequest, startNs));
+const jsonTemplate = templateRequestJson(spansPerRequest, startNs);
 const offsets = traceIdOffsets(template);
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 const target = new URL(url);
@@ -23,10 +29,17 @@ const target = new URL(url);
 let counter = Math.floor(Math.random() * 2 ** 31);
 /** A copy of the template with unique trace ids, so no two requests share a body. */
 function nextBody(): Buffer {
-  const body = Buffer.from(template);
   counter++;
-  for (const at of offsets) body.writeUInt32BE(counter >>> 0, at);
-  return body;
+  let body: Buffer;
+  if (json) {
+    body = Buffer.from(
+      jsonTemplate.replaceAll(TEMPLATE_TRACE_PREFIX, (counter >>> 0).toString(16).padStart(8, "0") + "cafebeef"),
+    );
+  } else {
+    body = Buffer.from(template);
+    for (const at of offsets) body.writeUInt32BE(counter >>> 0, at);
+  }
+  return gzip ? gzipSync(body, { level: 1 }) : body;
 }
 
 function send(body: Buffer): Promise<number | string> {
@@ -39,7 +52,8 @@ function send(body: Buffer): Promise<number | string> {
         method: "POST",
         agent,
         headers: {
-          "content-type": "application/x-protobuf",
+          "content-type": json ? "application/json" : "application/x-protobuf",
+          ...(gzip ? { "content-encoding": "gzip" } : {}),
           authorization: `Bearer ${token}`,
           "content-length": body.length,
         },

@@ -44,9 +44,12 @@ const MEASURE_SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const RAW_BATCH_ROWS = 20_000;
 
 /** Runs a bench script in its own Node process and parses the JSON line it prints. */
-function runChild<T>(args: string[]): Promise<T> {
+function runChild<T>(args: string[], env: Record<string, string> = {}): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, ...env },
+    });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.on("exit", (code) =>
@@ -55,10 +58,19 @@ function runChild<T>(args: string[]): Promise<T> {
   });
 }
 
-function runLoad(url: string, token: string, seconds: number, rate?: number): Promise<LoadResult> {
+function runLoad(
+  url: string,
+  token: string,
+  seconds: number,
+  rate?: number,
+  encoding: { json?: boolean; gzip?: boolean } = {},
+): Promise<LoadResult> {
   const args = ["bench/load-generator.ts", url, token, String(seconds), String(CONCURRENCY), String(SPANS_PER_REQUEST)];
   if (rate !== undefined) args.push(String(Math.round(rate)));
-  return runChild<LoadResult>(args);
+  return runChild<LoadResult>(args, {
+    LOAD_ENCODING: encoding.json === true ? "json" : "protobuf",
+    LOAD_GZIP: encoding.gzip === true ? "1" : "0",
+  });
 }
 
 /** Ledger batches not yet examined by detection. */
@@ -204,6 +216,13 @@ const detectionRun = {
   storeMs: perRun("storeMs"),
 };
 
+// Latency near the maximum, then the other encodings at full load.
+process.stderr.write(`bench: end-to-end at 90% of the maximum, then JSON and gzip\n`);
+const ninety = await runLoad(url, token, 10, full.spansPerSecond * 0.9);
+const jsonFull = await runLoad(url, token, 10, undefined, { json: true });
+const protobufGzip = await runLoad(url, token, 10, undefined, { gzip: true });
+const jsonGzip = await runLoad(url, token, 10, undefined, { json: true, gzip: true });
+
 // The same rows, straight into a fresh engine, in a process of its own.
 process.stderr.write(`bench: raw engine insert, batches of ${RAW_BATCH_ROWS}\n`);
 const raw = await runChild<{ rowsPerSecond: number }>(["bench/raw-insert.ts", String(RAW_BATCH_ROWS), "10"]);
@@ -245,6 +264,8 @@ const results = {
   },
   endToEnd: { ...full, avgRowsPerInsert: Math.round(avgBatchRows), inserts: batches, avgInsertMs },
   halfLoad: half,
+  ninetyPercentLoad: ninety,
+  encodings: { json: jsonFull, protobufGzip, jsonGzip },
   detectionBacklogAfterFullLoad: { batches: backlog, drainMs: backlogDrainMs },
   detectionRun,
   detectionLagMs: {
@@ -286,7 +307,14 @@ const rows: Array<[string, string]> = [
     `  acknowledge latency p50 / p99 at half load (${fmt(half.spansPerSecond)} spans/s)`,
     `${fmt(half.p50Ms, 1)} / ${fmt(half.p99Ms, 1)} ms`,
   ],
+  [
+    `  acknowledge latency p50 / p99 at 90% load (${fmt(ninety.spansPerSecond)} spans/s)`,
+    `${fmt(ninety.p50Ms, 1)} / ${fmt(ninety.p99Ms, 1)} ms`,
+  ],
   ["  responses", JSON.stringify(full.statuses)],
+  ["end-to-end ingest, OTLP JSON", `${fmt(jsonFull.spansPerSecond)} spans/s`],
+  ["end-to-end ingest, OTLP protobuf, gzip", `${fmt(protobufGzip.spansPerSecond)} spans/s`],
+  ["end-to-end ingest, OTLP JSON, gzip", `${fmt(jsonGzip.spansPerSecond)} spans/s`],
   ["detection backlog after full load, and time to drain it", `${backlog} batches, ${fmt(backlogDrainMs / 1000, 1)} s`],
   [
     `detection lag, acknowledged → alert stored, at half load (${detectionLagMs.length} DROP spans)`,

@@ -12,6 +12,15 @@ const words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", 
  * request unique by rewriting those bytes in place.
  */
 export function templateRequest(spans: number, startNs: bigint): Uint8Array {
+  return encodeProtobufRequest(templateObject(spans, startNs));
+}
+
+/** The same request as OTLP/JSON text (hex ids), for the JSON rows of the bench. */
+export function templateRequestJson(spans: number, startNs: bigint): string {
+  return JSON.stringify(templateObject(spans, startNs));
+}
+
+function templateObject(spans: number, startNs: bigint): Record<string, unknown> {
   const list = [];
   for (let i = 0; i < spans; i++) {
     const w = words[i % words.length] as string;
@@ -58,7 +67,7 @@ export function templateRequest(spans: number, startNs: bigint): Uint8Array {
       status: { code: 1 },
     });
   }
-  return encodeProtobufRequest({
+  return {
     resourceSpans: [
       {
         resource: {
@@ -71,7 +80,7 @@ export function templateRequest(spans: number, startNs: bigint): Uint8Array {
         scopeSpans: [{ scope: { name: "@vigil/agent-sdk", version: "0.1.0" }, spans: list }],
       },
     ],
-  });
+  };
 }
 
 /** Byte offsets of every templated trace id prefix in a request. */
