@@ -1,5 +1,4 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +9,8 @@ import { jsonTraceRequest } from "../support/otlp-json";
 import { LocalReceiver } from "../support/receivers";
 import { until } from "../support/wait";
 import { PrivateRedis, freePort } from "../support/redis-server";
+import { spawnVigil } from "../support/vigil-process";
+import type { VigilProcess } from "../support/vigil-process";
 
 const SESSIONS = Array.from({ length: 8 }, (_, i) => `crash-session-${i}`);
 
@@ -27,25 +28,15 @@ describe.each(["in-process", "bullmq"] as const)("SIGKILL in the middle of deliv
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function start(): { child: ChildProcess; output: () => string } {
-    const proc = spawn(process.execPath, ["--import", "tsx", "services/vigil/src/main.ts"], {
-      env: {
-        PATH: process.env.PATH,
-        VIGIL_DATA_DIR: join(dir, "data"),
-        VIGIL_CONFIG: join(dir, "vigil.yaml"),
-        VIGIL_INGEST_PORT: "0",
-        VIGIL_API_PORT: "0",
-        VIGIL_HOST: "127.0.0.1",
-        VIGIL_DISPATCH_INTERVAL_SECONDS: "0.2",
-        ...(redis === undefined ? {} : { REDIS_URL: redis.url }),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+  function start(): VigilProcess {
+    const proc = spawnVigil({
+      VIGIL_DATA_DIR: join(dir, "data"),
+      VIGIL_CONFIG: join(dir, "vigil.yaml"),
+      VIGIL_DISPATCH_INTERVAL_SECONDS: "0.2",
+      ...(redis === undefined ? {} : { REDIS_URL: redis.url }),
     });
-    let out = "";
-    proc.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-    proc.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-    child = proc;
-    return { child: proc, output: () => out };
+    child = proc.child;
+    return proc;
   }
 
   it("delivers every alert after restart, each group under one dedup key, no notification twice under two keys", async () => {
@@ -79,9 +70,8 @@ describe.each(["in-process", "bullmq"] as const)("SIGKILL in the middle of deliv
     });
     expect(res.status).toBe(200);
     await until("two deliveries under way", () => (pager.received.length >= 2 ? true : undefined));
-    const exited = new Promise((r) => first.child.once("exit", r));
     first.child.kill("SIGKILL");
-    await exited;
+    await first.exited;
     const beforeRestart = pager.received.length;
     expect(beforeRestart).toBeLessThan(SESSIONS.length); // the kill did interrupt delivery
 
@@ -120,6 +110,6 @@ describe.each(["in-process", "bullmq"] as const)("SIGKILL in the middle of deliv
     });
     expect(deliveries.size).toBe(SESSIONS.length);
     second.child.kill("SIGTERM");
-    await new Promise((r) => second.child.once("exit", r));
+    await second.exited;
   }, 90_000);
 });

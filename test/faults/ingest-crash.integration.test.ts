@@ -1,5 +1,4 @@
 import { afterAll, expect, it } from "vitest";
-import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,6 +7,8 @@ import { randomBytes } from "node:crypto";
 import { generateToken, sha256Hex } from "@vigil/config";
 import { jsonTraceRequest } from "../support/otlp-json";
 import { until } from "../support/wait";
+import { spawnVigil } from "../support/vigil-process";
+import type { VigilProcess } from "../support/vigil-process";
 
 /**
  * SIGKILL of the all-in-one during sustained ingest: every acknowledged span is stored
@@ -23,23 +24,10 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function start(): { child: ChildProcess; output: () => string } {
-  const proc = spawn(process.execPath, ["--import", "tsx", "services/vigil/src/main.ts"], {
-    env: {
-      PATH: process.env.PATH,
-      VIGIL_DATA_DIR: join(dir, "data"),
-      VIGIL_CONFIG: join(dir, "vigil.yaml"),
-      VIGIL_INGEST_PORT: "0",
-      VIGIL_API_PORT: "0",
-      VIGIL_HOST: "127.0.0.1",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  proc.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-  child = proc;
-  return { child: proc, output: () => out };
+function start(): VigilProcess {
+  const proc = spawnVigil({ VIGIL_DATA_DIR: join(dir, "data"), VIGIL_CONFIG: join(dir, "vigil.yaml") });
+  child = proc.child;
+  return proc;
 }
 
 const SPANS_PER_REQUEST = 50;
@@ -82,13 +70,11 @@ it("keeps every acknowledged span, stores retried ones once, and verifies intact
   const senders = Array.from({ length: 6 }, sender);
 
   await until("sustained ingest", () => (acked.length >= 30 ? true : undefined), 60_000);
-  const exited = new Promise((r) => first.child.once("exit", r));
   first.child.kill("SIGKILL");
   killed = true;
   await Promise.all(senders);
-  await exited;
+  await first.exited;
 
-  const secondExited = () => new Promise((r) => second.child.once("exit", r));
   const second = start();
 
   const port2 = await until("the ingest port again", () => /"ingestPort":(\d+)/.exec(second.output())?.[1], 60_000);
@@ -119,7 +105,6 @@ it("keeps every acknowledged span, stores retried ones once, and verifies intact
     30_000,
   );
   expect(verify.summary).toMatch(/^intact/);
-  const done = secondExited();
   second.child.kill("SIGTERM");
-  await done;
+  await second.exited;
 }, 120_000);

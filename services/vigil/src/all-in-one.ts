@@ -1,5 +1,6 @@
 import type { Logger } from "@vigil/common";
 import { createMetricsRegistry, startHttpServer, startOpsServer } from "@vigil/common";
+import { serverConnection } from "@vigil/config";
 import type { Environment, StoreRole, VigilConfig } from "@vigil/config";
 import { DEFAULT_SQL_LIMITS, createApiApp } from "@vigil/service-api";
 import { BaselineCache } from "@vigil/detect";
@@ -42,13 +43,7 @@ export interface AllInOne {
  */
 export function placementFor(env: Environment, role: StoreRole): StorePlacement {
   if (env.clickhouseUrl === undefined) return { mode: "embedded", dataDir: env.dataDir };
-  const { username, password } = env.clickhouseCredentials[role];
-  return {
-    mode: "server",
-    url: env.clickhouseUrl,
-    ...(username === undefined ? {} : { username }),
-    ...(password === undefined ? {} : { password }),
-  };
+  return serverConnection(env, role, role);
 }
 
 /**
