@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { CliError } from "./api-client";
 import type { ApiTarget } from "./api-client";
 import { adviseGrants, advisePolicy, advisePromotion } from "./commands/advise";
+import type { AdviseGrantsOptions } from "./commands/advise";
 import { ackCommand, silenceAdd, silenceExpire, silenceList } from "./commands/alerting";
 import type { SilenceAddOptions } from "./commands/alerting";
 import {
@@ -225,20 +226,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option("--environment <name>", "default: the agent's busiest")
     .option("--since <when>", "window: a duration or an ISO time", "30d")
     .option("--json", "print JSON")
-    .action(
-      async (opts: {
-        agent: string;
-        credential: string;
-        dialect: string;
-        database?: string;
-        current?: string;
-        environment?: string;
-        since: string;
-        json?: boolean;
-      }) => {
-        code = await adviseGrants(target(), opts, io.print);
-      },
-    );
+    .action(async (opts: AdviseGrantsOptions) => {
+      code = await adviseGrants(target(), opts, io.print);
+    });
   advise
     .command("promotion")
     .description("is the agent ready for production? (Markdown; exit 1 when not)")

@@ -80,7 +80,7 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
     if (!auth.ok) {
       deps.stats.reject("unauthenticated");
       // Never the token: only why it was refused.
-      deps.logger.info("ingest refused a token", { requestId: c.get("requestId"), reason: auth.reason });
+      deps.logger.debug("ingest refused a token", { requestId: c.get("requestId"), reason: auth.reason });
       return statusResponse(c, encoding ?? "json", 401, RpcCode.UNAUTHENTICATED, auth.message);
     }
     const identity = auth.identity;

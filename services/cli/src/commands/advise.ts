@@ -20,21 +20,19 @@ export async function advisePolicy(
   return 0;
 }
 
+export interface AdviseGrantsOptions {
+  agent: string;
+  credential: string;
+  dialect: string;
+  database?: string;
+  current?: string;
+  environment?: string;
+  since: string;
+  json?: boolean;
+}
+
 /** `vigil advise grants`: GRANT statements for one credential, as SQL. */
-export async function adviseGrants(
-  target: ApiTarget,
-  o: {
-    agent: string;
-    credential: string;
-    dialect: string;
-    database?: string;
-    current?: string;
-    environment?: string;
-    since: string;
-    json?: boolean;
-  },
-  print: Print,
-): Promise<number> {
+export async function adviseGrants(target: ApiTarget, o: AdviseGrantsOptions, print: Print): Promise<number> {
   let current: string | undefined;
   if (o.current !== undefined) {
     try {
