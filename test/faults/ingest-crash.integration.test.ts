@@ -4,16 +4,23 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { ExportResultCode } from "@opentelemetry/core";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { generateToken, sha256Hex } from "@vigil/config";
 import { jsonTraceRequest } from "../support/otlp-json";
 import { until } from "../support/wait";
+import { freePort } from "../support/redis-server";
 import { spawnVigil } from "../support/vigil-process";
 import type { VigilProcess } from "../support/vigil-process";
 
 /**
  * SIGKILL of the all-in-one during sustained ingest: every acknowledged span is stored
- * after restart, the requests that were cut off are retried (as an OTel exporter does)
- * and stored once, retried acknowledged requests are not stored twice, and verify is intact.
+ * after restart, the requests that were cut off are retried and stored once, retried
+ * acknowledged requests are not stored twice, and verify is intact. Two kinds of sender:
+ * plain HTTP senders that record every answer (and re-send what was cut off, as an
+ * exporter would), and the real OTel SDK exporter, whose own retry carries the exports
+ * that were in flight at the kill over to the restarted process on the same port.
  */
 const dir = mkdtempSync(join(tmpdir(), "vigil-ingest-crash-"));
 const token = generateToken();
@@ -24,8 +31,13 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+let ingestPort = 0;
 function start(): VigilProcess {
-  const proc = spawnVigil({ VIGIL_DATA_DIR: join(dir, "data"), VIGIL_CONFIG: join(dir, "vigil.yaml") });
+  const proc = spawnVigil({
+    VIGIL_DATA_DIR: join(dir, "data"),
+    VIGIL_CONFIG: join(dir, "vigil.yaml"),
+    VIGIL_INGEST_PORT: String(ingestPort),
+  });
   child = proc.child;
   return proc;
 }
@@ -46,6 +58,7 @@ it("keeps every acknowledged span, stores retried ones once, and verifies intact
     `agents:\n  - id: load-bot\n    tokens:\n      - sha256: "${sha256Hex(token)}"\n` +
       `api_keys:\n  - {name: admin, role: admin, sha256: "${sha256Hex(adminKey)}"}\n`,
   );
+  ingestPort = await freePort();
   const first = start();
   const port = await until("the ingest port", () => /"ingestPort":(\d+)/.exec(first.output())?.[1], 60_000);
   const send = (url: string, b: string) =>
@@ -69,13 +82,37 @@ it("keeps every acknowledged span, stores retried ones once, and verifies intact
   };
   const senders = Array.from({ length: 6 }, sender);
 
+  // The real OTel exporter (protobuf), 20 spans an export, two exports at a time.
+  const exporter = new OTLPTraceExporter({
+    url: `http://127.0.0.1:${port}/v1/traces`,
+    headers: { authorization: `Bearer ${token}` },
+    timeoutMillis: 30_000,
+  });
+  const finished = new InMemorySpanExporter();
+  const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(finished)] }).getTracer("crash");
+  const exports: Array<{ spans: number; code?: number; inFlightAtKill: boolean }> = [];
+  const otelSender = async () => {
+    while (!killed) {
+      for (let i = 0; i < 20; i++)
+        tracer.startSpan("execute_tool lookup", { attributes: { "session.id": "crash-otel" } }).end();
+      const spans = finished.getFinishedSpans().slice();
+      finished.reset();
+      const record: (typeof exports)[number] = { spans: spans.length, inFlightAtKill: false };
+      exports.push(record);
+      record.code = await new Promise<number>((resolve) => exporter.export(spans, (r) => resolve(r.code)));
+    }
+  };
+  const otelSenders = [otelSender(), otelSender()];
+
   await until("sustained ingest", () => (acked.length >= 30 ? true : undefined), 60_000);
   first.child.kill("SIGKILL");
   killed = true;
+  for (const e of exports) if (e.code === undefined) e.inFlightAtKill = true;
   await Promise.all(senders);
   await first.exited;
 
   const second = start();
+  await Promise.all(otelSenders); // the in-flight exports retry until the new process answers
 
   const port2 = await until("the ingest port again", () => /"ingestPort":(\d+)/.exec(second.output())?.[1], 60_000);
   const apiPort = await until("the API port", () => /"apiPort":(\d+)/.exec(second.output())?.[1]);
@@ -91,9 +128,25 @@ it("keeps every acknowledged span, stores retried ones once, and verifies intact
     method: "POST",
     body: JSON.stringify({ sql: "SELECT count() AS n, uniqExact(trace_id, span_id) AS u FROM spans" }),
   })) as { rows: Array<{ n: string; u: string }> };
-  const expected = (acked.length + cut.length) * SPANS_PER_REQUEST;
+  const otelSpans = exports.reduce((n, e) => n + e.spans, 0);
+  const expected = (acked.length + cut.length) * SPANS_PER_REQUEST + otelSpans;
   expect(Number(rows[0]?.u)).toBe(expected); // every span, acknowledged or retried
   expect(Number(rows[0]?.n)).toBe(expected); // none twice
+  // Every OTel export succeeded, including those cut off by the kill, retried by the exporter.
+  expect(exports.filter((e) => e.code !== ExportResultCode.SUCCESS)).toEqual([]);
+  expect(exports.filter((e) => e.inFlightAtKill).length).toBeGreaterThan(0);
+  const otelStored = (await api("/api/sql", {
+    method: "POST",
+    body: JSON.stringify({
+      sql: "SELECT count() AS n, uniqExact(trace_id, span_id) AS u FROM spans WHERE session_id = 'crash-otel'",
+    }),
+  })) as { rows: Array<{ n: string; u: string }> };
+  expect(otelStored.rows[0]).toEqual({ n: String(otelSpans), u: String(otelSpans) });
+  process.stdout.write(
+    `ingest-crash: ${acked.length} requests acknowledged before the kill, ${cut.length} cut off and re-sent, ` +
+      `${exports.length} OTel exports (${exports.filter((e) => e.inFlightAtKill).length} in flight at the kill, retried by the exporter); ` +
+      `stored ${rows[0]?.n} spans = ${expected} expected, 0 duplicated, 0 lost\n`,
+  );
   // A batch stored but not yet ledgered when the process died is ledgered by the restarted
   // ingest once no other replica could still be about to (10 s after start).
   const verify = await until(
