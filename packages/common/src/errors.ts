@@ -28,12 +28,15 @@ export class PermanentError extends VigilError {
   }
 }
 
-/** A dependency (store, queue) cannot take work right now; the caller should retry later. */
+/**
+ * Work cannot be taken right now; the caller should retry later: 503 when a dependency
+ * (store, queue) is down, 429 when Vigil itself is at capacity.
+ */
 export class UnavailableError extends VigilError {
   readonly retryAfterSeconds: number;
 
-  constructor(message: string, retryAfterSeconds: number, cause?: unknown) {
-    super(message, { status: 503, expected: false, cause });
+  constructor(message: string, retryAfterSeconds: number, cause?: unknown, status: 429 | 503 = 503) {
+    super(message, { status, expected: false, cause });
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }

@@ -110,6 +110,18 @@ describe("environment", () => {
     expect(problems).toHaveLength(4);
   });
 
+  it("reads the ingest backpressure bounds, refusing anything but a positive whole number", () => {
+    expect(readEnvironment({ VIGIL_MAX_PENDING_ROWS: "5000", VIGIL_MAX_PENDING_MIB: "64" })).toMatchObject({
+      maxPendingRows: 5000,
+      maxPendingBytes: 64 * 1024 * 1024,
+    });
+    expect(readEnvironment({})).toMatchObject({ maxPendingRows: 400_000, maxPendingBytes: 512 * 1024 * 1024 });
+    expect(problemsOf(() => readEnvironment({ VIGIL_MAX_PENDING_ROWS: "1.5", VIGIL_MAX_PENDING_MIB: "0" }))).toEqual([
+      'VIGIL_MAX_PENDING_ROWS: "1.5" is not a positive whole number',
+      'VIGIL_MAX_PENDING_MIB: "0" is not a positive whole number',
+    ]);
+  });
+
   it("gives each service its own ClickHouse user, read from a file when asked, falling back to the shared one", () => {
     const dir = mkdtempSync(join(tmpdir(), "vigil-env-"));
     writeFileSync(join(dir, "api"), "api-secret\n");

@@ -47,6 +47,10 @@ export interface Environment {
   deliveryTimeoutMs: number;
   /** How often the alert dispatcher looks for new alerts and due groups. */
   dispatchIntervalMs: number;
+  /** Ingest backpressure: rows waiting to be stored past which requests get 429 with Retry-After. */
+  maxPendingRows: number;
+  /** Ingest backpressure: row text waiting (bytes) at which requests get 429 with Retry-After. */
+  maxPendingBytes: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
@@ -74,6 +78,16 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
     const n = Number(raw);
     if (!Number.isFinite(n) || n <= 0) {
       problems.push(`${name}: "${raw}" is not a positive number of seconds`);
+      return fallback;
+    }
+    return n;
+  };
+  const count = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n) || n <= 0) {
+      problems.push(`${name}: "${raw}" is not a positive whole number`);
       return fallback;
     }
     return n;
@@ -149,6 +163,8 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
         : port("VIGIL_METRICS_PORT", 9464),
     deliveryTimeoutMs: seconds("VIGIL_DELIVERY_TIMEOUT_SECONDS", 10) * 1000,
     dispatchIntervalMs: seconds("VIGIL_DISPATCH_INTERVAL_SECONDS", 1) * 1000,
+    maxPendingRows: count("VIGIL_MAX_PENDING_ROWS", 400_000),
+    maxPendingBytes: count("VIGIL_MAX_PENDING_MIB", 512) * 1024 * 1024,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return result;

@@ -87,9 +87,32 @@ describe("group commit", () => {
     const first = b.submit(8, part("a"));
     const refused = b.submit(5, part("b"));
     await expect(refused).rejects.toBeInstanceOf(UnavailableError);
-    await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 3 });
+    await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 3, status: 429 });
     w.release();
     await first;
+  });
+
+  it("refuses new requests once the waiting row text reaches the byte bound, and takes them again when it drains", async () => {
+    const w = gatedWriter();
+    const b = new SpanBatcher({
+      maxBatchRows: 100,
+      maxPendingRows: 1000,
+      maxPendingBytes: 10,
+      retryAfterSeconds: 1,
+      write: w.write,
+    });
+    const first = b.submit(1, part("x".repeat(11))); // the first request is taken whatever its size
+    expect(b.pendingSize).toBe(12);
+    const refused = b.submit(1, part("y"));
+    await expect(refused).rejects.toMatchObject({ status: 429, message: expect.stringMatching(/MiB of rows/) });
+    w.release();
+    await first;
+    expect(b.pendingSize).toBe(0);
+    const again = b.submit(1, part("y"));
+    await tick();
+    w.release();
+    await again;
+    expect(w.batches.map((x) => x.body)).toEqual([`${"x".repeat(11)}\n`, "y\n"]);
   });
 
   it("never splits a request across batches and respects the batch size", async () => {

@@ -28,6 +28,11 @@ export interface BatcherOptions {
   maxBatchRows: number;
   /** Rows waiting (queued or being written) past which new requests are refused. */
   maxPendingRows: number;
+  /**
+   * Encoded row text waiting (characters, about bytes) at or past which new requests are
+   * refused: bounds memory when rows are large. The bound can be passed by one request.
+   */
+  maxPendingBytes?: number;
   /** Seconds a refused client should wait (sent as Retry-After). */
   retryAfterSeconds: number;
   /** INSERTs in flight at once (default 1: measured, a second one did not raise throughput on the embedded engine). */
@@ -56,6 +61,7 @@ export class SpanBatcher {
   /** Commits (ledger entries) still in flight; `flush` waits for them too. */
   private committing = new Set<Promise<void>>();
   private pendingRows = 0;
+  private pendingBytes = 0;
   private idleWaiters: Array<() => void> = [];
   /** Batches and rows committed so far (for metrics and the benchmark). */
   batchesWritten = 0;
@@ -68,14 +74,20 @@ export class SpanBatcher {
    * the rows will belong to and returns their encoded lines and leaf hashes, which are
    * appended to that batch.
    *
-   * @throws UnavailableError when more than `maxPendingRows` rows are waiting.
+   * @throws UnavailableError (429) when more than `maxPendingRows` rows, or `maxPendingBytes`
+   *   of row text, are waiting.
    */
   submit(rows: number, encode: (batchId: string) => BatchPart): Promise<void> {
-    if (this.pendingRows > 0 && this.pendingRows + rows > this.options.maxPendingRows) {
+    const overRows = this.pendingRows > 0 && this.pendingRows + rows > this.options.maxPendingRows;
+    const overBytes = this.pendingBytes >= (this.options.maxPendingBytes ?? Infinity);
+    if (overRows || overBytes) {
+      const waiting = overRows ? `${this.pendingRows} rows` : `${Math.round(this.pendingBytes / 1048576)} MiB of rows`;
       return Promise.reject(
         new UnavailableError(
-          `ingest is at capacity (${this.pendingRows} rows waiting to be stored); retry later`,
+          `ingest is at capacity (${waiting} waiting to be stored); retry later`,
           this.options.retryAfterSeconds,
+          undefined,
+          429,
         ),
       );
     }
@@ -89,6 +101,7 @@ export class SpanBatcher {
     for (const leaf of part.leaves) batch.leaves.push(leaf);
     batch.rows += rows;
     this.pendingRows += rows;
+    this.pendingBytes += part.body.length;
     const done = new Promise<void>((resolve, reject) => (batch as Batch).waiters.push({ resolve, reject }));
     this.startWrites();
     return done;
@@ -97,6 +110,11 @@ export class SpanBatcher {
   /** Rows accepted but not yet committed. */
   get pending(): number {
     return this.pendingRows;
+  }
+
+  /** Row text (characters) accepted but not yet written. */
+  get pendingSize(): number {
+    return this.pendingBytes;
   }
 
   /** Resolves when every submitted batch has been written and committed (or has failed). */
@@ -127,6 +145,7 @@ export class SpanBatcher {
       for (const w of batch.waiters) w.reject(err);
     } finally {
       this.pendingRows -= batch.rows;
+      this.pendingBytes -= batch.body.length;
       this.writesInFlight--;
     }
     this.startWrites();

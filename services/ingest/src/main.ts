@@ -29,6 +29,8 @@ await runMain("vigil-ingest", async () => {
     config,
     logger,
     chainId,
+    maxPendingRows: env.maxPendingRows,
+    maxPendingBytes: env.maxPendingBytes,
     onBatchCommitted: (entry) => queue?.notify({ chainId: entry.chainId, seq: entry.seq }),
   });
   const key = loadOrCreateSigningKey(env.signingKeyFile, env.ledgerName);

@@ -37,10 +37,18 @@ export function registerIngestMetrics(registry: Registry, ingest: IngestService)
   );
   new Gauge({
     name: "vigil_ingest_pending_rows",
-    help: "Rows accepted but not yet committed (bounded; past the bound ingest answers 429)",
+    help: "Rows accepted but not yet committed (bounded; past the bound ingest answers 429 with Retry-After)",
     registers: [registry],
     collect() {
       this.set(ingest.batcher.pending);
+    },
+  });
+  new Gauge({
+    name: "vigil_ingest_pending_bytes",
+    help: "Row text accepted but not yet written (bounded by VIGIL_MAX_PENDING_MIB)",
+    registers: [registry],
+    collect() {
+      this.set(ingest.batcher.pendingSize);
     },
   });
 }

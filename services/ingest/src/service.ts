@@ -21,6 +21,8 @@ export interface IngestServiceOptions {
   maxBatchRows?: number;
   /** Rows waiting to be stored past which requests get 429 (default 400,000). */
   maxPendingRows?: number;
+  /** Row text waiting to be stored (bytes) at which requests get 429 (default 512 MiB). */
+  maxPendingBytes?: number;
   /** How long a stored request body is remembered for retries (default 1 hour). */
   dedupWindowMs?: number;
   /** The ledger chain this ingest process appends to (one per ingest process; default "main"). */
@@ -83,6 +85,7 @@ export async function createIngestService(options: IngestServiceOptions): Promis
   const batcher = new SpanBatcher({
     maxBatchRows: options.maxBatchRows ?? 50_000,
     maxPendingRows: options.maxPendingRows ?? 400_000,
+    maxPendingBytes: options.maxPendingBytes ?? 512 * 1024 * 1024,
     retryAfterSeconds: 1,
     write: async (batch) => {
       const started = performance.now();

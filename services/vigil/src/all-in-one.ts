@@ -129,6 +129,8 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     client,
     config,
     logger,
+    maxPendingRows: env.maxPendingRows,
+    maxPendingBytes: env.maxPendingBytes,
     onBatchCommitted: (entry) => {
       if (queue === undefined) void detection.trigger();
       else queue.notify({ chainId: entry.chainId, seq: entry.seq });
