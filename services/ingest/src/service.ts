@@ -89,7 +89,7 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     retryAfterSeconds: 1,
     write: async (batch) => {
       const started = performance.now();
-      await insertSpanBatch(options.client, batch.body);
+      await insertSpanBatch(options.client, batch.chunks);
       stats.inserted(batch.rows, performance.now() - started);
     },
     // Requests are acknowledged only once the ledger holds their batch too. A batch whose
