@@ -6,7 +6,14 @@
  */
 import { Agent, request } from "node:http";
 import { gzipSync } from "node:zlib";
-import { TEMPLATE_TRACE_PREFIX, templateRequest, templateRequestJson, traceIdOffsets } from "./workload";
+import {
+  TEMPLATE_SESSION_MARK,
+  TEMPLATE_TRACE_PREFIX,
+  sessionMarkOffsets,
+  templateRequest,
+  templateRequestJson,
+  traceIdOffsets,
+} from "./workload";
 
 const [url, token, secondsArg, concurrencyArg, spansArg, rateArg] = process.argv.slice(2);
 if (url === undefined || token === undefined)
@@ -23,21 +30,24 @@ const startNs = BigInt(Date.now() - 60_000) * 1_000_000n;
 const template = Buffer.from(templateRequest(spansPerRequest, startNs));
 const jsonTemplate = templateRequestJson(spansPerRequest, startNs);
 const offsets = traceIdOffsets(template);
+const sessionOffsets = sessionMarkOffsets(template);
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 const target = new URL(url);
 
 let counter = Math.floor(Math.random() * 2 ** 31);
-/** A copy of the template with unique trace ids, so no two requests share a body. */
+/** A copy of the template with unique trace and session ids, so no two requests share a body. */
 function nextBody(): Buffer {
   counter++;
+  const hex = (counter >>> 0).toString(16).padStart(8, "0");
   let body: Buffer;
   if (json) {
     body = Buffer.from(
-      jsonTemplate.replaceAll(TEMPLATE_TRACE_PREFIX, (counter >>> 0).toString(16).padStart(8, "0") + "cafebeef"),
+      jsonTemplate.replaceAll(TEMPLATE_TRACE_PREFIX, `${hex}cafebeef`).replaceAll(TEMPLATE_SESSION_MARK, hex),
     );
   } else {
     body = Buffer.from(template);
     for (const at of offsets) body.writeUInt32BE(counter >>> 0, at);
+    for (const at of sessionOffsets) body.write(hex, at, "ascii");
   }
   return gzip ? gzipSync(body, { level: 1 }) : body;
 }

@@ -69,12 +69,13 @@ const rows: Array<{
   rssMiB: number;
   backlog: number;
   errors: number;
+  /** Answers other than 200, by status (a load generator's network error shows as its code). */
+  nonOk: Record<string, number>;
 }> = [];
 for (let m = 1; m <= minutes; m++) {
   const r = await load(url, token, 60, rate);
-  const errors = Object.entries(r.statuses)
-    .filter(([k]) => k !== "200")
-    .reduce((a, [, n]) => a + n, 0);
+  const nonOk = Object.fromEntries(Object.entries(r.statuses).filter(([k]) => k !== "200"));
+  const errors = Object.values(nonOk).reduce((a, n) => a + n, 0);
   rows.push({
     minute: m,
     spansPerSecond: Math.round(r.spansPerSecond),
@@ -83,10 +84,11 @@ for (let m = 1; m <= minutes; m++) {
     rssMiB: Math.round(process.memoryUsage().rss / 1024 / 1024),
     backlog: await backlog(),
     errors,
+    nonOk,
   });
   const last = rows.at(-1) as (typeof rows)[number];
   process.stdout.write(
-    `minute ${String(last.minute).padStart(3)}  ${last.spansPerSecond} spans/s  ack p50 ${last.p50Ms} ms  p99 ${last.p99Ms} ms  rss ${last.rssMiB} MiB  detection backlog ${last.backlog}  non-200 ${last.errors}\n`,
+    `minute ${String(last.minute).padStart(3)}  ${last.spansPerSecond} spans/s  ack p50 ${last.p50Ms} ms  p99 ${last.p99Ms} ms  rss ${last.rssMiB} MiB  detection backlog ${last.backlog}  non-200 ${last.errors}${last.errors > 0 ? ` ${JSON.stringify(last.nonOk)}` : ""}\n`,
   );
 }
 const first = rows[0];

@@ -3,6 +3,13 @@ import { encodeProtobufRequest } from "../test/support/otlp-fixtures";
 /** The trace id pattern the template uses; the load generator overwrites it per request. */
 export const TEMPLATE_TRACE_PREFIX = "feedfacecafebeef";
 
+/**
+ * The session id pattern: 8 hex characters the load generator overwrites per request, so
+ * sessions come and go as an agent's do (17 sessions of about 30 steps in each request)
+ * instead of a few sessions that grow for as long as the benchmark runs.
+ */
+export const TEMPLATE_SESSION_MARK = "5e55feed";
+
 const words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"];
 
 /**
@@ -26,7 +33,7 @@ function templateObject(spans: number, startNs: bigint): Record<string, unknown>
     const w = words[i % words.length] as string;
     const start = startNs + BigInt(i) * 1_000_000n;
     const attributes: Record<string, string | number | boolean> = {
-      "session.id": `sess-${(i % 17).toString(16)}-4f2a9c1e`,
+      "session.id": `sess-${TEMPLATE_SESSION_MARK}-${(i % 17).toString(16)}-4f2a9c1e`,
       "gen_ai.operation.name": i % 3 === 0 ? "execute_tool" : "chat",
       "gen_ai.agent.name": "support-bot",
       "gen_ai.tool.name": `lookup_${w}`,
@@ -83,10 +90,18 @@ function templateObject(spans: number, startNs: bigint): Record<string, unknown>
   };
 }
 
+/** Byte offsets of every templated session id mark (ASCII) in a request. */
+export function sessionMarkOffsets(body: Uint8Array): number[] {
+  return offsetsOf(body, Buffer.from(TEMPLATE_SESSION_MARK, "ascii"));
+}
+
 /** Byte offsets of every templated trace id prefix in a request. */
 export function traceIdOffsets(body: Uint8Array): number[] {
+  return offsetsOf(body, Buffer.from(TEMPLATE_TRACE_PREFIX, "hex"));
+}
+
+function offsetsOf(body: Uint8Array, needle: Buffer): number[] {
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const needle = Buffer.from(TEMPLATE_TRACE_PREFIX, "hex");
   const offsets: number[] = [];
   for (let at = buf.indexOf(needle); at !== -1; at = buf.indexOf(needle, at + 1)) offsets.push(at);
   return offsets;
