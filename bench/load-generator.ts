@@ -10,6 +10,7 @@ import {
   TEMPLATE_SESSION_MARK,
   TEMPLATE_TRACE_PREFIX,
   sessionMarkOffsets,
+  timeOffsets,
   templateRequest,
   templateRequestJson,
   traceIdOffsets,
@@ -31,6 +32,7 @@ const template = Buffer.from(templateRequest(spansPerRequest, startNs));
 const jsonTemplate = templateRequestJson(spansPerRequest, startNs);
 const offsets = traceIdOffsets(template);
 const sessionOffsets = sessionMarkOffsets(template);
+const times = timeOffsets(template, spansPerRequest, startNs);
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 const target = new URL(url);
 
@@ -48,6 +50,9 @@ function nextBody(): Buffer {
     body = Buffer.from(template);
     for (const at of offsets) body.writeUInt32BE(counter >>> 0, at);
     for (const at of sessionOffsets) body.write(hex, at, "ascii");
+    // Span times follow the clock (a second behind it), as an agent's do.
+    const nowNs = BigInt(Date.now() - 1000) * 1_000_000n;
+    for (const { at, deltaNs } of times) body.writeBigUInt64LE(nowNs + deltaNs, at);
   }
   return gzip ? gzipSync(body, { level: 1 }) : body;
 }

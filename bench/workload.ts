@@ -90,6 +90,25 @@ function templateObject(spans: number, startNs: bigint): Record<string, unknown>
   };
 }
 
+/**
+ * Where each span's start and end time (fixed64, little-endian) sit in a protobuf
+ * template made with `startNs`, and each one's offset from `startNs`: a sender rewrites
+ * them so that span times follow the clock, as an agent's do.
+ */
+export function timeOffsets(body: Uint8Array, spans: number, startNs: bigint): Array<{ at: number; deltaNs: bigint }> {
+  const found: Array<{ at: number; deltaNs: bigint }> = [];
+  for (let i = 0; i < spans; i++) {
+    for (const deltaNs of [BigInt(i) * 1_000_000n, BigInt(i) * 1_000_000n + 4_500_000n]) {
+      const needle = Buffer.alloc(8);
+      needle.writeBigUInt64LE(startNs + deltaNs);
+      const at = offsetsOf(body, needle)[0];
+      if (at === undefined) throw new Error(`span ${i}: time not found in the template`);
+      found.push({ at, deltaNs });
+    }
+  }
+  return found;
+}
+
 /** Byte offsets of every templated session id mark (ASCII) in a request. */
 export function sessionMarkOffsets(body: Uint8Array): number[] {
   return offsetsOf(body, Buffer.from(TEMPLATE_SESSION_MARK, "ascii"));

@@ -109,6 +109,11 @@ describe.each(["in-process", "bullmq"] as const)("SIGKILL in the middle of deliv
       return delivered.size >= SESSIONS.length ? delivered : undefined;
     });
     expect(deliveries.size).toBe(SESSIONS.length);
+    process.stdout.write(
+      `delivery-crash (${placement}): ${SESSIONS.length} alert groups, ${beforeRestart} pages sent before the SIGKILL; ` +
+        `after restart ${keysBySession.size} of ${SESSIONS.length} groups paged, ${triggers.length} trigger requests ` +
+        `(${triggers.length - SESSIONS.length} re-sent with the same id and key), 0 lost\n`,
+    );
     second.child.kill("SIGTERM");
     await second.exited;
   }, 90_000);

@@ -42,6 +42,11 @@ export interface SessionHistory {
 /**
  * Reads, for each session of the given spans, its approvals and its non-empty inputs,
  * one query per agent. Sessions are per agent: another agent's approval does not count.
+ *
+ * The spans are read from the earliest start of these sessions (the session index knows
+ * it) rather than from a day back: the bloom filter on session_id cannot skip granules
+ * when a step asks for hundreds of sessions, and a day of a busy agent's spans is what
+ * made detection, and with it acknowledge latency, slower the longer a soak ran.
  */
 export async function loadSessionHistory(
   client: ClickHouseClient,
@@ -65,7 +70,9 @@ export async function loadSessionHistory(
                 approval_id, approval_status
               FROM spans
               WHERE agent_id = {agentId:String} AND session_id IN {sessions:Array(String)}
-                AND start_time >= fromUnixTimestamp64Nano({from:Int64}, 'UTC')
+                AND start_time >= greatest(fromUnixTimestamp64Nano({from:Int64}, 'UTC'), (
+                  SELECT min(start_time) FROM span_session_index
+                  WHERE session_id IN {sessions:Array(String)} AND agent_id = {agentId:String}))
                 AND (approval_status != '' OR multiSearchAnyCaseInsensitive(input, {cues:Array(String)}))`,
       query_params: {
         agentId,
