@@ -112,7 +112,7 @@ describe.each(["in-process", "bullmq"] as const)("SIGKILL in the middle of deliv
     process.stdout.write(
       `delivery-crash (${placement}): ${SESSIONS.length} alert groups, ${beforeRestart} pages sent before the SIGKILL; ` +
         `after restart ${keysBySession.size} of ${SESSIONS.length} groups paged, ${triggers.length} trigger requests ` +
-        `(${triggers.length - SESSIONS.length} re-sent with the same id and key), 0 lost\n`,
+        `(${triggers.length - SESSIONS.length} re-sent with the same id and key), ${SESSIONS.filter((x) => !keysBySession.has(x)).length} lost\n`,
     );
     second.child.kill("SIGTERM");
     await second.exited;

@@ -145,7 +145,8 @@ it("keeps every acknowledged span, stores retried ones once, and verifies intact
   process.stdout.write(
     `ingest-crash: ${acked.length} requests acknowledged before the kill, ${cut.length} cut off and re-sent, ` +
       `${exports.length} OTel exports (${exports.filter((e) => e.inFlightAtKill).length} in flight at the kill, retried by the exporter); ` +
-      `stored ${rows[0]?.n} spans = ${expected} expected, 0 duplicated, 0 lost\n`,
+      `stored ${rows[0]?.n} spans = ${expected} expected, ${Number(rows[0]?.n) - Number(rows[0]?.u)} duplicated, ` +
+      `${expected - Number(rows[0]?.u)} lost\n`,
   );
   // A batch stored but not yet ledgered when the process died is ledgered by the restarted
   // ingest once no other replica could still be about to (10 s after start).
