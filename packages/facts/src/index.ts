@@ -7,5 +7,3 @@ export { sqlTables, initSqlParser, MAX_PARSED_SQL_LENGTH } from "./sql/statement
 export { approximateSqlTables } from "./sql/approximate";
 export { dialectFor, WRITE_KINDS } from "./sql/model";
 export type { SqlTables, SqlDialect } from "./sql/model";
-export { checkReadOnlySelect } from "./sql/read-only";
-export type { ReadOnlyCheck } from "./sql/read-only";

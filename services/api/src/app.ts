@@ -22,8 +22,9 @@ import { consoleApp } from "./console/pages";
 import { investigationRoutes } from "./investigation-routes";
 import { openApiDocument } from "./openapi";
 import { parseSince } from "./params";
-import { runReadOnlySql } from "./sql";
+import { SqlGate, runReadOnlySql } from "./sql";
 import { tokenRoutes } from "./token-routes";
+import { DEFAULT_SQL_LIMITS } from "./sql";
 import type { SqlLimits } from "./sql";
 
 export interface ApiDeps {
@@ -36,6 +37,8 @@ export interface ApiDeps {
   /** Present when this process also signs checkpoints (all-in-one). */
   checkpointer?: Checkpointer;
   sqlLimits?: SqlLimits;
+  /** The store identity reader SQL runs as (server mode: one that can only SELECT the readable tables). */
+  sqlClient?: ClickHouseClient;
   logger?: Logger;
   /** Rebuilds baselines now (in-process) or queues a rebuild (BullMQ). */
   baselines?: BaselineRebuilder;
@@ -71,6 +74,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
 
   const api = new Hono<ApiEnv>();
   const keys = apiKeyRegistry(deps.config);
+  const sqlGate = new SqlGate((deps.sqlLimits ?? DEFAULT_SQL_LIMITS).maxQueued);
   api.use("*", requireApiKey(keys));
 
   // Integrity: recompute every batch from the stored rows against the ledger and checkpoints.
@@ -155,8 +159,14 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
     if (typeof body?.sql !== "string" || body.sql.trim() === "") {
       return c.json({ error: "bad_request", message: 'send JSON {"sql": "SELECT ..."}' }, 400);
     }
-    const result = await runReadOnlySql(deps.client, body.sql, deps.sqlLimits);
-    if (!result.ok) return c.json({ error: result.error, message: result.message }, result.status);
+    const limits = deps.sqlLimits ?? DEFAULT_SQL_LIMITS;
+    const result = await sqlGate.run(c.get("caller").name, () =>
+      runReadOnlySql(deps.sqlClient ?? deps.client, body.sql as string, limits),
+    );
+    if (!result.ok) {
+      if (result.status === 429) c.header("Retry-After", "2");
+      return c.json({ error: result.error, message: result.message }, result.status);
+    }
     return c.json(result);
   });
 

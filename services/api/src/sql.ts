@@ -1,70 +1,51 @@
-import type { ClickHouseClient } from "@vigil/store";
-import { checkReadOnlySelect } from "@vigil/facts";
+import type { ClickHouseClient, ReadOnlyLimits } from "@vigil/store";
+import { READABLE_TABLES, prepareReadOnlyQuery, readOnlySettings } from "@vigil/store";
 
 /** Tables the SQL endpoint may read: Vigil's data, not the engine's or the migrations'. */
-export const QUERYABLE_TABLES: ReadonlySet<string> = new Set([
-  "spans",
-  "span_trace_index",
-  "span_session_index",
-  "ledger",
-  "ledger_checkpoints",
-  "alerts",
-  "agent_activity",
-  "agent_calls_5m",
-  "agent_baselines",
-]);
+export const QUERYABLE_TABLES = READABLE_TABLES;
 
-export interface SqlLimits {
-  /** Rows returned at most; more are cut and `truncated` is set. */
-  maxRows: number;
-  maxExecutionSeconds: number;
-  maxMemoryBytes: number;
+export interface SqlLimits extends ReadOnlyLimits {
+  /** Queries running or waiting at once across all keys; past it, 429. */
+  maxQueued: number;
 }
 
 export const DEFAULT_SQL_LIMITS: SqlLimits = {
   maxRows: 10_000,
   maxExecutionSeconds: 10,
   maxMemoryBytes: 2_000_000_000,
+  maxResultBytes: 64 * 1024 * 1024,
+  maxReadBytes: 20 * 1024 * 1024 * 1024,
+  maxQueued: 4,
 };
 
 export type SqlResult =
   | { ok: true; rows: Record<string, unknown>[]; truncated: boolean; elapsedMs: number }
-  | { ok: false; status: 400; error: string; message: string };
+  | { ok: false; status: 400 | 429; error: string; message: string };
 
 const LIMIT_ERRORS: Record<string, string> = {
   TIMEOUT_EXCEEDED: "the query ran longer than the limit of {time} s; narrow the time range or aggregate more",
   MEMORY_LIMIT_EXCEEDED: "the query needed more memory than the limit; aggregate or filter more",
-  TOO_MANY_ROWS_OR_BYTES: "the query read more data than allowed; narrow it",
+  TOO_MANY_ROWS_OR_BYTES: "the query read or returned more data than allowed; narrow it or aggregate more",
+  TOO_MANY_BYTES: "the query read or returned more data than allowed; narrow it or aggregate more",
 };
 
 /**
- * Runs read-only SQL for the security team. The text is checked structurally (one
- * SELECT over Vigil's tables, no table functions, no functions that reach outside, no
- * SETTINGS), then run as a subquery (so a second statement cannot even parse) with
- * readonly=2 and the API's limits set on the outer query only. In server mode the API
- * also connects as a read-only ClickHouse user.
+ * Runs read-only SQL for the security team. The statement is checked on the engine's own
+ * parse (see `prepareReadOnlyQuery`): one SELECT over Vigil's readable tables, built-in
+ * functions that stay inside the store, no table functions but `numbers()`. The checked
+ * text is what runs, under `readonly = 1` with time, memory, read and result limits. On
+ * a server the API's SQL identity can also only SELECT those tables (deploy/clickhouse).
  */
 export async function runReadOnlySql(
   client: ClickHouseClient,
   sql: string,
   limits: SqlLimits = DEFAULT_SQL_LIMITS,
 ): Promise<SqlResult> {
-  const text = sql.trim().replace(/;\s*$/, "");
-  const check = checkReadOnlySelect(text, QUERYABLE_TABLES);
-  if (!check.ok) return { ok: false, status: 400, error: "refused", message: check.reason };
   const started = performance.now();
+  const prepared = await prepareReadOnlyQuery(client, sql, limits);
+  if (!prepared.ok) return { ok: false, status: 400, error: "refused", message: prepared.reason };
   try {
-    const rs = await client.query({
-      // The user's SQL is the query here: it was parsed and checked above, and runs as a
-      // subquery under readonly limits. Values the API itself adds travel as parameters.
-      // Settings go in the query's own SETTINGS clause: the embedded engine would keep
-      // session-level settings for every later query of the process.
-      query:
-        `SELECT * FROM (\n${text}\n) LIMIT {limit:UInt32} SETTINGS readonly = 2, max_execution_time = {seconds:UInt32}, ` +
-        "max_memory_usage = {memory:UInt64}, output_format_json_quote_64bit_integers = 1",
-      query_params: { limit: limits.maxRows + 1, seconds: limits.maxExecutionSeconds, memory: limits.maxMemoryBytes },
-      format: "JSONEachRow",
-    });
+    const rs = await client.query({ query: prepared.text + readOnlySettings(limits), format: "JSONEachRow" });
     const rows = await rs.json<Record<string, unknown>>();
     const truncated = rows.length > limits.maxRows;
     if (truncated) rows.length = limits.maxRows;
@@ -88,3 +69,42 @@ export async function runReadOnlySql(
     };
   }
 }
+
+/**
+ * Admission for the SQL endpoint: one query at a time per API key, and a short queue
+ * overall, so one reader cannot occupy the engine with a stream of queries.
+ */
+export class SqlGate {
+  readonly #running = new Set<string>();
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
+  constructor(
+    private readonly maxQueued: number,
+    private readonly concurrent = 1,
+  ) {}
+
+  /** Runs `task` for `key`, or answers 429 when this key has one under way or the queue is full. */
+  async run(key: string, task: () => Promise<SqlResult>): Promise<SqlResult> {
+    if (this.#running.has(key))
+      return busy("this API key already has a SQL query running; wait for its answer before sending another");
+    if (this.#running.size >= this.maxQueued)
+      return busy(`${this.maxQueued} SQL queries are running or waiting; retry in a few seconds`);
+    this.#running.add(key);
+    try {
+      // A finishing query hands its slot straight to the next waiter.
+      if (this.#active < this.concurrent) this.#active++;
+      else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+      try {
+        return await task();
+      } finally {
+        const next = this.#waiting.shift();
+        if (next === undefined) this.#active--;
+        else next();
+      }
+    } finally {
+      this.#running.delete(key);
+    }
+  }
+}
+
+const busy = (message: string): SqlResult => ({ ok: false, status: 429, error: "busy", message });
