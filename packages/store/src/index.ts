@@ -93,5 +93,5 @@ export type { StoredToken } from "./tokens/tokens";
 export { applyRetention, RETENTION_COLUMNS } from "./retention";
 export type { Retention, RetentionTable } from "./retention";
 export { ledgerOrphanBatches } from "./ledger/recover";
-export { prepareReadOnlyQuery, readOnlySettings, READABLE_TABLES, READ_POLICY } from "./sql/read-only-query";
+export { prepareReadOnlyQuery, executeReadOnlyQuery, READABLE_TABLES, READ_POLICY } from "./sql/read-only-query";
 export type { ReadOnlyLimits, PreparedQuery } from "./sql/read-only-query";

@@ -1,5 +1,5 @@
 import type { ClickHouseClient, ReadOnlyLimits } from "@vigil/store";
-import { READABLE_TABLES, prepareReadOnlyQuery, readOnlySettings } from "@vigil/store";
+import { READABLE_TABLES, executeReadOnlyQuery, prepareReadOnlyQuery } from "@vigil/store";
 
 /** Tables the SQL endpoint may read: Vigil's data, not the engine's or the migrations'. */
 export const QUERYABLE_TABLES = READABLE_TABLES;
@@ -45,8 +45,7 @@ export async function runReadOnlySql(
   const prepared = await prepareReadOnlyQuery(client, sql, limits);
   if (!prepared.ok) return { ok: false, status: 400, error: "refused", message: prepared.reason };
   try {
-    const rs = await client.query({ query: prepared.text + readOnlySettings(limits), format: "JSONEachRow" });
-    const rows = await rs.json<Record<string, unknown>>();
+    const rows = await executeReadOnlyQuery(client, prepared, limits);
     const truncated = rows.length > limits.maxRows;
     if (truncated) rows.length = limits.maxRows;
     return { ok: true, rows, truncated, elapsedMs: Math.round(performance.now() - started) };

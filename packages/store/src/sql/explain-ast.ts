@@ -47,7 +47,7 @@ export function parseExplainAst(lines: readonly string[]): AstNode {
 
 /**
  * Checks the engine's canonical text of a statement (`formatQuerySingleLine`) token by
- * token: no quoted identifier that could print as more than one word in the tree, no
+ * token: no quoted identifier that could print as more than one line in the tree, no
  * second statement, no output clause, no query parameter. Returns the problem, or
  * undefined. The canonical text has no comments and escapes every string literal.
  */
@@ -66,8 +66,10 @@ export function canonicalTokensProblem(text: string): string | undefined {
       let j = i + 1;
       while (j < text.length && text[j] !== c) j += text[j] === "\\" ? 2 : 1;
       const inner = text.slice(i + 1, j);
-      if (!/^[\p{L}\p{N}_]+$/u.test(inner))
-        return `the quoted identifier ${text.slice(i, j + 1).slice(0, 40)} (quoted identifiers may hold letters, digits and _ only)`;
+      // The tree prints identifiers raw: an escape (\n) or a control or line-separator
+      // character would print as a line break and could forge nodes.
+      if (!/^[^\\\p{Cc}\p{Zl}\p{Zp}`"]+$/u.test(inner))
+        return `the quoted identifier ${JSON.stringify(inner.slice(0, 40))} (no escapes or control characters in identifiers)`;
       i = j + 1;
       continue;
     }

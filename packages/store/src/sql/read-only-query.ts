@@ -151,13 +151,26 @@ export async function prepareReadOnlyQuery(
   const tokenProblem = canonicalTokensProblem(canonical);
   if (tokenProblem !== undefined) return { ok: false, reason: `refused: ${tokenProblem}` };
   if (!Number.isInteger(limits.maxRows) || limits.maxRows < 1) throw new Error("maxRows must be a positive integer");
-  const wrapped = `SELECT * FROM (${canonical}) LIMIT ${limits.maxRows + 1}`;
+  // APPLY(materialize): a constant column counts once towards max_result_bytes however
+  // many rows repeat it; materialized, the engine counts the bytes it will send.
+  const wrapped = `SELECT * APPLY(materialize) FROM (${canonical}) LIMIT ${limits.maxRows + 1}`;
   let lines: string[];
   try {
-    // As a subquery, so that the client's FORMAT clause binds to the outer SELECT and is
-    // not parsed into the explained statement.
-    const rs = await client.query({ query: `SELECT explain FROM (EXPLAIN AST ${wrapped})`, format: "JSONEachRow" });
-    lines = (await rs.json<{ explain: string }>()).map((r) => r.explain);
+    // Plain EXPLAIN AST: as a subquery (SELECT explain FROM (EXPLAIN AST ...)) the engine
+    // dumps a rewritten tree that drops window definitions, so a function there went
+    // unseen. `query` would append a FORMAT clause, which the engine parses into the
+    // explained statement; `exec` sends the text as it is. The answer comes in the
+    // placement's default format: TabSeparated on a server (a tree line never starts with
+    // a quote), one quoted string a line from the embedded engine. Either way each tree
+    // line is one output line (newlines inside literals arrive escaped); escapes are left
+    // as they are, since only literals hold them and their content is not read.
+    const result = await client.exec({ query: `EXPLAIN AST ${wrapped}` });
+    let text = "";
+    for await (const chunk of result.stream as AsyncIterable<Buffer>) text += chunk.toString("utf8");
+    lines = text
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => (line.length >= 2 && line.startsWith('"') && line.endsWith('"') ? line.slice(1, -1) : line));
   } catch (err) {
     return { ok: false, reason: `the SQL cannot be parsed: ${firstLine(err)}` };
   }
@@ -186,11 +199,32 @@ export async function prepareReadOnlyQuery(
 }
 
 /**
+ * Runs a prepared reader query under the endpoint's settings and returns its rows with
+ * the column names the reader wrote (the wrapper's `materialize(...)` taken off).
+ */
+export async function executeReadOnlyQuery(
+  client: ClickHouseClient,
+  prepared: { text: string },
+  limits: ReadOnlyLimits,
+): Promise<Record<string, unknown>[]> {
+  const rs = await client.query({ query: prepared.text + readOnlySettings(limits), format: "JSONEachRow" });
+  const rows = await rs.json<Record<string, unknown>>();
+  const first = rows[0];
+  if (first === undefined) return rows;
+  const names = Object.keys(first).map((k) => [k, /^materialize\((.*)\)$/s.exec(k)?.[1] ?? k] as const);
+  return rows.map((row) => {
+    const out: Record<string, unknown> = {};
+    for (const [from, to] of names) out[to] = row[from];
+    return out;
+  });
+}
+
+/**
  * The SETTINGS clause that every reader query runs with. `readonly = 1` comes last: it
  * forbids changing settings afterwards, and on a server it also refuses table functions
  * and writes at the engine.
  */
-export function readOnlySettings(limits: ReadOnlyLimits): string {
+function readOnlySettings(limits: ReadOnlyLimits): string {
   const n = (v: number) => {
     if (!Number.isFinite(v) || v < 0) throw new Error(`invalid limit ${v}`);
     return String(Math.floor(v));
