@@ -39,7 +39,8 @@ GRANT INSERT ON vigil.dispatch_cursor TO vigil_worker;
 
 -- The API reads everything and records only people's decisions: acknowledgements,
 -- silences, tokens, re-enabled receivers. POST /api/sql runs each query with
--- readonly = 2 in its own settings, so questions asked there cannot write either.
+-- readonly = 1 in its own settings, so questions asked there cannot write, change
+-- settings or call table functions either.
 CREATE SETTINGS PROFILE IF NOT EXISTS vigil_api_limits SETTINGS max_execution_time = 30, max_memory_usage = 4000000000;
 CREATE USER IF NOT EXISTS vigil_api IDENTIFIED WITH sha256_hash BY '{api_password_sha256}' DEFAULT DATABASE vigil SETTINGS PROFILE vigil_api_limits;
 GRANT SELECT ON vigil.* TO vigil_api;

@@ -7,6 +7,7 @@ import { AlertGrouper } from "./grouping";
 import { routeAlert } from "./routing";
 import { labelsOf } from "./labels";
 import { retryAfterMs } from "./send";
+import { slackMessage } from "./formats/slack";
 
 let n = 0;
 function alert(over: Partial<Alert> = {}, atMs = 0): Alert {
@@ -176,5 +177,43 @@ describe("receivers", () => {
       type: "slack",
       ratePerSecond: 1,
     });
+  });
+});
+
+describe("Slack message from hostile span content", () => {
+  it("escapes mentions, broadcasts and disguised links from an agent, keeping Vigil's own links", () => {
+    const hostile = "<!channel> pay now <http://evil.example|https://vigil.internal/alerts> <@U123> & `x`";
+    const a = alert({ summary: hostile, input: hostile, agentId: "bot<!here>", credentials: ["c`<!everyone>"] });
+    const notification = {
+      notificationId: "n1",
+      createdAtMs: 0,
+      receiver: "slack",
+      route: "r",
+      groupKey: "g",
+      dedupKey: "d",
+      kind: "firing" as const,
+      alertIds: [a.alertId],
+      newAlertIds: [a.alertId],
+      groupLabels: { agent: "<!channel>" },
+    };
+    const message = slackMessage(notification, [a], "https://vigil.internal");
+    const mrkdwnTexts: string[] = [message.text];
+    const collect = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(collect);
+      else if (typeof node === "object" && node !== null) {
+        const o = node as Record<string, unknown>;
+        if (o.type === "mrkdwn" && typeof o.text === "string") mrkdwnTexts.push(o.text);
+        Object.values(o).forEach(collect);
+      }
+    };
+    collect(message.blocks);
+    expect(mrkdwnTexts.length).toBeGreaterThan(5);
+    for (const text of mrkdwnTexts) {
+      expect(text).not.toMatch(/<[!@]/);
+      expect(text).not.toContain("<http://evil");
+    }
+    expect(mrkdwnTexts.join("\n")).toContain("&lt;!channel&gt; pay now");
+    // Vigil's own console link is still a link.
+    expect(mrkdwnTexts.join("\n")).toMatch(/<https:\/\/vigil\.internal\/[^|>]+\|Open the session>/);
   });
 });

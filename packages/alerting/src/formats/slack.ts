@@ -14,6 +14,16 @@ const EMOJI: Record<string, string> = {
 type Block = Record<string, unknown>;
 const mrkdwn = (text: string) => ({ type: "mrkdwn", text: truncate(text, 2000) });
 
+/**
+ * Text from spans (summaries, inputs, names) escaped as Slack asks for mrkdwn
+ * (api.slack.com/reference/surfaces/formatting#escaping): `&`, `<` and `>` as entities,
+ * so an agent cannot post `<!channel>`, `<@U…>` mentions or disguised `<url|label>` links
+ * into the security channel.
+ */
+export const slackEscape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+/** The same inside a code span, where a backtick would end the span early. */
+const code = (text: string) => slackEscape(text).replace(/`/g, "'");
+
 /** A Slack incoming-webhook message (Block Kit) for a notification. */
 export function slackMessage(
   n: Notification,
@@ -22,7 +32,7 @@ export function slackMessage(
 ): { text: string; blocks: Block[] } {
   const top = topAlert(alerts);
   if (n.kind === "resolved" || top === undefined) {
-    const text = `Resolved: ${alerts.length} Vigil alert(s) (${describeGroup(n)})`;
+    const text = `Resolved: ${alerts.length} Vigil alert(s) (${slackEscape(describeGroup(n))})`;
     return { text, blocks: [{ type: "section", text: { type: "mrkdwn", text: `:white_check_mark: ${text}` } }] };
   }
   const list = ordered(n, alerts);
@@ -33,7 +43,9 @@ export function slackMessage(
     },
     {
       type: "context",
-      elements: [mrkdwn(`${alerts.length} alert(s), ${n.newAlertIds.length} new · group ${describeGroup(n)}`)],
+      elements: [
+        mrkdwn(`${alerts.length} alert(s), ${n.newAlertIds.length} new · group ${slackEscape(describeGroup(n))}`),
+      ],
     },
   ];
   for (const a of list.slice(0, MAX_DETAILED)) {
@@ -41,29 +53,34 @@ export function slackMessage(
     blocks.push({ type: "divider" });
     blocks.push({
       type: "section",
-      text: { type: "mrkdwn", text: truncate(`${EMOJI[a.severity] ?? ""} *${a.summary}*\n${a.explanation}`, 3000) },
+      text: {
+        type: "mrkdwn",
+        text: truncate(`${EMOJI[a.severity] ?? ""} *${slackEscape(a.summary)}*\n${slackEscape(a.explanation)}`, 3000),
+      },
     });
     blocks.push({
       type: "section",
       fields: [
         mrkdwn(`*Severity*\n${a.severity} (${a.score}/100)`),
-        mrkdwn(`*Detector*\n\`${a.detector}\``),
-        mrkdwn(`*Agent*\n${a.agentId}`),
-        mrkdwn(`*Environment*\n${a.environment === "" ? "(none)" : a.environment}`),
+        mrkdwn(`*Detector*\n\`${code(a.detector)}\``),
+        mrkdwn(`*Agent*\n${slackEscape(a.agentId)}`),
+        mrkdwn(`*Environment*\n${a.environment === "" ? "(none)" : slackEscape(a.environment)}`),
         mrkdwn(`*When*\n${eventTimeIso(a)}`),
         mrkdwn(
-          `*Rotate*\n${a.credentials.length === 0 ? "no credential involved" : a.credentials.map((c) => `\`${c}\``).join(", ")}`,
+          `*Rotate*\n${a.credentials.length === 0 ? "no credential involved" : a.credentials.map((c) => `\`${code(c)}\``).join(", ")}`,
         ),
       ],
     });
     if (a.input !== "")
       blocks.push({
         type: "section",
-        text: mrkdwn(`*Input that caused it* (redacted)\n>${truncate(a.input, 500).replace(/\n/g, "\n>")}`),
+        text: mrkdwn(
+          `*Input that caused it* (redacted)\n>${slackEscape(truncate(a.input, 500)).replace(/\n/g, "\n>")}`,
+        ),
       });
     blocks.push({
       type: "section",
-      text: mrkdwn(`*Evidence*\n\`\`\`${truncate(JSON.stringify(a.evidence), 1500)}\`\`\``),
+      text: mrkdwn(`*Evidence*\n\`\`\`${code(truncate(JSON.stringify(a.evidence), 1500))}\`\`\``),
     });
     blocks.push({
       type: "context",
@@ -75,5 +92,5 @@ export function slackMessage(
       type: "context",
       elements: [mrkdwn(`and ${list.length - MAX_DETAILED} more alert(s) in this group`)],
     });
-  return { text: truncate(`Vigil ${top.severity}: ${top.summary}`, 3000), blocks };
+  return { text: truncate(`Vigil ${top.severity}: ${slackEscape(top.summary)}`, 3000), blocks };
 }
