@@ -1,18 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countSpans } from "@vigil/store";
-import { encodeProtobufRequest, richRequest } from "../support/otlp-fixtures";
-import { apiCall, startVigil } from "../support/vigil-harness";
+import { apiCall, sendRichSpan, startVigil } from "../support/vigil-harness";
 import type { Harness } from "../support/vigil-harness";
 
 let h: Harness;
 beforeAll(async () => {
   h = await startVigil(undefined, { env: { VIGIL_SQL_TIMEOUT_SECONDS: "1" } });
-  const res = await fetch(h.ingestUrl, {
-    method: "POST",
-    body: Buffer.from(encodeProtobufRequest(richRequest())),
-    headers: { "content-type": "application/x-protobuf", authorization: `Bearer ${h.tokens["support-bot"]}` },
-  });
-  expect(res.status).toBe(200);
+  expect(await sendRichSpan(h, "support-bot")).toBe(200);
 });
 afterAll(async () => {
   await h.stop();

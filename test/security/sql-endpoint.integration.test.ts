@@ -4,8 +4,7 @@ import type { Server } from "node:http";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { encodeProtobufRequest, richRequest } from "../support/otlp-fixtures";
-import { apiCall, startVigil } from "../support/vigil-harness";
+import { apiCall, sendRichSpan, startVigil } from "../support/vigil-harness";
 import type { Harness } from "../support/vigil-harness";
 
 /**
@@ -38,12 +37,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => ssrf.listen(0, "127.0.0.1", resolve));
   ssrfPort = (ssrf.address() as { port: number }).port;
-  const res = await fetch(h.ingestUrl, {
-    method: "POST",
-    body: Buffer.from(encodeProtobufRequest(richRequest())),
-    headers: { "content-type": "application/x-protobuf", authorization: `Bearer ${h.tokens["support-bot"]}` },
-  });
-  expect(res.status).toBe(200);
+  expect(await sendRichSpan(h, "support-bot")).toBe(200);
 });
 afterAll(async () => {
   await new Promise((resolve) => ssrf.close(resolve));

@@ -5,6 +5,7 @@ import { createLogger } from "@vigil/common";
 import { generateToken, parseVigilConfig, readEnvironment, sha256Hex } from "@vigil/config";
 import { startAllInOne } from "@vigil/service-vigil";
 import type { AllInOne } from "@vigil/service-vigil";
+import { encodeProtobufRequest, richRequest } from "./otlp-fixtures";
 
 export interface Harness {
   vigil: AllInOne;
@@ -79,4 +80,15 @@ export async function apiCall(
   });
   const text = await res.text();
   return { status: res.status, body: text === "" ? undefined : (JSON.parse(text) as unknown) };
+}
+
+/** Sends the fixture request of one rich span as `agent` over OTLP protobuf; returns the HTTP status. */
+export async function sendRichSpan(h: Harness, agent: string): Promise<number> {
+  const res = await fetch(h.ingestUrl, {
+    method: "POST",
+    body: Buffer.from(encodeProtobufRequest(richRequest())),
+    headers: { "content-type": "application/x-protobuf", authorization: `Bearer ${h.tokens[agent]}` },
+  });
+  await res.arrayBuffer();
+  return res.status;
 }
