@@ -160,7 +160,8 @@ function anyValue(raw: unknown, depth: number): AnyValue {
     throw new InputError(`attribute values are nested deeper than ${MAX_VALUE_DEPTH} levels`);
   if (raw === undefined || raw === null) return {};
   if (!isObject(raw)) throw new SpanFieldError("an attribute value must be an AnyValue object");
-  if (raw.stringValue !== undefined) return { stringValue: strict(raw.stringValue, "string", "stringValue") };
+  if (raw.stringValue !== undefined)
+    return { stringValue: wellFormed(strict<string>(raw.stringValue, "string", "stringValue")) };
   if (raw.boolValue !== undefined) return { boolValue: strict(raw.boolValue, "boolean", "boolValue") };
   if (raw.intValue !== undefined) return { intValue: i64(raw.intValue) };
   if (raw.doubleValue !== undefined) return { doubleValue: double(raw.doubleValue) };
@@ -197,6 +198,17 @@ function optionalList(v: unknown, what: string): unknown[] {
 function str(v: unknown): string {
   if (v === undefined || v === null) return "";
   if (typeof v !== "string") throw new SpanFieldError(`expected a string, got ${typeof v}`);
+  return wellFormed(v);
+}
+
+/**
+ * JSON's `\uD800` escapes can spell a lone UTF-16 surrogate, which no UTF-8 column
+ * can hold: ClickHouse refuses the whole INSERT that carries one, and with it every
+ * other agent's rows in the same group commit. Such a string fails its span here.
+ * (Protobuf strings cannot carry one: invalid UTF-8 decodes to U+FFFD.)
+ */
+function wellFormed(v: string): string {
+  if (!v.isWellFormed()) throw new SpanFieldError("a string holds a lone UTF-16 surrogate (not valid Unicode)");
   return v;
 }
 

@@ -116,6 +116,29 @@ describe("OTLP decoders", () => {
     expect(decoded.rejectedSpans).toBe(2);
   });
 
+  it("rejects a JSON span holding a lone UTF-16 surrogate (which no store column can hold), keeping paired ones", () => {
+    const req = richRequest() as { resourceSpans: Array<{ scopeSpans: Array<{ spans: unknown[] }> }> };
+    const spans = req.resourceSpans[0]!.scopeSpans[0]!.spans;
+    const base = spans[0] as Record<string, unknown>;
+    const attr = (v: string) => [{ key: "tool.input", value: { stringValue: v } }];
+    spans.push(
+      { ...base, spanId: "00000000000000c1", name: "lone \ud800" },
+      { ...base, spanId: "00000000000000c2", attributes: attr("trailing \udfff") },
+      { ...base, spanId: "00000000000000c3", attributes: attr("paired \ud83d\ude00") },
+    );
+    // Written with escapes, as an agent would, so JSON.stringify does not touch them.
+    const body = JSON.stringify(req).replaceAll("\\\\u", "\\u");
+    const decoded = decodeTraceRequestJson(body);
+    expect(decoded.spans.map((s) => s.spanId)).toEqual([base.spanId, "00000000000000c3"]);
+    expect(decoded.rejectionReasons).toEqual(["a string holds a lone UTF-16 surrogate (not valid Unicode)"]);
+    // Protobuf cannot carry one: protobufjs writes a lone surrogate as the bytes ED A0 80,
+    // which are not UTF-8 and decode to U+FFFD.
+    const pb = richRequest() as typeof req;
+    (pb.resourceSpans[0]!.scopeSpans[0]!.spans[0] as Record<string, unknown>).name = "lone \ud800";
+    const fromProtobuf = decodeTraceRequestProtobuf(encodeProtobufRequest(pb)).spans[0]?.name;
+    expect(fromProtobuf).toBe("lone \ufffd\ufffd\ufffd");
+  });
+
   it("refuses bodies that cannot be parsed with a 400 InputError", () => {
     const bytes = encodeProtobufRequest(richRequest());
     const cases: Array<() => unknown> = [

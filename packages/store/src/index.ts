@@ -33,7 +33,7 @@ export type { VerifyReport, VerifyProblem, ProblemKind, ChainStatus } from "./le
 export { buildSpanProof, verifySpanProof, ProofUnavailableError } from "./ledger/proof";
 export type { SpanProof, ProofVerdict } from "./ledger/proof";
 export type { RowContext } from "./spans/rows";
-export { insertSpanBatch } from "./spans/write";
+export { insertSpanBatch, isRowRejection } from "./spans/write";
 export {
   findTrace,
   findSession,

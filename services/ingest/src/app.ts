@@ -212,6 +212,9 @@ function rejectOutOfWindow(decoded: DecodedRequest, nowMs: number, limits: Inges
       reason = `start_time_unix_nano is more than ${Math.round(limits.maxSpanAgeMs / 86_400_000)} days in the past`;
     } else if (compareDecimal(span.startTimeUnixNano, newest) > 0) {
       reason = `start_time_unix_nano is more than ${Math.round(limits.maxFutureSkewMs / 60_000)} minutes in the future`;
+    } else if (compareDecimal(span.endTimeUnixNano, newest) > 0) {
+      // A span ends before it is exported; and a time past 2262 is outside DateTime64(9).
+      reason = `end_time_unix_nano is more than ${Math.round(limits.maxFutureSkewMs / 60_000)} minutes in the future`;
     }
     if (reason === undefined) decoded.spans[kept++] = span;
     else recordRejection(decoded, reason);

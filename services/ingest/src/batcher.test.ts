@@ -82,6 +82,73 @@ describe("group commit", () => {
     await expect(b.submit(1, part("ok"))).resolves.toBeUndefined();
   });
 
+  it("when the engine refuses a value, retries each request's rows alone and fails only the request that fails alone", async () => {
+    const w = gatedWriter();
+    const attempts: string[] = [];
+    const committed: Array<[string, number, string[]]> = [];
+    let first = true;
+    const b = new SpanBatcher({
+      maxBatchRows: 100,
+      maxPendingRows: 1000,
+      retryAfterSeconds: 1,
+      // The first INSERT is held open so the next three requests share one batch.
+      write: async (batch) => {
+        if (first) {
+          first = false;
+          return w.write(batch);
+        }
+        attempts.push(text(batch));
+        if (text(batch).includes("bad")) throw new Error("Code: 25. DB::Exception: Cannot parse escape sequence");
+      },
+      commit: async (batch) => {
+        committed.push([batch.id, batch.rows, batch.leaves.map(String)]);
+      },
+      isRowRejection: (err) => String(err).includes("Code: 25."),
+    });
+    const held = b.submit(1, part("held"));
+    await tick();
+    const results = [b.submit(1, part("ok1")), b.submit(1, part("bad")), b.submit(1, part("ok2"))].map((p) =>
+      p.then(
+        () => "stored",
+        (err: unknown) => String(err),
+      ),
+    );
+    w.release();
+    await held;
+    expect(await Promise.all(results)).toEqual(["stored", expect.stringContaining("Cannot parse escape"), "stored"]);
+    expect(attempts).toEqual(["ok1\nbad\nok2\n", "ok1\n", "bad\n", "ok2\n"]);
+    // One ledger entry for the retried batch, holding exactly the rows that are stored.
+    expect(committed.slice(1).map(([, rows, leaves]) => [rows, leaves])).toEqual([[2, ["ok1", "ok2"]]]);
+    expect(b.pending).toBe(0);
+  });
+
+  it("does not retry parts alone when the failure is the store's, not a value's", async () => {
+    const w = gatedWriter();
+    let writes = 0;
+    let first = true;
+    const b = new SpanBatcher({
+      maxBatchRows: 100,
+      maxPendingRows: 1000,
+      retryAfterSeconds: 1,
+      write: async (batch) => {
+        if (first) {
+          first = false;
+          return w.write(batch);
+        }
+        writes++;
+        throw new Error("connect ECONNREFUSED 127.0.0.1:8123");
+      },
+      isRowRejection: (err) => String(err).includes("Code: 25."),
+    });
+    const held = b.submit(1, part("held"));
+    await tick();
+    const both = [b.submit(1, part("a")), b.submit(1, part("b"))];
+    w.release();
+    await held;
+    for (const p of both) await expect(p).rejects.toThrow("ECONNREFUSED");
+    expect(writes).toBe(1);
+  });
+
   it("refuses new rows past the pending limit with a retryable error", async () => {
     const w = gatedWriter();
     const b = new SpanBatcher({ maxBatchRows: 100, maxPendingRows: 10, retryAfterSeconds: 3, write: w.write });

@@ -42,15 +42,28 @@ export interface BatcherOptions {
   maxConcurrentWrites?: number;
   write: BatchWriter;
   commit?: BatchCommitter;
+  /**
+   * Whether a failed INSERT of several requests' rows may be the fault of one request's
+   * data (the engine refused a value), so that each request's part is retried alone and
+   * only the parts that fail alone fail. Default: never (every request gets the error).
+   */
+  isRowRejection?: (err: unknown) => boolean;
+}
+
+/** One request's rows inside a batch, and the promise it waits on. */
+interface Part {
+  chunk: Buffer;
+  rows: number;
+  leaves: Buffer[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
 }
 
 interface Batch {
   id: string;
-  chunks: Buffer[];
+  parts: Part[];
   bytes: number;
   rows: number;
-  leaves: Buffer[];
-  waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }>;
 }
 
 /**
@@ -97,21 +110,22 @@ export class SpanBatcher {
     }
     let batch = this.queue.at(-1);
     if (batch === undefined || batch.rows + rows > this.options.maxBatchRows) {
-      batch = { id: uuidv7(), chunks: [], bytes: 0, rows: 0, leaves: [], waiters: [] };
+      batch = { id: uuidv7(), parts: [], bytes: 0, rows: 0 };
       this.queue.push(batch);
     }
-    const part = encode(batch.id);
+    const encoded = encode(batch.id);
     // Held as bytes outside the JS heap until the INSERT: row strings kept in the young
     // generation were copied by every scavenge while they waited (measured with
     // --trace-gc: time in scavenges halved once they were not).
-    const chunk = Buffer.from(part.body, "utf8");
-    batch.chunks.push(chunk);
+    const chunk = Buffer.from(encoded.body, "utf8");
+    const target = batch;
+    const done = new Promise<void>((resolve, reject) =>
+      target.parts.push({ chunk, rows, leaves: encoded.leaves, resolve, reject }),
+    );
     batch.bytes += chunk.length;
-    for (const leaf of part.leaves) batch.leaves.push(leaf);
     batch.rows += rows;
     this.pendingRows += rows;
     this.pendingBytes += chunk.length;
-    const done = new Promise<void>((resolve, reject) => (batch as Batch).waiters.push({ resolve, reject }));
     this.startWrites();
     return done;
   }
@@ -146,12 +160,8 @@ export class SpanBatcher {
 
   private async writeBatch(batch: Batch): Promise<void> {
     try {
-      await this.options.write(batch);
-      this.batchesWritten++;
-      this.rowsWritten += batch.rows;
-      this.startCommit(batch);
-    } catch (err) {
-      for (const w of batch.waiters) w.reject(err);
+      const written = await this.insert(batch);
+      if (written.length > 0) this.startCommit(batch.id, written);
     } finally {
       this.pendingRows -= batch.rows;
       this.pendingBytes -= batch.bytes;
@@ -165,17 +175,66 @@ export class SpanBatcher {
     }
   }
 
+  /**
+   * Inserts the batch as one INSERT. When the engine refuses a value, no row of it was
+   * stored (one part, all or nothing); each request's part is then retried alone, so one
+   * agent's bad row fails only its own request. Returns the parts that are stored; the
+   * others' requests are rejected here.
+   */
+  private async insert(batch: Batch): Promise<Part[]> {
+    try {
+      await this.writeParts(batch.id, batch.parts);
+      return batch.parts;
+    } catch (err) {
+      if (batch.parts.length === 1 || this.options.isRowRejection?.(err) !== true) {
+        for (const part of batch.parts) part.reject(err);
+        return [];
+      }
+    }
+    const stored: Part[] = [];
+    for (const part of batch.parts) {
+      try {
+        await this.writeParts(batch.id, [part]);
+        stored.push(part);
+      } catch (err) {
+        part.reject(err);
+      }
+    }
+    return stored;
+  }
+
+  private async writeParts(id: string, parts: Part[]): Promise<void> {
+    const written = toWritten(id, parts);
+    await this.options.write(written);
+    this.batchesWritten++;
+    this.rowsWritten += written.rows;
+  }
+
   /** Starts the batch's commit without waiting for it; its requests are answered when it settles. */
-  private startCommit(batch: Batch): void {
-    const done = (this.options.commit?.(batch) ?? Promise.resolve()).then(
+  private startCommit(id: string, parts: Part[]): void {
+    const done = (this.options.commit?.(toWritten(id, parts)) ?? Promise.resolve()).then(
       () => {
-        for (const w of batch.waiters) w.resolve();
+        for (const part of parts) part.resolve();
       },
       (err: unknown) => {
-        for (const w of batch.waiters) w.reject(err);
+        for (const part of parts) part.reject(err);
       },
     );
     this.committing.add(done);
     void done.finally(() => this.committing.delete(done));
   }
+}
+
+function toWritten(id: string, parts: readonly Part[]): WrittenBatch {
+  const chunks: Buffer[] = [];
+  const leaves: Buffer[] = [];
+  let bytes = 0;
+  let rows = 0;
+  for (const part of parts) {
+    chunks.push(part.chunk);
+    for (const leaf of part.leaves) leaves.push(leaf);
+    bytes += part.chunk.length;
+    rows += part.rows;
+  }
+  return { id, chunks, bytes, rows, leaves };
 }

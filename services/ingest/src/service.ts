@@ -1,7 +1,7 @@
 import type { Logger } from "@vigil/common";
 import type { VigilConfig } from "@vigil/config";
 import { initSqlParser } from "@vigil/facts";
-import { Ledger, insertSpanBatch, ledgerOrphanBatches, recentRequestDigests } from "@vigil/store";
+import { Ledger, insertSpanBatch, isRowRejection, ledgerOrphanBatches, recentRequestDigests } from "@vigil/store";
 import type { LedgerEntry } from "@vigil/store";
 import type { ClickHouseClient } from "@vigil/store";
 import type { Hono } from "hono";
@@ -92,6 +92,9 @@ export async function createIngestService(options: IngestServiceOptions): Promis
       await insertSpanBatch(options.client, batch.chunks);
       stats.inserted(batch.rows, performance.now() - started);
     },
+    // Values are checked before they join a batch; should the engine still refuse one,
+    // only the request that holds it fails.
+    isRowRejection,
     // Requests are acknowledged only once the ledger holds their batch too. A batch whose
     // entry could not be written shows up in verify; its retried requests are answered
     // from dedup. The next INSERT does not wait for this.

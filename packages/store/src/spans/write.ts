@@ -40,3 +40,35 @@ export async function insertSpanBatch(client: ClickHouseClient, rows: string | r
   });
   result.stream.destroy();
 }
+
+/**
+ * ClickHouse error codes that mean the engine read a value in the rows and refused it
+ * (not that the store is down, full or busy): parse errors, bad escapes, values out of
+ * a type's range. Only these make retrying each request's rows alone worthwhile; an
+ * outage would fail every retry too, and TOO_MANY_PARTS would be made worse by them.
+ */
+const ROW_REJECTION_CODES = new Set([
+  6, // CANNOT_PARSE_TEXT
+  25, // CANNOT_PARSE_ESCAPE_SEQUENCE
+  26, // CANNOT_PARSE_QUOTED_STRING
+  27, // CANNOT_PARSE_INPUT_ASSERTION_FAILED
+  38, // CANNOT_PARSE_DATE
+  41, // CANNOT_PARSE_DATETIME
+  53, // TYPE_MISMATCH
+  69, // ARGUMENT_OUT_OF_BOUND
+  70, // CANNOT_CONVERT_TYPE
+  72, // CANNOT_PARSE_NUMBER
+  117, // INCORRECT_DATA
+  131, // TOO_LARGE_STRING_SIZE
+  321, // VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
+]);
+
+/** Whether an INSERT failed because the engine refused a value in its rows. */
+export function isRowRejection(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  // @clickhouse/client's ClickHouseError carries the code; chDB only the message.
+  const code = (err as { code?: unknown }).code;
+  const parsed =
+    typeof code === "string" && /^\d+$/.test(code) ? Number(code) : Number(/\bCode: (\d+)\./.exec(err.message)?.[1]);
+  return ROW_REJECTION_CODES.has(parsed);
+}
