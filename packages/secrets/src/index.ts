@@ -1,4 +1,4 @@
-export { scanSecrets, redactSecrets, looksLikeSecret, fingerprintOf, redactionMarker } from "./scan";
+export { scanSecrets, redactSecrets, looksLikeSecret, fingerprintOf, redactionMarker, MAX_SCANNED_CHARS } from "./scan";
 export type { SecretFinding } from "./scan";
 export { SECRET_RULES, HIGH_ENTROPY_RULE_ID } from "./rules";
 export type { SecretRule } from "./rules";

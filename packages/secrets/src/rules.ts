@@ -6,8 +6,20 @@
  */
 export interface SecretRule {
   id: string;
-  /** Must have the `g` flag. Group 1, when present, is the secret; else the whole match. */
+  /**
+   * Must have the `g` flag. Group 1, when present, is the secret; else the whole match.
+   * Every rule must run in linear time on any text (a test feeds each its worst case):
+   * a match may start only where a run of its characters starts (a lookbehind, not
+   * `\b`, which lets every position inside a run start a new attempt), and every
+   * quantifier that can meet a long run is bounded.
+   */
   pattern: RegExp;
+  /**
+   * For secrets between two markers (PEM blocks): the secret runs from the pattern's
+   * match to the next match of this, searched forward once. A lazy `[\s\S]*?` between
+   * the markers would rescan the rest of the text from every header without a footer.
+   */
+  endsAt?: RegExp;
   /** Lower-case words one of which must appear in the text for the rule to run (a cheap pre-filter). */
   keywords: readonly string[];
   /** Minimum Shannon entropy (bits per character) of the secret, for rules that also catch ordinary words. */
@@ -17,8 +29,8 @@ export interface SecretRule {
 export const SECRET_RULES: readonly SecretRule[] = [
   {
     id: "private-key",
-    pattern:
-      /-----BEGIN[ A-Z0-9_-]{0,30}PRIVATE KEY(?: BLOCK)?-----[\s\S]{16,}?-----END[ A-Z0-9_-]{0,30}PRIVATE KEY(?: BLOCK)?-----/g,
+    pattern: /-----BEGIN[ A-Z0-9_-]{0,30}PRIVATE KEY(?: BLOCK)?-----/g,
+    endsAt: /-----END[ A-Z0-9_-]{0,30}PRIVATE KEY(?: BLOCK)?-----/g,
     keywords: ["private key"],
   },
   {
@@ -70,13 +82,13 @@ export const SECRET_RULES: readonly SecretRule[] = [
   },
   {
     id: "anthropic-api-key",
-    pattern: /\b(sk-ant-[a-z0-9]{2,10}-[A-Za-z0-9_-]{40,})(?![A-Za-z0-9_-])/g,
+    pattern: /(?<![A-Za-z0-9_-])(sk-ant-[a-z0-9]{2,10}-[A-Za-z0-9_-]{40,200})(?![A-Za-z0-9_-])/g,
     keywords: ["sk-ant-"],
   },
   {
     id: "openai-api-key",
     pattern:
-      /\b(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}|sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}|sk-[A-Za-z0-9]{48})(?![A-Za-z0-9_-])/g,
+      /(?<![A-Za-z0-9_-])(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,200}T3BlbkFJ[A-Za-z0-9_-]{20,200}|sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,250}|sk-[A-Za-z0-9]{48})(?![A-Za-z0-9_-])/g,
     keywords: ["sk-"],
   },
   { id: "huggingface-token", pattern: /\b(hf_[A-Za-z]{34})\b/g, keywords: ["hf_"] },
@@ -114,7 +126,8 @@ export const SECRET_RULES: readonly SecretRule[] = [
   },
   {
     id: "jwt",
-    pattern: /\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})(?![A-Za-z0-9_-])/g,
+    pattern:
+      /(?<![A-Za-z0-9_-])(eyJ[A-Za-z0-9_-]{8,4096}\.eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{16,1024})(?![A-Za-z0-9_-])/g,
     keywords: ["eyj"],
   },
   {

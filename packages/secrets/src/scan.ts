@@ -17,11 +17,15 @@ interface CompiledRule {
   rule: SecretRule;
   // The `d` flag gives group offsets, so only the secret part of a match is redacted.
   re: RegExp;
+  endsAt: RegExp | undefined;
 }
+
+const withIndices = (re: RegExp) => new RegExp(re.source, re.flags.includes("d") ? re.flags : `${re.flags}d`);
 
 const COMPILED: readonly CompiledRule[] = SECRET_RULES.map((rule) => ({
   rule,
-  re: new RegExp(rule.pattern.source, rule.pattern.flags.includes("d") ? rule.pattern.flags : `${rule.pattern.flags}d`),
+  re: withIndices(rule.pattern),
+  endsAt: rule.endsAt === undefined ? undefined : new RegExp(rule.endsAt.source, rule.endsAt.flags),
 }));
 
 // Every rule keyword in one alternation: one pass over a text tells which rules can
@@ -33,6 +37,9 @@ const KEYWORDS = new RegExp(
     .join("|"),
   "g",
 );
+
+/** The fewest characters between a PEM header and footer for the block to be a key. */
+const MIN_BLOCK_BODY = 16;
 
 /** Shorter texts cannot hold a credential any rule recognises (the shortest is a 12-char assignment value). */
 const MIN_SCANNED_LENGTH = 12;
@@ -75,13 +82,20 @@ function scanUncached(text: string): SecretFinding[] {
   const lower = text.toLowerCase();
   KEYWORDS.lastIndex = 0;
   for (let k = KEYWORDS.exec(lower); k !== null; k = KEYWORDS.exec(lower)) (present ??= new Set()).add(k[0]);
-  for (const { rule, re } of COMPILED) {
+  for (const { rule, re, endsAt } of COMPILED) {
     if (present === undefined || !rule.keywords.some((k) => present.has(k))) continue;
     re.lastIndex = 0;
     for (let m = re.exec(text); m !== null; m = re.exec(text)) {
       if (m[0].length === 0) re.lastIndex++;
-      const range = m.indices?.[1] ?? m.indices?.[0];
+      let range = m.indices?.[1] ?? m.indices?.[0];
       if (range === undefined) continue;
+      if (endsAt !== undefined) {
+        endsAt.lastIndex = re.lastIndex + MIN_BLOCK_BODY;
+        const footer = endsAt.exec(text);
+        if (footer === null) break; // no footer after this header, so none after a later one
+        range = [m.index, endsAt.lastIndex];
+        re.lastIndex = endsAt.lastIndex;
+      }
       const [start, end] = range;
       const secret = text.slice(start, end);
       if (rule.minEntropy !== undefined && shannonEntropy(secret) < rule.minEntropy) continue;
@@ -90,17 +104,32 @@ function scanUncached(text: string): SecretFinding[] {
     }
   }
   scanHighEntropy(text, findings);
-  return findings.sort((a, b) => a.start - b.start);
+  return findings;
 }
 
 function scanHighEntropy(text: string, findings: SecretFinding[]): void {
   TOKEN_RUN.lastIndex = 0;
   for (let m = TOKEN_RUN.exec(text); m !== null; m = TOKEN_RUN.exec(text)) {
-    const token = m[0].replace(/^[=/+_-]+|[=/+_-]+$/g, "");
-    const start = m.index + m[0].indexOf(token);
+    const [from, to] = trimPunctuation(m[0]);
+    const token = m[0].slice(from, to);
+    const start = m.index + from;
     if (!isRandomLooking(token, text, start)) continue;
     addFinding(findings, HIGH_ENTROPY_RULE_ID, start, start + token.length, token);
   }
+}
+
+/**
+ * The run without its leading and trailing `= / + _ -`. A loop, not a regex: an
+ * unanchored `[=/+_-]+$` backtracks from every position of a long run of them followed
+ * by a letter (quadratic: 0.7 s for 20 KB).
+ */
+function trimPunctuation(run: string): [number, number] {
+  const punct = (c: number) => c === 0x3d || c === 0x2f || c === 0x2b || c === 0x5f || c === 0x2d;
+  let from = 0;
+  let to = run.length;
+  while (from < to && punct(run.charCodeAt(from))) from++;
+  while (to > from && punct(run.charCodeAt(to - 1))) to--;
+  return [from, to];
 }
 
 function isRandomLooking(token: string, text: string, start: number, minLength = 32): boolean {
@@ -122,9 +151,25 @@ function isBase64OfText(token: string): boolean {
   return printable / bytes.length > 0.95;
 }
 
+/**
+ * Adds a finding unless a more specific rule already claimed part of its text. Findings
+ * are kept sorted by start and never overlap, so the check is a binary search (a text
+ * can hold tens of thousands of matches; a linear check per match was quadratic).
+ */
 function addFinding(findings: SecretFinding[], rule: string, start: number, end: number, secret: string): void {
-  for (const f of findings) if (start < f.end && end > f.start) return; // a more specific rule already claimed it
-  findings.push({ rule, start, end, fingerprint: fingerprintOf(secret) });
+  let lo = 0;
+  let hi = findings.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((findings[mid] as SecretFinding).start < start) lo = mid + 1;
+    else hi = mid;
+  }
+  const before = findings[lo - 1];
+  const after = findings[lo];
+  if ((before !== undefined && before.end > start) || (after !== undefined && after.start < end)) return;
+  const finding = { rule, start, end, fingerprint: fingerprintOf(secret) };
+  if (lo === findings.length) findings.push(finding);
+  else findings.splice(lo, 0, finding);
 }
 
 /** The fingerprint shown in place of a secret: first 12 hex of its SHA-256. */
@@ -138,12 +183,29 @@ export function redactionMarker(rule: string, fingerprint: string): string {
 }
 
 /**
+ * The most characters of one string that are scanned, and so the most that are kept:
+ * every rule is linear, but at its worst about 0.25 µs per character, so one string
+ * of the 64 MiB a request may carry would hold the event loop for seconds. Longer
+ * strings (far beyond any prompt) keep their first MAX_SCANNED_CHARS and a marker.
+ */
+export const MAX_SCANNED_CHARS = 1 << 20;
+
+function withinScanBudget(text: string): string {
+  if (text.length <= MAX_SCANNED_CHARS) return text;
+  // Never cut between the two halves of a surrogate pair: a lone half cannot be stored.
+  const high = text.charCodeAt(MAX_SCANNED_CHARS - 1);
+  const cut = high >= 0xd800 && high <= 0xdbff ? MAX_SCANNED_CHARS - 1 : MAX_SCANNED_CHARS;
+  return `${text.slice(0, cut)}[TRUNCATED: ${text.length - cut} more characters, past what ingest scans for secrets]`;
+}
+
+/**
  * Replaces every credential in a text with `[REDACTED:<rule>:<fingerprint>]`.
  *
  * @example
  * redactSecrets("key AKIAIOSFODNN7EXAMPLE").text // "key [REDACTED:aws-access-key-id:…]"
  */
-export function redactSecrets(text: string): { text: string; findings: SecretFinding[] } {
+export function redactSecrets(whole: string): { text: string; findings: SecretFinding[] } {
+  const text = withinScanBudget(whole);
   const findings = scanSecrets(text);
   if (findings.length === 0) return { text, findings };
   let out = "";
