@@ -11,9 +11,11 @@ export interface SpanRedaction {
 
 /**
  * Redacts every credential in the spans of one request, in place, before anything is
- * stored: span names, string attributes at any nesting depth, event and link attributes,
- * status messages, and the (shared) resource and scope attributes. Returns, per span,
- * what was removed: the rule, a fingerprint to match the credential to rotate, and where.
+ * stored: every string that reaches a column. Span names, trace state, status messages,
+ * attribute keys and string values at any nesting depth (span, event, link, resource,
+ * scope), event names, link trace state, scope name and version, schema URLs. Returns,
+ * per span, what was removed: the rule, a fingerprint to match the credential to
+ * rotate, and where.
  */
 export function redactSpans(spans: readonly Span[]): SpanRedaction[][] {
   const shared = new Map<Resource | Scope, SpanRedaction[]>();
@@ -27,18 +29,28 @@ export function redactSpans(spans: readonly Span[]): SpanRedaction[][] {
       if (ownerFindings === undefined) {
         ownerFindings = [];
         redactAttributes(owner.attributes, prefix, ownerFindings);
+        const where = prefix === "resource.attributes" ? "resource" : "scope";
+        owner.schemaUrl = redactText(owner.schemaUrl, `${where}.schema_url`, ownerFindings);
+        if ("name" in owner) {
+          owner.name = redactText(owner.name, "scope.name", ownerFindings);
+          owner.version = redactText(owner.version, "scope.version", ownerFindings);
+        }
         shared.set(owner, ownerFindings);
       }
       found.push(...ownerFindings);
     }
     span.name = redactText(span.name, "name", found);
+    span.traceState = redactText(span.traceState, "trace_state", found);
     span.statusMessage = redactText(span.statusMessage, "status.message", found);
     redactAttributes(span.attributes, "attributes", found);
     span.events.forEach((event, i) => {
       event.name = redactText(event.name, `events[${i}].name`, found);
       redactAttributes(event.attributes, `events[${i}].attributes`, found);
     });
-    span.links.forEach((link, i) => redactAttributes(link.attributes, `links[${i}].attributes`, found));
+    span.links.forEach((link, i) => {
+      link.traceState = redactText(link.traceState, `links[${i}].trace_state`, found);
+      redactAttributes(link.attributes, `links[${i}].attributes`, found);
+    });
     return found;
   });
 }
@@ -46,7 +58,10 @@ export function redactSpans(spans: readonly Span[]): SpanRedaction[][] {
 function redactAttributes(attrs: Attributes, prefix: string, found: SpanRedaction[]): void {
   for (const key of Object.keys(attrs)) {
     const value = attrs[key] as AnyValue;
-    attrs[key] = redactValue(value, `${prefix}.${key}`, found);
+    // A key can carry a credential too ({"sk_live_…": true}); its location names the redacted key.
+    const safeKey = redactText(key, `${prefix} (a key)`, found);
+    if (safeKey !== key) delete attrs[key];
+    attrs[safeKey] = redactValue(value, `${prefix}.${safeKey}`, found);
   }
 }
 
@@ -58,7 +73,10 @@ function redactValue(value: AnyValue, location: string, found: SpanRedaction[]):
   if ("arrayValue" in value) {
     value.arrayValue.values = value.arrayValue.values.map((v, i) => redactValue(v, `${location}[${i}]`, found));
   } else if ("kvlistValue" in value) {
-    for (const kv of value.kvlistValue.values) kv.value = redactValue(kv.value, `${location}.${kv.key}`, found);
+    for (const kv of value.kvlistValue.values) {
+      kv.key = redactText(kv.key, `${location} (a key)`, found);
+      kv.value = redactValue(kv.value, `${location}.${kv.key}`, found);
+    }
   }
   return value;
 }

@@ -51,3 +51,25 @@ describe("redaction", () => {
     expect(looksLikeSecret("Zq8vN3kP0wT5yR2mL9xC7bV4")).toBe(true);
   });
 });
+
+describe("redaction of encoded and unusual places", () => {
+  const jwt =
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+
+  it("finds a credential spelled with JSON escapes inside a string (a message list), and keeps the JSON valid", () => {
+    const messages = JSON.stringify([{ role: "user", content: `use ${jwt} now` }]).replaceAll(".", "\\u002e");
+    expect(messages).not.toContain(jwt);
+    const out = redactSecrets(messages);
+    expect(out.findings.map((f) => f.rule)).toEqual(["jwt"]);
+    expect(JSON.parse(out.text)).toEqual([
+      { role: "user", content: expect.stringMatching(/^use \[REDACTED:jwt:\w{12}\] now$/) },
+    ]);
+  });
+
+  it("leaves escapes alone in text without a credential, and an escaped backslash is not an escape", () => {
+    const plain = String.raw`{"path":"a\/b","dot":"\u002e","quote":"\u0022"}`;
+    expect(redactSecrets(plain).text).toBe(plain);
+    const withKey = String.raw`\\u002e AKIAIOSFODNN7ABCDEFG`;
+    expect(redactSecrets(withKey).text).toMatch(/^\\\\u002e \[REDACTED:aws-access-key-id:\w{12}\]$/);
+  });
+});

@@ -198,6 +198,25 @@ function withinScanBudget(text: string): string {
   return `${text.slice(0, cut)}[TRUNCATED: ${text.length - cut} more characters, past what ingest scans for secrets]`;
 }
 
+// `\u00XX` escapes of the characters credentials are made of, and `\/`.
+// (An escape only counts after an even run of backslashes: `\\u002e` is a backslash.)
+const ESCAPED_TOKEN_CHARACTER = /(?<!\\)((?:\\\\)*)(?:\\u00(2[bdef]|3[0-9d]|[46][1-9a-f]|[57][0-9a]|5f|7e)|\\\/)/gi;
+
+/**
+ * JSON text inside a string (a list of messages, tool arguments) may spell a credential
+ * with escapes (`eyJ…\u002eeyJ…`) that no rule reads. Escapes of letters, digits and
+ * `+ - . / = _ ~` are decoded before scanning: inside a JSON string the decoded form is
+ * the same value, so the text stays valid JSON. Other escapes (quotes, controls) stay.
+ */
+function unescapeTokenCharacters(text: string): string {
+  if (!text.includes("\\")) return text;
+  return text.replace(
+    ESCAPED_TOKEN_CHARACTER,
+    (_escape: string, backslashes: string, hex: string | undefined) =>
+      backslashes + (hex === undefined ? "/" : String.fromCharCode(Number.parseInt(hex, 16))),
+  );
+}
+
 /**
  * Replaces every credential in a text with `[REDACTED:<rule>:<fingerprint>]`.
  *
@@ -205,9 +224,11 @@ function withinScanBudget(text: string): string {
  * redactSecrets("key AKIAIOSFODNN7EXAMPLE").text // "key [REDACTED:aws-access-key-id:…]"
  */
 export function redactSecrets(whole: string): { text: string; findings: SecretFinding[] } {
-  const text = withinScanBudget(whole);
+  const kept = withinScanBudget(whole);
+  const text = unescapeTokenCharacters(kept);
   const findings = scanSecrets(text);
-  if (findings.length === 0) return { text, findings };
+  // Without a credential the text is stored as it came, escapes and all.
+  if (findings.length === 0) return { text: kept, findings };
   let out = "";
   let at = 0;
   for (const f of findings) {

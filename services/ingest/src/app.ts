@@ -20,7 +20,7 @@ import {
 import type { DecodedRequest, Span } from "@vigil/otlp";
 import { extractFacts, inheritSessions } from "@vigil/facts";
 import type { ExtractOptions, SpanFacts } from "@vigil/facts";
-import { redactSpans } from "@vigil/secrets";
+import { redactSecrets, redactSpans } from "@vigil/secrets";
 import type { SpanRedaction } from "@vigil/secrets";
 import { encodeSpanRows } from "@vigil/store";
 import type { SpanIntegrity } from "@vigil/store";
@@ -149,6 +149,7 @@ async function storeOnce(
   if (decoded.spans.length === 0) return;
   const redactions = redactSpans(decoded.spans);
   const facts = decoded.spans.map((span) => extractFacts(span, deps.extract ?? {}));
+  facts.forEach((f, i) => redactFacts(f, (redactions[i] ??= [])));
   inheritSessions(decoded.spans, facts);
   const { spans, spanFacts, integrity } = applyIdentity(decoded, facts, redactions, identity);
   if (spans.length === 0) return;
@@ -162,6 +163,39 @@ async function storeOnce(
   deps.stats.stored(spans.length);
   const redacted = integrity.reduce((n, g) => n + g.redactions.length, 0);
   if (redacted > 0) deps.stats.redacted(redacted);
+}
+
+/** The facts that are free text taken from the span. */
+const FACT_TEXTS = [
+  "claimedAgent",
+  "sessionId",
+  "environment",
+  "operation",
+  "tool",
+  "dbOperation",
+  "outboundHost",
+  "credentialId",
+  "peerAgent",
+  "input",
+  "inputSource",
+  "approvalId",
+  "destructiveReason",
+] as const satisfies ReadonlyArray<keyof SpanFacts>;
+
+/**
+ * Facts are read from the redacted span, but some are decoded from it (a JSON list of
+ * messages, escapes inside it), so a credential the scanner could not see in the
+ * encoded text can surface in a fact, and from there in an alert. They are scanned too.
+ */
+function redactFacts(f: SpanFacts, found: SpanRedaction[]): void {
+  const scan = (text: string, location: string): string => {
+    const r = redactSecrets(text);
+    for (const x of r.findings) found.push({ rule: x.rule, fingerprint: x.fingerprint, location });
+    return r.text;
+  };
+  for (const key of FACT_TEXTS) if (f[key] !== "") f[key] = scan(f[key], `facts.${key}`);
+  if (f.dbTables.length > 0) f.dbTables = f.dbTables.map((t) => scan(t, "facts.db_tables"));
+  if (f.dbTablesWritten.length > 0) f.dbTablesWritten = f.dbTablesWritten.map((t) => scan(t, "facts.db_tables"));
 }
 
 /**
