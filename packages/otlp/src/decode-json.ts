@@ -11,7 +11,7 @@ import type {
   SpanEvent,
   SpanLink,
 } from "./model";
-import { MAX_VALUE_DEPTH, invalidSpanReason, recordRejection } from "./validate";
+import { MAX_VALUE_DEPTH, decodeBudget, invalidSpanReason, recordRejection } from "./validate";
 
 /** A field of one span has the wrong JSON type: that span is rejected, the rest kept. */
 class SpanFieldError extends Error {}
@@ -45,6 +45,7 @@ export function decodeTraceRequestJson(body: string): DecodedRequest {
   }
   if (!isObject(root)) throw new InputError("ExportTraceServiceRequest must be a JSON object");
   const out: DecodedRequest = { spans: [], rejectedSpans: 0, rejectionReasons: [] };
+  decodeBudget.reset();
   for (const rs of list(root.resourceSpans, "resourceSpans")) {
     if (!isObject(rs)) throw new InputError("each resourceSpans entry must be an object");
     const res = isObject(rs.resource) ? rs.resource : {};
@@ -94,6 +95,7 @@ function structural<T>(fn: () => T): T {
 }
 
 function readSpan(raw: unknown, resource: Resource, scope: Scope): Span {
+  decodeBudget.spend();
   if (!isObject(raw)) throw new SpanFieldError("a span must be a JSON object");
   const status = isObject(raw.status) ? raw.status : {};
   return {
@@ -120,6 +122,7 @@ function readSpan(raw: unknown, resource: Resource, scope: Scope): Span {
 }
 
 function readEvent(raw: unknown): SpanEvent {
+  decodeBudget.spend();
   if (!isObject(raw)) throw new SpanFieldError("an event must be a JSON object");
   return {
     timeUnixNano: u64(raw.timeUnixNano, "event timeUnixNano"),
@@ -130,6 +133,7 @@ function readEvent(raw: unknown): SpanEvent {
 }
 
 function readLink(raw: unknown): SpanLink {
+  decodeBudget.spend();
   if (!isObject(raw)) throw new SpanFieldError("a link must be a JSON object");
   return {
     traceId: hexId(raw.traceId, "link traceId"),
@@ -156,6 +160,7 @@ function keyValue(raw: unknown, depth: number): KeyValue {
 }
 
 function anyValue(raw: unknown, depth: number): AnyValue {
+  decodeBudget.spend();
   if (depth > MAX_VALUE_DEPTH)
     throw new InputError(`attribute values are nested deeper than ${MAX_VALUE_DEPTH} levels`);
   if (raw === undefined || raw === null) return {};

@@ -12,7 +12,7 @@ import type {
   SpanEvent,
   SpanLink,
 } from "./model";
-import { MAX_VALUE_DEPTH, invalidSpanReason, recordRejection } from "./validate";
+import { MAX_VALUE_DEPTH, decodeBudget, invalidSpanReason, recordRejection } from "./validate";
 
 type Reader = protobuf.Reader;
 
@@ -38,6 +38,7 @@ export function decodeTraceRequestProtobuf(body: Uint8Array): DecodedRequest {
     Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
   );
   const out: DecodedRequest = { spans: [], rejectedSpans: 0, rejectionReasons: [] };
+  decodeBudget.reset();
   try {
     while (reader.pos < reader.len) {
       const tag = reader.uint32();
@@ -171,6 +172,7 @@ function readScope(r: Reader, end: number, scope: Scope): void {
 }
 
 function readSpan(r: Reader, end: number, resource: Resource, scope: Scope): Span {
+  decodeBudget.spend();
   const span: Span = {
     traceId: "",
     spanId: "",
@@ -268,6 +270,7 @@ function readSpan(r: Reader, end: number, resource: Resource, scope: Scope): Spa
 }
 
 function readEvent(r: Reader, end: number): SpanEvent {
+  decodeBudget.spend();
   const event: SpanEvent = { timeUnixNano: "0", name: "", attributes: newAttributes(), droppedAttributesCount: 0 };
   while (r.pos < end) {
     const tag = r.uint32();
@@ -297,6 +300,7 @@ function readEvent(r: Reader, end: number): SpanEvent {
 }
 
 function readLink(r: Reader, end: number): SpanLink {
+  decodeBudget.spend();
   const link: SpanLink = {
     traceId: "",
     spanId: "",
@@ -422,6 +426,7 @@ function readKey(r: Reader): string {
 }
 
 function readAnyValue(r: Reader, end: number, depth: number): AnyValue {
+  decodeBudget.spend();
   if (depth > MAX_VALUE_DEPTH)
     throw new InputError(`attribute values are nested deeper than ${MAX_VALUE_DEPTH} levels`);
   let value: AnyValue = {};

@@ -1,3 +1,4 @@
+import { InputError } from "@vigil/common";
 import type { DecodedRequest, Span } from "./model";
 
 /**
@@ -5,6 +6,33 @@ import type { DecodedRequest, Span } from "./model";
  * payloads are hostile or broken; refusing them keeps the decoders off the stack limit.
  */
 export const MAX_VALUE_DEPTH = 32;
+
+/**
+ * The most spans, events, links and attribute values one request may decode to. A
+ * decoded value takes far more memory than its encoding (a 2-byte attribute in
+ * protobuf becomes objects of about 100 bytes), so a gzip body under 1 MiB grew the
+ * process by 1.4 GB. An exporter's batch of 8,192 spans with 50 attributes each is
+ * under half of this.
+ */
+export const MAX_DECODED_ITEMS = 1_000_000;
+
+/**
+ * Counts what one decode builds. Decoding is synchronous, so one counter, reset at the
+ * start of each decode, serves every request.
+ */
+export const decodeBudget = {
+  left: MAX_DECODED_ITEMS,
+  reset(): void {
+    this.left = MAX_DECODED_ITEMS;
+  },
+  spend(): void {
+    if (--this.left < 0)
+      throw new InputError(
+        `the request holds more than ${MAX_DECODED_ITEMS} spans, events, links and attribute values; send smaller batches`,
+        413,
+      );
+  },
+};
 
 /** Counts a rejected span and keeps one message per distinct reason. */
 export function recordRejection(out: DecodedRequest, reason: string): void {

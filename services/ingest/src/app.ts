@@ -26,7 +26,7 @@ import { encodeSpanRows } from "@vigil/store";
 import type { SpanIntegrity } from "@vigil/store";
 import type { Authenticator, TokenIdentity } from "./auth";
 import type { SpanBatcher } from "./batcher";
-import { readRequestBody } from "./body";
+import { BodyBudget, BodyReservation, readRequestBody } from "./body";
 import type { RequestDedup } from "./dedup";
 import type { IngestStats } from "./stats";
 
@@ -37,12 +37,15 @@ export interface IngestLimits {
   maxSpanAgeMs: number;
   /** Spans starting further than this in the future are rejected (clock skew allowance). */
   maxFutureSkewMs: number;
+  /** Body bytes (raw and decompressed) all requests may hold at once until decoded; past it, 429. */
+  maxBodyBytesInFlight: number;
 }
 
 export const DEFAULT_LIMITS: IngestLimits = {
   maxBodyBytes: 64 * 1024 * 1024,
   maxSpanAgeMs: 90 * 24 * 3600 * 1000,
   maxFutureSkewMs: 3600 * 1000,
+  maxBodyBytesInFlight: 160 * 1024 * 1024,
 };
 
 export interface IngestDeps {
@@ -70,6 +73,7 @@ type Env = { Bindings: HttpBindings; Variables: RequestIdVariables };
 export function createIngestApp(deps: IngestDeps): Hono<Env> {
   const limits = deps.limits ?? DEFAULT_LIMITS;
   const now = deps.now ?? Date.now;
+  const bodies = new BodyBudget(limits.maxBodyBytesInFlight);
   const app = new Hono<Env>();
   // Every response carries X-Request-Id (the client's, or a new one); logs name it.
   app.use("*", requestId());
@@ -94,10 +98,16 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
         `unsupported Content-Type "${c.req.header("content-type") ?? ""}": use application/x-protobuf or application/json`,
       );
     }
+    const reservation = new BodyReservation(bodies);
     try {
-      const body = await readRequestBody(c.env.incoming, limits.maxBodyBytes);
-      const decoded =
-        encoding === "protobuf" ? decodeTraceRequestProtobuf(body) : decodeTraceRequestJson(body.toString("utf8"));
+      const body = await readRequestBody(c.env.incoming, limits.maxBodyBytes, reservation);
+      let decoded: DecodedRequest;
+      try {
+        decoded =
+          encoding === "protobuf" ? decodeTraceRequestProtobuf(body) : decodeTraceRequestJson(body.toString("utf8"));
+      } finally {
+        reservation.release();
+      }
       const receivedAtMs = now();
       rejectOutOfWindow(decoded, receivedAtMs, limits);
       deps.stats.received(decoded.spans.length + decoded.rejectedSpans, decoded.rejectedSpans);
@@ -115,6 +125,7 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
           })
         : c.body(encodeExportResponseJson(partial), 200, { "content-type": "application/json" });
     } catch (err) {
+      reservation.release();
       return errorResponse(c, encoding, err, deps);
     }
   });
