@@ -1,3 +1,4 @@
+-- Generated from packages/store/src/access/service-users.ts by `npm run render:users`: edit that file.
 -- Least privilege for Vigil's services on a ClickHouse server (server mode).
 -- Each service connects as its own user with only the grants it needs. Replace each
 -- {..._password_sha256} with the hex SHA-256 of that service's password (the password
@@ -7,22 +8,21 @@
 
 CREATE DATABASE IF NOT EXISTS vigil;
 
--- Schema changes only: used by `npm run migrate` (and the all-in-one at start).
+-- Schema changes only: used by `npm run migrate` (and the all-in-one at start). TABLE ENGINE is
+-- checked by servers with table_engines_require_grant; ALTER TTL applies a retention config.
 CREATE USER IF NOT EXISTS vigil_migrate IDENTIFIED WITH sha256_hash BY '{migrate_password_sha256}' DEFAULT DATABASE vigil;
-GRANT CREATE TABLE, CREATE VIEW, ALTER ADD COLUMN, ALTER ADD INDEX, SELECT, INSERT ON vigil.* TO vigil_migrate;
+GRANT CREATE TABLE, CREATE VIEW, ALTER ADD COLUMN, ALTER ADD INDEX, ALTER TTL, ALTER VIEW MODIFY SQL SECURITY, SELECT, INSERT ON vigil.* TO vigil_migrate;
+GRANT TABLE ENGINE ON * TO vigil_migrate;
 
--- Ingest writes spans (and, through the materialized views, their lookup tables), the
--- ledger and checkpoints; it reads only what it needs to resume: the ledger head and
--- the recent request digests for retry dedup. No UPDATE, DELETE, ALTER, TRUNCATE, DROP.
+-- Ingest writes spans (the materialized views fill their lookup tables with their
+-- definer's rights), the ledger and checkpoints; it reads only what it needs to resume:
+-- the ledger, the recent request digests for retry dedup, and the tokens created
+-- through the API (SHA-256 only). No UPDATE, DELETE, ALTER, TRUNCATE, DROP.
 CREATE USER IF NOT EXISTS vigil_ingest IDENTIFIED WITH sha256_hash BY '{ingest_password_sha256}' DEFAULT DATABASE vigil;
 GRANT INSERT ON vigil.spans TO vigil_ingest;
-GRANT INSERT ON vigil.span_trace_index TO vigil_ingest;
-GRANT INSERT ON vigil.span_session_index TO vigil_ingest;
 GRANT INSERT, SELECT ON vigil.ledger TO vigil_ingest;
 GRANT INSERT ON vigil.ledger_checkpoints TO vigil_ingest;
 GRANT SELECT(request_digest, received_at) ON vigil.spans TO vigil_ingest;
-
--- Ingest also reads the tokens created through the API (SHA-256 only).
 GRANT SELECT ON vigil.agent_tokens TO vigil_ingest;
 
 -- The worker reads spans, the ledger, the aggregates and what people decided (silences,

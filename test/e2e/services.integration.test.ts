@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import { generateToken, sha256Hex } from "@vigil/config";
 import { jsonTraceRequest } from "../support/otlp-json";
+import { TestClickHouse } from "../support/clickhouse-server";
 import { LocalReceiver } from "../support/receivers";
 import { PrivateRedis, freePort } from "../support/redis-server";
 import { startVigil } from "../support/vigil-harness";
@@ -76,25 +77,26 @@ describe("separate services", () => {
   });
 });
 
-// The split deployment needs a ClickHouse server shared by the processes; CI has none.
-const serverUrl = process.env.CLICKHOUSE_URL;
-if (serverUrl === undefined)
-  process.stderr.write(
-    "services: the split-process test is skipped: set CLICKHOUSE_URL to a ClickHouse server to run it\n",
-  );
-
-describe.skipIf(serverUrl === undefined)("separate processes on a ClickHouse server and one Redis", () => {
+describe("separate processes on a ClickHouse server and one Redis, each service as its own user", () => {
   const dir = mkdtempSync(join(tmpdir(), "vigil-split-"));
   const token = generateToken();
   const adminKey = generateToken("vak_");
   const secret = `whsec_${randomBytes(24).toString("base64")}`;
   const hook = new LocalReceiver("webhook", secret);
   const children: ChildProcess[] = [];
+  const clickhouse = new TestClickHouse();
   let redis: PrivateRedis;
+  beforeAll(async () => {
+    await clickhouse.start();
+  });
   afterAll(async () => {
-    for (const c of children) c.kill("SIGTERM");
+    // The services stop first (draining what they hold), then what they use.
+    await Promise.all(
+      children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once("exit", r).kill("SIGTERM")))),
+    );
     await hook.stop();
     await redis?.stop();
+    await clickhouse.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -113,7 +115,7 @@ describe.skipIf(serverUrl === undefined)("separate processes on a ClickHouse ser
     const [ingestPort, apiPort] = [await freePort(), await freePort()];
     const env = {
       PATH: process.env.PATH ?? "",
-      CLICKHOUSE_URL: serverUrl as string,
+      ...clickhouse.environment(),
       REDIS_URL: redis.url,
       VIGIL_CONFIG: join(dir, "vigil.yaml"),
       VIGIL_DATA_DIR: dir,

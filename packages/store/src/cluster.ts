@@ -68,6 +68,9 @@ ENGINE = Distributed('${cluster}', currentDatabase(), ${local(name)}, ${SHARDING
   const alter = ALTER_TABLE.exec(statement);
   if (alter !== null) {
     const name = alter[1] as string;
+    // Views keep their names on every node (they read the local tables).
+    if (/^\s*ALTER TABLE \w+ MODIFY SQL SECURITY\b/i.test(statement))
+      return [statement.replace(ALTER_TABLE, `ALTER TABLE ${name} ${on}`)];
     const onLocal = statement.replace(ALTER_TABLE, `ALTER TABLE ${local(name)} ${on}`);
     // Skip indexes live only in the local tables; new columns also go to the Distributed table.
     if (/^\s*ALTER TABLE \w+\s+ADD INDEX/i.test(statement)) return [onLocal];

@@ -95,3 +95,5 @@ export type { Retention, RetentionTable } from "./retention";
 export { ledgerOrphanBatches } from "./ledger/recover";
 export { prepareReadOnlyQuery, executeReadOnlyQuery, READABLE_TABLES, READ_POLICY } from "./sql/read-only-query";
 export type { ReadOnlyLimits, PreparedQuery } from "./sql/read-only-query";
+export { SERVICE_USERS, renderUsersSql, renderUsersXml } from "./access/service-users";
+export type { ServiceRole, ServiceUser } from "./access/service-users";

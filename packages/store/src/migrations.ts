@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from "@clickhouse/client";
+import { VIEW_SECURITY_MIGRATION } from "./access/schema";
 import { ACTIVITY_MIGRATION } from "./activity/schema";
 import { ALERTS_MIGRATION } from "./alerts/schema";
 import { clusterStatements } from "./cluster";
@@ -26,6 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
   BASELINES_MIGRATION,
   DELIVERY_MIGRATION,
   TOKENS_MIGRATION,
+  VIEW_SECURITY_MIGRATION,
 ];
 
 export const MIGRATIONS_TABLE = `
