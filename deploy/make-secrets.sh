@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 mkdir -p secrets && chmod 700 secrets
-for service in migrate ingest worker api; do
+for service in migrate ingest worker api sql; do
   f="secrets/clickhouse_${service}_password"
   [ -f "$f" ] || { head -c 32 /dev/urandom | base64 | tr -d '/+=\n' > "$f"; chmod 600 "$f"; }
 done

@@ -48,3 +48,21 @@ GRANT INSERT ON vigil.alert_acks TO vigil_api;
 GRANT INSERT ON vigil.silences TO vigil_api;
 GRANT INSERT ON vigil.agent_tokens TO vigil_api;
 GRANT INSERT ON vigil.receiver_state TO vigil_api;
+
+-- POST /api/sql runs readers' statements as this user: SELECT on the readable tables
+-- only, and no grant to read files or URLs or to see other tables, so the engine
+-- refuses what the endpoint's own check might miss. CREATE TEMPORARY TABLE is what
+-- the harmless table functions (numbers) need; readonly = 2 stops every write and
+-- lets each query tighten its own limits (it sets readonly = 1 itself).
+CREATE SETTINGS PROFILE IF NOT EXISTS vigil_sql_limits SETTINGS readonly = 2, max_execution_time = 10, max_memory_usage = 2000000000;
+CREATE USER IF NOT EXISTS vigil_sql IDENTIFIED WITH sha256_hash BY '{sql_password_sha256}' DEFAULT DATABASE vigil SETTINGS PROFILE vigil_sql_limits;
+GRANT SELECT ON vigil.spans TO vigil_sql;
+GRANT SELECT ON vigil.span_trace_index TO vigil_sql;
+GRANT SELECT ON vigil.span_session_index TO vigil_sql;
+GRANT SELECT ON vigil.ledger TO vigil_sql;
+GRANT SELECT ON vigil.ledger_checkpoints TO vigil_sql;
+GRANT SELECT ON vigil.alerts TO vigil_sql;
+GRANT SELECT ON vigil.agent_activity TO vigil_sql;
+GRANT SELECT ON vigil.agent_calls_5m TO vigil_sql;
+GRANT SELECT ON vigil.agent_baselines TO vigil_sql;
+GRANT CREATE TEMPORARY TABLE ON *.* TO vigil_sql;

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SERVICE_USERS, openStoreClient, renderUsersSql, runMigrations } from "@vigil/store";
+import { READABLE_TABLES, SERVICE_USERS, openStoreClient, renderUsersSql, runMigrations } from "@vigil/store";
 import type { ServiceRole } from "@vigil/store";
 import { TestClickHouse } from "../support/clickhouse-server";
 import type { Credentials } from "../support/clickhouse-server";
@@ -154,6 +154,29 @@ describe("each service can do its work and nothing else", () => {
       "DROP TABLE vigil.alerts",
     ])
       expect(await attempt(as("worker"), sql), sql).toBe("ACCESS_DENIED");
+  });
+
+  it("the SQL endpoint's user reads the readable tables only: no tokens, no system tables, no files or URLs, no writes", async () => {
+    // Straight to the engine, without the endpoint's own check: what the engine refuses by itself.
+    expect(await attempt(as("sql"), "SELECT count() FROM vigil.spans SETTINGS max_execution_time = 5")).toBe("ok");
+    expect(await attempt(as("sql"), "SELECT sum(number) FROM numbers(10)")).toBe("ok");
+    // system.tables lists only what the user may read.
+    const visible = await fromFile.query(
+      "SELECT name FROM system.tables WHERE database = 'vigil' FORMAT TSVRaw",
+      as("sql"),
+    );
+    expect(new Set(visible.split("\n").filter((x) => x !== ""))).toEqual(READABLE_TABLES);
+    for (const sql of [
+      "SELECT * FROM vigil.agent_tokens",
+      "SELECT * FROM vigil.silences",
+      "SELECT * FROM system.users",
+      "SELECT * FROM file('/etc/passwd', 'LineAsString')",
+      "SELECT * FROM url('http://127.0.0.1:1/', 'LineAsString')",
+      "SELECT * FROM remote('127.0.0.1', 'vigil', 'agent_tokens')",
+      "INSERT INTO vigil.alerts SELECT * FROM vigil.alerts WHERE 0",
+      "CREATE TABLE vigil.x (a UInt8) ENGINE = Memory",
+    ])
+      expect(await attempt(as("sql"), sql), sql).toMatch(/ACCESS_DENIED|READONLY|UNKNOWN_TABLE/);
   });
 
   it("migrate changes the schema but cannot drop it, and `default` reaches no data", async () => {

@@ -4,6 +4,7 @@ import type { Server } from "node:http";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { TestClickHouse } from "../support/clickhouse-server";
 import { apiCall, sendRichSpan, startVigil } from "../support/vigil-harness";
 import type { Harness } from "../support/vigil-harness";
 
@@ -18,31 +19,13 @@ import type { Harness } from "../support/vigil-harness";
  */
 
 let h: Harness;
+let clickhouse: TestClickHouse | undefined;
 let canaryPath: string;
 let canary: string;
 let signingKey: string;
 let ssrf: Server;
 let ssrfPort: number;
 let ssrfHits = 0;
-
-beforeAll(async () => {
-  h = await startVigil();
-  canary = `canary-${randomBytes(12).toString("hex")}`;
-  canaryPath = join(h.dataDir, "canary.txt");
-  writeFileSync(canaryPath, canary);
-  signingKey = readFileSync(join(h.dataDir, "ledger-signing.key"), "utf8").trim();
-  ssrf = createServer((_req, res) => {
-    ssrfHits++;
-    res.end(`a\n${canary}\n`);
-  });
-  await new Promise<void>((resolve) => ssrf.listen(0, "127.0.0.1", resolve));
-  ssrfPort = (ssrf.address() as { port: number }).port;
-  expect(await sendRichSpan(h, "support-bot")).toBe(200);
-});
-afterAll(async () => {
-  await new Promise((resolve) => ssrf.close(resolve));
-  await h.stop();
-});
 
 const asReader = async (sql: string) => {
   const res = await fetch(`${h.apiUrl}/api/sql`, {
@@ -152,7 +135,33 @@ const fill = (sql: string) =>
     .replaceAll("'U'", `'http://127.0.0.1:${ssrfPort}/x'`)
     .replaceAll("'H'", `'127.0.0.1:${ssrfPort}'`);
 
-describe("SQL endpoint under a hostile reader key", () => {
+// Embedded, the endpoint's check of the engine's parse is what stops a reader; on a
+// server, the `vigil_sql` user's grants stop the same statements again at the engine.
+describe.each(["embedded", "server"] as const)("SQL endpoint under a hostile reader key (%s)", (placement) => {
+  beforeAll(async () => {
+    if (placement === "server") {
+      clickhouse = new TestClickHouse();
+      await clickhouse.start();
+    }
+    h = await startVigil(undefined, clickhouse === undefined ? {} : { clickhouse });
+    canary = `canary-${randomBytes(12).toString("hex")}`;
+    canaryPath = join(h.dataDir, "canary.txt");
+    writeFileSync(canaryPath, canary);
+    signingKey = readFileSync(join(h.dataDir, "ledger-signing.key"), "utf8").trim();
+    ssrf = createServer((_req, res) => {
+      ssrfHits++;
+      res.end(`a\n${canary}\n`);
+    });
+    await new Promise<void>((resolve) => ssrf.listen(0, "127.0.0.1", resolve));
+    ssrfPort = (ssrf.address() as { port: number }).port;
+    expect(await sendRichSpan(h, "support-bot")).toBe(200);
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => ssrf.close(resolve));
+    await h.stop();
+    await clickhouse?.stop();
+  });
+
   it.each(attacks)("refuses %s", async (shape) => {
     const res = await asReader(fill(shape));
     expect(res.status, res.text).toBe(400);

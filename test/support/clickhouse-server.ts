@@ -72,6 +72,7 @@ export class TestClickHouse {
       ingest: password(),
       worker: password(),
       api: password(),
+      sql: password(),
     };
   }
 
@@ -94,7 +95,7 @@ export class TestClickHouse {
   /** The environment a Vigil process needs to use this server, each service as its own user. */
   environment(): Record<string, string> {
     const env: Record<string, string> = { CLICKHOUSE_URL: `${this.url}/` };
-    for (const role of ["migrate", "ingest", "worker", "api"] as const) {
+    for (const { role } of SERVICE_USERS) {
       const c = this.credentials(role);
       env[`CLICKHOUSE_${role.toUpperCase()}_USER`] = c.username;
       env[`CLICKHOUSE_${role.toUpperCase()}_PASSWORD`] = c.password;
@@ -180,6 +181,7 @@ export class TestClickHouse {
         ingest: sha(this.passwords.ingest),
         worker: sha(this.passwords.worker),
         api: sha(this.passwords.api),
+        sql: sha(this.passwords.sql),
       },
       networks: ["127.0.0.1"],
     });

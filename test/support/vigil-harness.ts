@@ -5,6 +5,7 @@ import { createLogger } from "@vigil/common";
 import { generateToken, parseVigilConfig, readEnvironment, sha256Hex } from "@vigil/config";
 import { startAllInOne } from "@vigil/service-vigil";
 import type { AllInOne } from "@vigil/service-vigil";
+import type { TestClickHouse } from "./clickhouse-server";
 import { encodeProtobufRequest, richRequest } from "./otlp-fixtures";
 
 export interface Harness {
@@ -27,7 +28,13 @@ export interface Harness {
  */
 export async function startVigil(
   agents: readonly string[] = ["support-bot", "billing-bot"],
-  options: { agentsYaml?: string; env?: Record<string, string>; extraYaml?: string } = {},
+  options: {
+    agentsYaml?: string;
+    env?: Record<string, string>;
+    extraYaml?: string;
+    /** Store on this server, each service as its own user, instead of the embedded engine. */
+    clickhouse?: TestClickHouse;
+  } = {},
 ): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), "vigil-test-"));
   const tokens: Record<string, string> = {};
@@ -46,6 +53,7 @@ export async function startVigil(
     VIGIL_INGEST_PORT: "0",
     VIGIL_API_PORT: "0",
     VIGIL_HOST: "127.0.0.1",
+    ...options.clickhouse?.environment(),
     ...options.env,
   });
   const vigil = await startAllInOne(env, parseVigilConfig(yaml), createLogger("warn"));

@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import type { LogLevel } from "@vigil/common";
 
 /** The services that connect to ClickHouse, each as its own user in server mode. */
-export type StoreRole = "migrate" | "ingest" | "worker" | "api";
+export type StoreRole = "migrate" | "ingest" | "worker" | "api" | "sql";
 
 export interface StoreCredentials {
   username: string | undefined;
@@ -144,6 +144,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
       ingest: credentials("ingest"),
       worker: credentials("worker"),
       api: credentials("api"),
+      sql: credentials("sql"),
     },
     logLevel,
     signingKeyFile: resolve(

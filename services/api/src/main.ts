@@ -24,10 +24,13 @@ await runMain("vigil-api", async () => {
   const config = loadVigilConfig(env.configPath);
   const logger = createLogger(env.logLevel, { process: "vigil-api" });
   const client = openStoreClient(serverConnection(env, "api", "the API"));
+  // POST /api/sql runs as its own user, which may only SELECT the readable tables.
+  const sqlClient = openStoreClient(serverConnection(env, "sql", "the API"));
   const publicKeyFile = process.env.VIGIL_LEDGER_PUBLIC_KEY_FILE ?? `${env.signingKeyFile}.pub`;
   const baselines = env.redisUrl === undefined ? undefined : new BaselinesQueue(env.redisUrl);
   const app = createApiApp({
     client,
+    sqlClient,
     config,
     migrated: () => true,
     logger,
@@ -51,6 +54,7 @@ await runMain("vigil-api", async () => {
       await baselines?.close();
       await ops.close();
       await client.close();
+      await sqlClient.close();
     },
   };
 });

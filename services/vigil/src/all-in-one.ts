@@ -53,13 +53,15 @@ export function placementFor(env: Environment, role: StoreRole): StorePlacement 
 function openClients(env: Environment): Record<StoreRole, ClickHouseClient> {
   if (env.clickhouseUrl === undefined) {
     const client = openStoreClient(placementFor(env, "ingest"));
-    return { migrate: client, ingest: client, worker: client, api: client };
+    return { migrate: client, ingest: client, worker: client, api: client, sql: client };
   }
   return {
     migrate: openStoreClient(placementFor(env, "migrate")),
     ingest: openStoreClient(placementFor(env, "ingest")),
     worker: openStoreClient(placementFor(env, "worker")),
     api: openStoreClient(placementFor(env, "api")),
+    // The SQL endpoint's own user: SELECT on the readable tables and nothing else.
+    sql: openStoreClient(placementFor(env, "sql")),
   };
 }
 
@@ -75,6 +77,7 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
   // dependencies are filled in once the ledger is open.
   const apiDeps: ApiDeps = {
     client: clients.api,
+    sqlClient: clients.sql,
     config,
     migrated: () => migrated,
     sqlLimits: { ...DEFAULT_SQL_LIMITS, maxExecutionSeconds: env.sqlTimeoutSeconds },

@@ -5,8 +5,10 @@
  * as the users file the test server loads. A test checks the two agree.
  */
 
-/** The services that connect to the store, each as its own user. */
-export type ServiceRole = "migrate" | "ingest" | "worker" | "api";
+import { READABLE_TABLES } from "../sql/read-only-query";
+
+/** The services that connect to the store, each as its own user (`sql`: the API's SQL endpoint). */
+export type ServiceRole = "migrate" | "ingest" | "worker" | "api" | "sql";
 
 export interface ServiceUser {
   role: ServiceRole;
@@ -80,6 +82,18 @@ export const SERVICE_USERS: readonly ServiceUser[] = [
       "INSERT ON {db}.receiver_state",
     ],
     settings: { max_execution_time: 30, max_memory_usage: 4_000_000_000 },
+  },
+  {
+    role: "sql",
+    name: "vigil_sql",
+    purpose:
+      "POST /api/sql runs readers' statements as this user: SELECT on the readable tables\n" +
+      "only, and no grant to read files or URLs or to see other tables, so the engine\n" +
+      "refuses what the endpoint's own check might miss. CREATE TEMPORARY TABLE is what\n" +
+      "the harmless table functions (numbers) need; readonly = 2 stops every write and\n" +
+      "lets each query tighten its own limits (it sets readonly = 1 itself).",
+    grants: [...[...READABLE_TABLES].map((t) => `SELECT ON {db}.${t}`), "CREATE TEMPORARY TABLE ON *.*"],
+    settings: { readonly: 2, max_execution_time: 10, max_memory_usage: 2_000_000_000 },
   },
 ];
 

@@ -1,3 +1,4 @@
+import { MIGRATIONS, MIGRATIONS_TABLE } from "../migrations";
 import type { ClickHouseClient } from "@clickhouse/client";
 import { canonicalTokensProblem, checkAst, parseExplainAst } from "./explain-ast";
 import type { EngineCatalogue, ReadPolicy } from "./explain-ast";
@@ -181,8 +182,13 @@ export async function prepareReadOnlyQuery(
     return { ok: false, reason: `refused: ${firstLine(err)}` };
   }
   if (!verdict.ok) return verdict;
+  const shadowed = verdict.unknownNames.filter((name) => storeTables().has(name));
+  if (shadowed.length > 0)
+    return { ok: false, reason: shadowed.map((t) => `table "${t}" is not readable through the API`).join("; ") };
   if (verdict.unknownNames.length > 0) {
     // A name that is not readable may be a CTE; it may not be a table in any database.
+    // (On a server, system.tables lists only what the SQL user may see: Vigil's own
+    // tables are named from the migrations above.)
     const rs = await client.query({
       query: "SELECT DISTINCT lower(name) AS name FROM system.tables WHERE lower(name) IN {names:Array(String)}",
       query_params: { names: verdict.unknownNames },
@@ -207,7 +213,11 @@ export async function executeReadOnlyQuery(
   prepared: { text: string },
   limits: ReadOnlyLimits,
 ): Promise<Record<string, unknown>[]> {
-  const rs = await client.query({ query: prepared.text + readOnlySettings(limits), format: "JSONEachRow" });
+  const alreadyReadOnly = (await sessionReadOnly(client)) > 0;
+  const rs = await client.query({
+    query: prepared.text + readOnlySettings(limits, alreadyReadOnly),
+    format: "JSONEachRow",
+  });
   const rows = await rs.json<Record<string, unknown>>();
   const first = rows[0];
   if (first === undefined) return rows;
@@ -219,12 +229,47 @@ export async function executeReadOnlyQuery(
   });
 }
 
+let tablesOfStore: Set<string> | undefined;
+
+/** Every table and view the migrations create, lower-cased. */
+function storeTables(): Set<string> {
+  tablesOfStore ??= new Set(
+    [MIGRATIONS_TABLE, ...MIGRATIONS.flatMap((m) => m.statements)].flatMap((sql) =>
+      [...sql.matchAll(/\bCREATE (?:TABLE|MATERIALIZED VIEW|VIEW) IF NOT EXISTS (\w+)/gi)].map((m) =>
+        (m[1] as string).toLowerCase(),
+      ),
+    ),
+  );
+  return tablesOfStore;
+}
+
+const readOnlyLevels = new WeakMap<ClickHouseClient, Promise<number>>();
+
+/**
+ * The `readonly` level the client's user already has from its settings profile (the
+ * `vigil_sql` user's is 2). A read-only session may not change `readonly`, so a query
+ * adds `readonly = 1` only where the profile left the session writable.
+ */
+function sessionReadOnly(client: ClickHouseClient): Promise<number> {
+  let level = readOnlyLevels.get(client);
+  if (level === undefined) {
+    level = client
+      .query({ query: "SELECT toUInt8(getSetting('readonly')) AS r", format: "JSONEachRow" })
+      .then((rs) => rs.json<{ r: number }>())
+      .then((rows) => Number(rows[0]?.r ?? 0));
+    // A failed probe is asked again next time rather than remembered.
+    level.catch(() => readOnlyLevels.delete(client));
+    readOnlyLevels.set(client, level);
+  }
+  return level;
+}
+
 /**
  * The SETTINGS clause that every reader query runs with. `readonly = 1` comes last: it
  * forbids changing settings afterwards, and on a server it also refuses table functions
- * and writes at the engine.
+ * and writes at the engine. A session that is read-only by its profile keeps its level.
  */
-function readOnlySettings(limits: ReadOnlyLimits): string {
+function readOnlySettings(limits: ReadOnlyLimits, alreadyReadOnly = false): string {
   const n = (v: number) => {
     if (!Number.isFinite(v) || v < 0) throw new Error(`invalid limit ${v}`);
     return String(Math.floor(v));
@@ -232,7 +277,7 @@ function readOnlySettings(limits: ReadOnlyLimits): string {
   return (
     ` SETTINGS max_execution_time = ${n(limits.maxExecutionSeconds)}, max_memory_usage = ${n(limits.maxMemoryBytes)}, ` +
     `max_result_bytes = ${n(limits.maxResultBytes)}, max_bytes_to_read = ${n(limits.maxReadBytes)}, ` +
-    "output_format_json_quote_64bit_integers = 1, readonly = 1"
+    `output_format_json_quote_64bit_integers = 1${alreadyReadOnly ? "" : ", readonly = 1"}`
   );
 }
 
