@@ -44,7 +44,7 @@ afterAll(async () => {
 
 describe("vigil CLI", () => {
   it("verify: prints that the store is intact and exits 0", async () => {
-    const r = await vigil(["verify"], { VIGIL_API_KEY: h.apiKeys.reader });
+    const r = await vigil(["verify"], { VIGIL_API_KEY: h.apiKeys.admin });
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^intact: 1 batches, 1 rows/);
   });

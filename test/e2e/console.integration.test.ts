@@ -52,7 +52,9 @@ async function signIn(key: string): Promise<string> {
   expect(res.status).toBe(303);
   expect(res.headers.get("location")).toBe("/alerts");
   const cookie = res.headers.get("set-cookie") ?? "";
-  expect(cookie).toMatch(/^vigil_key=[^;]+; Max-Age=43200; Path=\/; HttpOnly; SameSite=Strict$/);
+  expect(cookie).toMatch(/^vigil_session=[\w-]{43}; Max-Age=43200; Path=\/; HttpOnly; SameSite=Strict$/);
+  // The cookie names a server-side session: the key itself never leaves the form post.
+  expect(cookie).not.toContain(key);
   return cookie.split(";")[0] as string;
 }
 
@@ -124,5 +126,77 @@ describe("web console over HTTP", () => {
     expect((await apiCall(h, `/api/alerts/${alertId}`, h.apiKeys.reader)).body).toMatchObject({
       acknowledged: { author: "admin", note: "table restored" },
     });
+  });
+
+  it("signs out with a POST that ends the session on the server: the old cookie no longer works, a GET alone does nothing", async () => {
+    const cookie = await signIn(h.apiKeys.reader);
+    const confirm = await get("/logout", cookie);
+    expect(confirm.status).toBe(200);
+    expect((await get("/alerts", cookie)).status).toBe(200); // a GET (a prefetch, an <img>) signs nobody out
+    const token = /name="csrf" value="([^"]+)"/.exec(await confirm.text())?.[1] as string;
+    const out = (csrfToken: string, origin = h.apiUrl) =>
+      fetch(`${h.apiUrl}/logout`, {
+        method: "POST",
+        body: new URLSearchParams({ csrf: csrfToken }),
+        headers: { cookie, origin },
+        redirect: "manual",
+      });
+    expect((await out(token, "http://evil.example")).status).toBe(403);
+    expect((await out("forged")).status).toBe(403);
+    expect((await get("/alerts", cookie)).status).toBe(200);
+    const done = await out(token);
+    expect(done.status).toBe(303);
+    expect(done.headers.get("location")).toBe("/login");
+    // Replaying the copied cookie after sign-out leads to the sign-in page.
+    const replay = await get("/alerts", cookie);
+    expect(replay.status).toBe(303);
+    expect(replay.headers.get("location")).toMatch(/^\/login/);
+  });
+
+  it.each([
+    "//evil.example/x",
+    "/\\evil.example",
+    "/\\/evil.example",
+    "https://evil.example",
+    "/%0d%0a//evil",
+    "javascript:alert(1)",
+    "/\t/evil.example",
+  ])("after sign-in goes only to a path on this site, never to %s", async (next) => {
+    const res = await fetch(`${h.apiUrl}/login`, {
+      method: "POST",
+      body: new URLSearchParams({ key: h.apiKeys.reader, next }),
+      headers: { origin: h.apiUrl },
+      redirect: "manual",
+    });
+    expect(res.status).toBe(303);
+    const location = res.headers.get("location") ?? "";
+    expect(new URL(location, h.apiUrl).origin).toBe(new URL(h.apiUrl).origin);
+    expect(location).toMatch(/^\/[^/\\]/);
+  });
+
+  it("keeps an honest next path, query included", async () => {
+    const res = await fetch(`${h.apiUrl}/login`, {
+      method: "POST",
+      body: new URLSearchParams({ key: h.apiKeys.reader, next: "/sessions?agent=support-bot" }),
+      headers: { origin: h.apiUrl },
+      redirect: "manual",
+    });
+    expect(res.headers.get("location")).toBe("/sessions?agent=support-bot");
+  });
+
+  it("sends security headers on pages and API answers: no script, no framing, no sniffing, no referrer, no caching", async () => {
+    for (const res of [
+      await get("/login"),
+      await fetch(`${h.apiUrl}/api/alerts`, { headers: { authorization: `Bearer ${h.apiKeys.reader}` } }),
+    ]) {
+      const csp = res.headers.get("content-security-policy") ?? "";
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain("script-src");
+      expect(res.headers.get("x-frame-options")).toBe("DENY");
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+      expect(res.headers.get("cache-control")).toBe("no-store");
+    }
   });
 });

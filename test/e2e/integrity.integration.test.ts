@@ -47,7 +47,7 @@ async function batchOf(traceId: string): Promise<{ batchId: string; seq: number 
 }
 
 async function verify(): Promise<VerifyReport> {
-  const res = await apiCall(h, "/api/verify", h.apiKeys.reader);
+  const res = await apiCall(h, "/api/verify", h.apiKeys.admin);
   expect(res.status).toBe(200);
   return res.body as VerifyReport;
 }
@@ -71,8 +71,10 @@ afterAll(async () => {
 });
 
 describe("tamper evidence", () => {
-  it("reports an untouched store as intact, over the API, with a key only", async () => {
+  it("reports an untouched store as intact, over the API, to an admin key only", async () => {
     expect((await apiCall(h, "/api/verify", undefined)).status).toBe(401);
+    // A full re-verification reads the whole store: a reader may not start one.
+    expect((await apiCall(h, "/api/verify", h.apiKeys.reader)).status).toBe(403);
     const report = await verify();
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);

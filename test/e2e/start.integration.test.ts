@@ -1,7 +1,7 @@
 import { afterAll, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
@@ -39,9 +39,18 @@ async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 
   }
 }
 
-it("a first start prints a demo token that an OTel exporter can use at once, and SIGTERM flushes before exit", async () => {
+it("a first start writes a demo token (0600 file, path printed, never the token) that an OTel exporter can use at once, and SIGTERM flushes before exit", async () => {
   const { child, output } = startProcess();
-  const token = await waitFor("the demo token", () => /^\s+(vgl_\S+)$/m.exec(output())?.[1]);
+  const file = await waitFor(
+    "the credentials file's path",
+    () => /are in (\S+first-start-credentials\.txt)/.exec(output())?.[1],
+  );
+  expect(statSync(file).mode & 0o777).toBe(0o600);
+  expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+  const token = /^ingest_token (vgl_\S+)$/m.exec(readFileSync(file, "utf8"))?.[1] as string;
+  expect(token).toBeTruthy();
+  expect(output()).not.toContain(token);
+  expect(output()).not.toContain(/^admin_api_key (\S+)$/m.exec(readFileSync(file, "utf8"))?.[1] as string);
   const endpoint = await waitFor(
     "the exporter endpoint",
     () => /OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=(\S+)/.exec(output())?.[1],
@@ -63,13 +72,8 @@ it("a first start prints a demo token that an OTel exporter can use at once, and
   child.kill("SIGTERM");
   expect(await exited).toBe(0);
   expect(output()).toMatch(/"msg":"stopped"/);
-  // The token appears once, in the banner, and never in a log line.
-  expect(
-    output()
-      .split("\n")
-      .filter((line) => line.includes(token))
-      .every((line) => !line.startsWith("{")),
-  ).toBe(true);
+  // The token never reaches stdout or a log line.
+  expect(output()).not.toContain(token);
 
   // The process is gone, so this test process may open the same embedded store.
   const client = openStoreClient({ mode: "embedded", dataDir });

@@ -180,6 +180,25 @@ describe("receivers", () => {
   });
 });
 
+describe("webhook secrets", () => {
+  const config = parseVigilConfig(
+    'receivers:\n  - name: hook\n    webhook: {url: "https://siem.example/in", secret: {env: HOOK_SECRET}}\n',
+  );
+  it.each([
+    ["not a Standard Webhooks secret", "plain-password-123", /must start with "whsec_"/],
+    ["empty after the prefix", "whsec_", /not base64/],
+    ["not base64", "whsec_!!!not-base64!!!", /not base64/],
+    ["too short a key", `whsec_${Buffer.alloc(16, 7).toString("base64")}`, /16 bytes; use at least 24/],
+  ])("refuses one that is %s at start-up", (_what, secret, problem) => {
+    expect(() => resolveReceivers(config.receivers, { HOOK_SECRET: secret })).toThrow(problem);
+  });
+
+  it("takes a whsec_ secret of 24 bytes or more", () => {
+    const secret = `whsec_${Buffer.alloc(32, 9).toString("base64")}`;
+    expect(resolveReceivers(config.receivers, { HOOK_SECRET: secret }).get("hook")).toMatchObject({ secret });
+  });
+});
+
 describe("Slack message from hostile span content", () => {
   it("escapes mentions, broadcasts and disguised links from an agent, keeping Vigil's own links", () => {
     const hostile = "<!channel> pay now <http://evil.example|https://vigil.internal/alerts> <@U123> & `x`";

@@ -43,8 +43,26 @@ export function resolveReceivers(configs: readonly ReceiverConfig[], env: NodeJS
     }
     if (receiver.type === "slack" && receiver.url !== "" && !/^https?:\/\//.test(receiver.url))
       problems.push(`receivers.${i}.slack.webhook_url: the secret is not an http(s) URL`);
+    if (receiver.type === "webhook" && receiver.secret !== "") {
+      const problem = webhookSecretProblem(receiver.secret);
+      if (problem !== undefined) problems.push(`receivers.${i}.webhook.secret: ${problem}`);
+    }
     out.set(r.name, { ...receiver, ratePerSecond: r.rate_per_second ?? DEFAULT_RATE[receiver.type] });
   });
   if (problems.length > 0) throw new ConfigError(problems);
   return out;
+}
+
+/**
+ * Standard Webhooks secrets are `whsec_` and base64 of the key. A secret that is not,
+ * or whose key is short, used to give an empty or weak HMAC key that anyone could
+ * forge signatures with; it now stops start-up instead.
+ */
+export function webhookSecretProblem(secret: string): string | undefined {
+  const body = secret.startsWith("whsec_") ? secret.slice("whsec_".length) : undefined;
+  if (body === undefined) return 'must start with "whsec_" (Standard Webhooks), then base64 of the key';
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body) || body.length % 4 !== 0) return "the part after whsec_ is not base64";
+  const bytes = Buffer.from(body, "base64").length;
+  if (bytes < 24) return `the key is ${bytes} bytes; use at least 24 (openssl rand -base64 32)`;
+  return undefined;
 }

@@ -135,7 +135,8 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
     dataDir: resolve(env.VIGIL_DATA_DIR ?? "./data"),
     ingestPort: port("VIGIL_INGEST_PORT", 4318),
     apiPort,
-    host: env.VIGIL_HOST ?? "0.0.0.0",
+    // Loopback unless told otherwise: listening wider is a decision (the container image makes it).
+    host: env.VIGIL_HOST ?? "127.0.0.1",
     clickhouseUrl,
     clickhouseUser: defaultUser,
     clickhousePassword: defaultPassword,

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
 import { requestId } from "hono/request-id";
 import type { Logger } from "@vigil/common";
 import type { KeyObject } from "node:crypto";
@@ -65,6 +66,28 @@ export const FORM_BODY_LIMIT = 16 * 1024;
 export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.use("*", requestId());
+  // Every response: no framing, no sniffing, no referrer, not cached; pages may load
+  // nothing from elsewhere and run no script at all (the console has none).
+  app.use(
+    "*",
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'unsafe-inline'"],
+        imgSrc: ["'self'", "data:"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+      xFrameOptions: "DENY",
+      referrerPolicy: "no-referrer",
+      crossOriginResourcePolicy: "same-origin",
+    }),
+  );
+  app.use("*", async (c, next) => {
+    await next();
+    c.header("cache-control", "no-store");
+  });
   // An unexpected failure is logged with its request id; the caller gets the id, not the stack.
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse(); // a deliberate refusal (CSRF origin check)
@@ -96,7 +119,9 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   api.use("*", requireApiKey(keys));
 
   // Integrity: recompute every batch from the stored rows against the ledger and checkpoints.
-  api.get("/verify", async (c) =>
+  // Admin only: a full re-verification reads the whole store, so a reader key must not be
+  // able to start one at will.
+  api.get("/verify", requireAdmin, async (c) =>
     c.json(await verifyStore(deps.client, deps.ledgerKey, { spansRetentionDays: deps.config.retention.spans })),
   );
 

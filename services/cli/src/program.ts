@@ -16,6 +16,7 @@ import {
 import { proofGetCommand, proofVerifyCommand } from "./commands/proof";
 import { tokenCreate, tokenList, tokenRevoke } from "./commands/tokens";
 import { verifyCommand } from "./commands/verify";
+import { terminalSafe } from "./terminal";
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -27,7 +28,13 @@ export interface CliIo {
  * Runs the `vigil` CLI with the given arguments (without node and script) and returns
  * the exit code: 0 ok, 1 a check failed (verify, proof), 2 usage or connection errors.
  */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<number> {
+  // Everything printed passes through one filter: the output quotes what agents sent.
+  const io: CliIo = {
+    env: rawIo.env,
+    print: (s) => rawIo.print(terminalSafe(s)),
+    printError: (s) => rawIo.printError(terminalSafe(s)),
+  };
   let code = 0;
   const program = new Command()
     .name("vigil")

@@ -1,18 +1,18 @@
 import { ConfigError, createLogger } from "@vigil/common";
 import { readEnvironment } from "@vigil/config";
 import { startAllInOne } from "./all-in-one";
-import { demoBanner, loadOrCreateConfig, logConfigSource } from "./bootstrap";
+import { demoBanner, ensurePrivateDataDir, loadOrCreateConfig, logConfigSource } from "./bootstrap";
 
 // `npm start`: ingest and API in one process on the embedded store.
 try {
   const env = readEnvironment(process.env);
   const logger = createLogger(env.logLevel, { process: "vigil" });
+  ensurePrivateDataDir(env.dataDir, logger);
   const loaded = loadOrCreateConfig(env);
   logConfigSource(logger, loaded);
   const vigil = await startAllInOne(env, loaded.config, logger);
-  if (loaded.demoToken !== undefined && loaded.adminApiKey !== undefined) {
-    process.stdout.write(demoBanner(loaded.demoToken, loaded.adminApiKey, vigil.ingestPort, vigil.apiPort));
-  }
+  if (loaded.credentialsFile !== undefined)
+    process.stdout.write(demoBanner(loaded.credentialsFile, vigil.ingestPort, vigil.apiPort));
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {
       logger.info("shutting down", { signal });

@@ -22,8 +22,15 @@ export function initSqlParser(): Promise<void> {
 }
 
 // Agents repeat the same statements (parametrized queries), so parsing is cached. The
-// parser costs ~50 µs a statement; a hit costs a map lookup.
-const cache = new LRUCache<string, SqlTables>({ max: 20_000 });
+// parser costs ~50 µs a statement; a hit costs a map lookup. Bounded by size, not only
+// count: 20,000 statements of any length could hold gigabytes, so each entry counts its
+// text (UTF-16, two bytes a character) and longer statements are not kept at all.
+const cache = new LRUCache<string, SqlTables>({
+  max: 20_000,
+  maxSize: 32 * 1024 * 1024,
+  sizeCalculation: (_value, key) => 2 * key.length + 256,
+  maxEntrySize: 256 * 1024,
+});
 
 /**
  * Every table a SQL text touches, its statement kinds and whether it is destructive.

@@ -41,6 +41,22 @@ export interface ConsoleDeps {
 }
 
 /**
+ * Where to go after sign-in: a path on this site only. Parsed as a URL against a
+ * placeholder origin, so `//host`, `/\\host`, `https:x` and control characters, which
+ * browsers read as other sites, all fall back to the inbox.
+ */
+export function sameOriginPath(next: unknown): string {
+  if (typeof next !== "string" || !next.startsWith("/") || /[\u0000-\u001f\\]/.test(next)) return "/alerts";
+  const base = "http://vigil.invalid";
+  try {
+    const url = new URL(next, base);
+    return url.origin === base ? url.pathname + url.search + url.hash : "/alerts";
+  } catch {
+    return "/alerts";
+  }
+}
+
+/**
  * The web console, server-rendered (no build step, no client script): alerts inbox, an
  * alert, agents with their volume against the baseline band, an agent, its last hour,
  * sessions and a session timeline, and integrity.
@@ -85,14 +101,28 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
 
   app.post("/login", sameOrigin, async (c) => {
     const form = await c.req.parseBody();
-    const next =
-      typeof form.next === "string" && form.next.startsWith("/") && !form.next.startsWith("//") ? form.next : "/alerts";
+    const next = sameOriginPath(form.next);
     if (typeof form.key !== "string" || sessions.signIn(c, form.key.trim()) === undefined)
       return c.redirect(`/login?failed=1&next=${encodeURIComponent(next)}`, 303);
     return c.redirect(next, 303);
   });
 
-  app.get("/logout", (c) => {
+  // Signing out changes state, so it is a POST with the session's CSRF token; the
+  // header's link leads to this one-button form.
+  app.get("/logout", sessions.required, (c) =>
+    c.html(
+      page(
+        "Sign out",
+        c.get("caller"),
+        html`<h1>Sign out</h1>
+          <form method="post" action="/logout" class="card">
+            <input type="hidden" name="csrf" value="${c.get("csrf")}" />
+            <p><button type="submit">Sign out</button></p>
+          </form>`,
+      ),
+    ),
+  );
+  app.post("/logout", sameOrigin, sessions.required, sessions.csrfChecked, (c) => {
     sessions.signOut(c);
     return c.redirect("/login", 303);
   });
