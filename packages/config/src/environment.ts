@@ -31,6 +31,11 @@ export interface Environment {
   checkpointIntervalMs: number;
   /** Longest run of one query on POST /api/sql. */
   sqlTimeoutSeconds: number;
+  /**
+   * Embedded only: the longest a reader's SQL query may hold the engine, which runs one
+   * statement at a time, so ingest's writes wait at most this long behind one.
+   */
+  embeddedSqlSliceSeconds: number;
   /** Redis for the BullMQ queues; without it the all-in-one runs the processors in-process. */
   redisUrl: string | undefined;
   /** How often detection catches up from the ledger even without a trigger. */
@@ -154,6 +159,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
     ledgerName: env.VIGIL_LEDGER_NAME ?? "vigil-ledger",
     checkpointIntervalMs: seconds("VIGIL_CHECKPOINT_INTERVAL_SECONDS", 60) * 1000,
     sqlTimeoutSeconds: Math.ceil(seconds("VIGIL_SQL_TIMEOUT_SECONDS", 10)),
+    embeddedSqlSliceSeconds: seconds("VIGIL_EMBEDDED_SQL_SLICE_SECONDS", 0.25),
     redisUrl: nonEmpty(env.REDIS_URL),
     detectIntervalMs: seconds("VIGIL_DETECT_INTERVAL_SECONDS", 30) * 1000,
     baselineIntervalMs: seconds("VIGIL_BASELINE_INTERVAL_SECONDS", 300) * 1000,

@@ -42,6 +42,8 @@ export interface ApiDeps {
   sqlLimits?: SqlLimits;
   /** The store identity reader SQL runs as (server mode: one that can only SELECT the readable tables). */
   sqlClient?: ClickHouseClient;
+  /** Embedded: resolves when ingest has no write waiting (reader SQL yields to writes). */
+  writesFirst?: () => Promise<void>;
   logger?: Logger;
   /** Rebuilds baselines now (in-process) or queues a rebuild (BullMQ). */
   baselines?: BaselineRebuilder;
@@ -115,7 +117,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
 
   const api = new Hono<ApiEnv>();
   const keys = apiKeyRegistry(deps.config);
-  const sqlGate = new SqlGate((deps.sqlLimits ?? DEFAULT_SQL_LIMITS).maxQueued);
+  const sqlGate = new SqlGate((deps.sqlLimits ?? DEFAULT_SQL_LIMITS).maxQueued, 1, deps.writesFirst);
   api.use("*", requireApiKey(keys));
 
   // Integrity: recompute every batch from the stored rows against the ledger and checkpoints.

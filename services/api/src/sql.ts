@@ -77,9 +77,15 @@ export class SqlGate {
   readonly #running = new Set<string>();
   #active = 0;
   readonly #waiting: (() => void)[] = [];
+  /**
+   * @param writesFirst on the embedded engine (one statement at a time): resolves when
+   *   ingest has nothing waiting to be written, so a query starts in a gap between
+   *   writes rather than in front of them.
+   */
   constructor(
     private readonly maxQueued: number,
     private readonly concurrent = 1,
+    private readonly writesFirst?: () => Promise<void>,
   ) {}
 
   /** Runs `task` for `key`, or answers 429 when this key has one under way or the queue is full. */
@@ -94,6 +100,7 @@ export class SqlGate {
       if (this.#active < this.concurrent) this.#active++;
       else await new Promise<void>((resolve) => this.#waiting.push(resolve));
       try {
+        await this.writesFirst?.();
         return await task();
       } finally {
         const next = this.#waiting.shift();

@@ -75,12 +75,32 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
   let migrated = false;
   // The API answers /readyz (not ready) while migrations run; the integrity parts of its
   // dependencies are filled in once the ledger is open.
+  // The embedded engine runs one statement at a time: a reader's query holds ingest's
+  // writes for as long as it runs. So there it gets a short time slice, and starts only
+  // when no write is waiting (or after a second, so a reader is never starved).
+  const embedded = env.clickhouseUrl === undefined;
+  const lane: { batcher?: { flush(): Promise<void> } } = {};
+  const writesFirst = async (): Promise<void> => {
+    const ingestBatcher = lane.batcher;
+    if (ingestBatcher === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      ingestBatcher.flush(),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000))),
+    ]).finally(() => clearTimeout(timer));
+  };
   const apiDeps: ApiDeps = {
     client: clients.api,
     sqlClient: clients.sql,
     config,
     migrated: () => migrated,
-    sqlLimits: { ...DEFAULT_SQL_LIMITS, maxExecutionSeconds: env.sqlTimeoutSeconds },
+    sqlLimits: {
+      ...DEFAULT_SQL_LIMITS,
+      maxExecutionSeconds: embedded
+        ? Math.min(env.sqlTimeoutSeconds, env.embeddedSqlSliceSeconds)
+        : env.sqlTimeoutSeconds,
+    },
+    ...(embedded ? { writesFirst } : {}),
     logger: logger.child({ service: "api" }),
   };
   const api = await startHttpServer(createApiApp(apiDeps), env.apiPort, env.host);
@@ -146,6 +166,7 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
   );
   apiDeps.ledgerKey = { name: key.name, publicKey: key.publicKey };
   apiDeps.checkpointer = checkpointer;
+  lane.batcher = ingest.batcher;
   const ingestServer = await startHttpServer(ingest.app, env.ingestPort, env.host);
   // The operations port (/healthz, /readyz, /metrics), when VIGIL_METRICS_PORT is set.
   const registry = createMetricsRegistry("vigil");

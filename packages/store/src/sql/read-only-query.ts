@@ -274,8 +274,11 @@ function readOnlySettings(limits: ReadOnlyLimits, alreadyReadOnly = false): stri
     if (!Number.isFinite(v) || v < 0) throw new Error(`invalid limit ${v}`);
     return String(Math.floor(v));
   };
+  // Seconds may be fractional (a time slice on the embedded engine), but never 0: that means no limit.
+  const time = limits.maxExecutionSeconds;
+  if (!Number.isFinite(time) || time < 0.001) throw new Error(`invalid time limit ${time}`);
   return (
-    ` SETTINGS max_execution_time = ${n(limits.maxExecutionSeconds)}, max_memory_usage = ${n(limits.maxMemoryBytes)}, ` +
+    ` SETTINGS max_execution_time = ${time.toFixed(3)}, max_memory_usage = ${n(limits.maxMemoryBytes)}, ` +
     `max_result_bytes = ${n(limits.maxResultBytes)}, max_bytes_to_read = ${n(limits.maxReadBytes)}, ` +
     `output_format_json_quote_64bit_integers = 1${alreadyReadOnly ? "" : ", readonly = 1"}`
   );
