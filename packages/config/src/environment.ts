@@ -32,6 +32,13 @@ export interface Environment {
   /** Longest run of one query on POST /api/sql. */
   sqlTimeoutSeconds: number;
   /**
+   * The ledger verifier key operators recorded outside Vigil (VIGIL_LEDGER_VERIFIER_KEY):
+   * the signing key must be this one, and verification checks checkpoints against it.
+   */
+  ledgerVerifierKey: string | undefined;
+  /** A file outside the data directory where every signed checkpoint is also appended. */
+  checkpointWitnessFile: string | undefined;
+  /**
    * Embedded only: the longest a reader's SQL query may hold the engine, which runs one
    * statement at a time, so ingest's writes wait at most this long behind one.
    */
@@ -159,6 +166,11 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
     ledgerName: env.VIGIL_LEDGER_NAME ?? "vigil-ledger",
     checkpointIntervalMs: seconds("VIGIL_CHECKPOINT_INTERVAL_SECONDS", 60) * 1000,
     sqlTimeoutSeconds: Math.ceil(seconds("VIGIL_SQL_TIMEOUT_SECONDS", 10)),
+    ledgerVerifierKey: nonEmpty(env.VIGIL_LEDGER_VERIFIER_KEY),
+    checkpointWitnessFile:
+      nonEmpty(env.VIGIL_CHECKPOINT_WITNESS_FILE) === undefined
+        ? undefined
+        : resolve(env.VIGIL_CHECKPOINT_WITNESS_FILE as string),
     embeddedSqlSliceSeconds: seconds("VIGIL_EMBEDDED_SQL_SLICE_SECONDS", 0.25),
     redisUrl: nonEmpty(env.REDIS_URL),
     detectIntervalMs: seconds("VIGIL_DETECT_INTERVAL_SECONDS", 30) * 1000,

@@ -28,6 +28,7 @@ export {
 export type { Checkpoint, SigningKey } from "./ledger/checkpoint";
 export { Checkpointer, latestCheckpoint, readCheckpoints } from "./ledger/checkpointer";
 export type { StoredCheckpoint } from "./ledger/checkpointer";
+export { appendWitnessCheckpoint, readWitnessCheckpoints } from "./ledger/witness";
 export { verifyStore } from "./ledger/verify";
 export type { VerifyReport, VerifyProblem, ProblemKind, ChainStatus } from "./ledger/verify";
 export { buildSpanProof, verifySpanProof, ProofUnavailableError } from "./ledger/proof";

@@ -14,9 +14,10 @@ import {
   latestBaselines,
   verifierKey,
   verifyStore,
+  readWitnessCheckpoints,
 } from "@vigil/store";
 import type { Severity } from "@vigil/store";
-import type { Checkpointer, ClickHouseClient } from "@vigil/store";
+import type { Checkpointer, ClickHouseClient, StoredCheckpoint } from "@vigil/store";
 import { apiKeyRegistry, requireAdmin, requireApiKey } from "./auth";
 import type { ApiEnv } from "./auth";
 import { advisorRoutes } from "./advisor-routes";
@@ -42,6 +43,8 @@ export interface ApiDeps {
   sqlLimits?: SqlLimits;
   /** The store identity reader SQL runs as (server mode: one that can only SELECT the readable tables). */
   sqlClient?: ClickHouseClient;
+  /** The checkpoint witness file, checked by every verification as well as the stored checkpoints. */
+  witnessFile?: string;
   /** Embedded: resolves when ingest has no write waiting (reader SQL yields to writes). */
   writesFirst?: () => Promise<void>;
   logger?: Logger;
@@ -123,9 +126,30 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   // Integrity: recompute every batch from the stored rows against the ledger and checkpoints.
   // Admin only: a full re-verification reads the whole store, so a reader key must not be
   // able to start one at will.
-  api.get("/verify", requireAdmin, async (c) =>
-    c.json(await verifyStore(deps.client, deps.ledgerKey, { spansRetentionDays: deps.config.retention.spans })),
-  );
+  const verify = (extra: readonly StoredCheckpoint[]) =>
+    verifyStore(deps.client, deps.ledgerKey, {
+      spansRetentionDays: deps.config.retention.spans,
+      witnesses: [...(deps.witnessFile === undefined ? [] : readWitnessCheckpoints(deps.witnessFile)), ...extra],
+    });
+  api.get("/verify", requireAdmin, async (c) => c.json(await verify([])));
+  // The same, also against checkpoints the caller kept elsewhere (`vigil verify --witness`).
+  api.post("/verify", requireAdmin, async (c) => {
+    const body = (await c.req.json().catch(() => undefined)) as { witnesses?: unknown } | undefined;
+    const list = body?.witnesses;
+    const valid =
+      Array.isArray(list) &&
+      list.every(
+        (w: unknown) =>
+          typeof w === "object" &&
+          w !== null &&
+          typeof (w as StoredCheckpoint).chainId === "string" &&
+          Number.isSafeInteger((w as StoredCheckpoint).size) &&
+          typeof (w as StoredCheckpoint).note === "string",
+      );
+    if (!valid)
+      return c.json({ error: "bad_request", message: 'send JSON {"witnesses": [{"chainId", "size", "note"}]}' }, 400);
+    return c.json(await verify(list as StoredCheckpoint[]));
+  });
 
   // The public key (verifier key string) to check checkpoints and proofs offline.
   api.get("/ledger/key", (c) => {

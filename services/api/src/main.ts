@@ -10,7 +10,7 @@ import {
 } from "@vigil/common";
 import { loadVigilConfig, readEnvironment, serverConnection } from "@vigil/config";
 import { BaselinesQueue } from "@vigil/service-worker";
-import { openStoreClient } from "@vigil/store";
+import { openStoreClient, parseVerifierKey } from "@vigil/store";
 import { createApiApp } from "./app";
 import { DEFAULT_SQL_LIMITS } from "./sql";
 
@@ -34,10 +34,14 @@ await runMain("vigil-api", async () => {
     config,
     migrated: () => true,
     logger,
+    ...(env.checkpointWitnessFile === undefined ? {} : { witnessFile: env.checkpointWitnessFile }),
     sqlLimits: { ...DEFAULT_SQL_LIMITS, maxExecutionSeconds: env.sqlTimeoutSeconds },
-    ...(existsSync(publicKeyFile)
-      ? { ledgerKey: { name: env.ledgerName, publicKey: createPublicKey(readFileSync(publicKeyFile)) } }
-      : {}),
+    // A pinned verifier key wins over the key file: it is what operators recorded outside Vigil.
+    ...(env.ledgerVerifierKey !== undefined
+      ? { ledgerKey: parseVerifierKey(env.ledgerVerifierKey) }
+      : existsSync(publicKeyFile)
+        ? { ledgerKey: { name: env.ledgerName, publicKey: createPublicKey(readFileSync(publicKeyFile)) } }
+        : {}),
     ...(baselines === undefined
       ? {}
       : { baselines: { rebuild: async () => ({ status: "queued" as const, jobId: await baselines.request() }) } }),

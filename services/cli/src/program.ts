@@ -53,7 +53,11 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
     .command("verify")
     .description("recompute every stored batch against the ledger and signed checkpoints")
     .option("--json", "print the whole report as JSON")
-    .action(async (opts: { json?: boolean }) => {
+    .option(
+      "--witness <file>",
+      "also check against the checkpoints in this witness file (VIGIL_CHECKPOINT_WITNESS_FILE)",
+    )
+    .action(async (opts: { json?: boolean; witness?: string }) => {
       code = await verifyCommand(target(), opts, io.print);
     });
 

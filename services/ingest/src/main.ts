@@ -8,7 +8,7 @@ import {
 } from "@vigil/common";
 import { loadVigilConfig, readEnvironment, serverConnection } from "@vigil/config";
 import { DetectQueue } from "@vigil/service-worker";
-import { Checkpointer, loadOrCreateSigningKey, openStoreClient } from "@vigil/store";
+import { Checkpointer, appendWitnessCheckpoint, loadOrCreateSigningKey, openStoreClient } from "@vigil/store";
 import { registerIngestMetrics } from "./metrics";
 import { createIngestService } from "./service";
 
@@ -33,8 +33,15 @@ await runMain("vigil-ingest", async () => {
     maxPendingBytes: env.maxPendingBytes,
     onBatchCommitted: (entry) => queue?.notify({ chainId: entry.chainId, seq: entry.seq }),
   });
-  const key = loadOrCreateSigningKey(env.signingKeyFile, env.ledgerName);
-  const checkpointer = new Checkpointer(client, ingest.ledger, key, `${env.ledgerName}/${chainId}`);
+  const key = loadOrCreateSigningKey(env.signingKeyFile, env.ledgerName, env.ledgerVerifierKey);
+  const witnessFile = env.checkpointWitnessFile;
+  const checkpointer = new Checkpointer(
+    client,
+    ingest.ledger,
+    key,
+    `${env.ledgerName}/${chainId}`,
+    witnessFile === undefined ? [] : [(cp) => appendWitnessCheckpoint(witnessFile, cp)],
+  );
   checkpointer.start(env.checkpointIntervalMs, (err) => logger.warn("checkpoint failed", { error: String(err) }));
   const registry = createMetricsRegistry("ingest");
   registerIngestMetrics(registry, ingest);

@@ -19,7 +19,14 @@ import type { DeliveryService } from "@vigil/service-worker";
 import type { ApiDeps } from "@vigil/service-api";
 import { createIngestService, registerIngestMetrics } from "@vigil/service-ingest";
 import type { IngestService } from "@vigil/service-ingest";
-import { Checkpointer, applyRetention, loadOrCreateSigningKey, openStoreClient, runMigrations } from "@vigil/store";
+import {
+  Checkpointer,
+  appendWitnessCheckpoint,
+  applyRetention,
+  loadOrCreateSigningKey,
+  openStoreClient,
+  runMigrations,
+} from "@vigil/store";
 import type { ClickHouseClient, StorePlacement } from "@vigil/store";
 
 export interface AllInOne {
@@ -116,7 +123,7 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     migrationsApplied: applied,
   });
 
-  const key = loadOrCreateSigningKey(env.signingKeyFile, env.ledgerName);
+  const key = loadOrCreateSigningKey(env.signingKeyFile, env.ledgerName, env.ledgerVerifierKey);
   // Detection: woken after each committed batch, through BullMQ when REDIS_URL is set
   // (a worker consumes it here, or in `npm run start:worker`), else directly.
   const workerLogger = logger.child({ service: "worker" });
@@ -160,11 +167,19 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     },
   });
   detection.start(env.detectIntervalMs);
-  const checkpointer = new Checkpointer(client, ingest.ledger, key, `${env.ledgerName}/${ingest.ledger.chainId}`);
+  const witnessFile = env.checkpointWitnessFile;
+  const checkpointer = new Checkpointer(
+    client,
+    ingest.ledger,
+    key,
+    `${env.ledgerName}/${ingest.ledger.chainId}`,
+    witnessFile === undefined ? [] : [(cp) => appendWitnessCheckpoint(witnessFile, cp)],
+  );
   checkpointer.start(env.checkpointIntervalMs, (err) =>
     logger.warn("checkpoint failed", { error: err instanceof Error ? err : String(err) }),
   );
   apiDeps.ledgerKey = { name: key.name, publicKey: key.publicKey };
+  if (witnessFile !== undefined) apiDeps.witnessFile = witnessFile;
   apiDeps.checkpointer = checkpointer;
   lane.batcher = ingest.batcher;
   const ingestServer = await startHttpServer(ingest.app, env.ingestPort, env.host);

@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
 /**
@@ -118,21 +118,51 @@ export function verifyCheckpoint(note: string, key: { name: string; publicKey: K
 
 /**
  * Reads the ledger signing key (PKCS#8 PEM) from `path`, creating it on first use
- * (mode 0600) and writing the public key beside it: `<path>.pub` (SPKI PEM) and
- * `<path>.vkey` (the verifier key string for offline checks).
+ * (mode 0600) with the public key beside it: `<path>.pub` (SPKI PEM) and `<path>.vkey`
+ * (the verifier key string for offline checks).
+ *
+ * Refuses to start, rather than carry on with a key someone else may hold or swap:
+ * - a key file that group or others may read or write (chmod 600 it);
+ * - a `.pub` or `.vkey` that does not match the key: they are written once and never
+ *   regenerated, so a replaced key shows up instead of re-deriving its public half;
+ * - a key that is not the pinned verifier key (`pinned`, VIGIL_LEDGER_VERIFIER_KEY),
+ *   the one operators recorded outside Vigil and check checkpoints against.
  */
-export function loadOrCreateSigningKey(path: string, name: string): SigningKey {
+export function loadOrCreateSigningKey(path: string, name: string, pinned?: string): SigningKey {
   if (!existsSync(path)) {
-    mkdirSync(dirname(path), { recursive: true });
+    if (pinned !== undefined)
+      throw new Error(
+        `${path}: no ledger signing key, but VIGIL_LEDGER_VERIFIER_KEY pins one: restore the key file rather than start a new history`,
+      );
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const { privateKey } = generateKeyPairSync("ed25519");
-    writeFileSync(path, privateKey.export({ format: "pem", type: "pkcs8" }), { mode: 0o600 });
+    writeFileSync(path, privateKey.export({ format: "pem", type: "pkcs8" }), { mode: 0o600, flag: "wx" });
     chmodSync(path, 0o600);
   }
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) !== 0)
+    throw new Error(
+      `${path}: the ledger signing key is readable or writable by others (mode ${mode.toString(8)}); run chmod 600 ${path}`,
+    );
   const privateKey = createPrivateKey(readFileSync(path));
   if (privateKey.asymmetricKeyType !== "ed25519")
     throw new Error(`${path}: the ledger signing key must be an Ed25519 key`);
   const publicKey = createPublicKey(privateKey);
-  writeFileSync(`${path}.pub`, publicKey.export({ format: "pem", type: "spki" }));
-  writeFileSync(`${path}.vkey`, `${verifierKey(name, publicKey)}\n`);
+  const pem = publicKey.export({ format: "pem", type: "spki" }).toString();
+  const vkey = verifierKey(name, publicKey);
+  if (pinned !== undefined && pinned.trim() !== vkey)
+    throw new Error(
+      `${path}: the ledger signing key is not the pinned one (VIGIL_LEDGER_VERIFIER_KEY is ${pinned.trim()}, this key's is ${vkey})`,
+    );
+  for (const [file, expected] of [
+    [`${path}.pub`, pem],
+    [`${path}.vkey`, `${vkey}\n`],
+  ] as const) {
+    if (!existsSync(file)) writeFileSync(file, expected, { mode: 0o644, flag: "wx" });
+    else if (readFileSync(file, "utf8").trim() !== expected.trim())
+      throw new Error(
+        `${file} does not match the ledger signing key ${path}: one of them was replaced; find out which before starting`,
+      );
+  }
   return { name, privateKey, publicKey };
 }

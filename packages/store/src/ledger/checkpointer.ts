@@ -17,11 +17,16 @@ export class Checkpointer {
   private lastSize = -1;
   private timer: NodeJS.Timeout | undefined;
 
+  /**
+   * @param witnesses called with each stored checkpoint, to keep it outside the store as
+   *   well (a file, a SIEM); a witness that fails fails the checkpoint, so it is retried.
+   */
   constructor(
     private readonly client: ClickHouseClient,
     private readonly ledger: Ledger,
     private readonly key: SigningKey,
     private readonly origin: string,
+    private readonly witnesses: ReadonlyArray<(checkpoint: StoredCheckpoint) => void | Promise<void>> = [],
   ) {}
 
   /** Signs and stores a checkpoint of the current head (even if unchanged). */
@@ -41,8 +46,10 @@ export class Checkpointer {
         },
       ],
     });
+    const stored = { chainId: this.ledger.chainId, size: head.size, note };
+    for (const witness of this.witnesses) await witness(stored);
     this.lastSize = head.size;
-    return { chainId: this.ledger.chainId, size: head.size, note };
+    return stored;
   }
 
   /** Checkpoints only when entries were appended since the last checkpoint. */

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { KeyObject } from "node:crypto";
 import { readCheckpoints } from "./checkpointer";
+import type { StoredCheckpoint } from "./checkpointer";
 import { verifyCheckpoint } from "./checkpoint";
 import { GENESIS_HASH, entryHashOf, entryLeaf } from "./entry";
 import type { LedgerEntry } from "./entry";
@@ -59,7 +60,12 @@ const ROWS_PER_READ = 50_000;
 export async function verifyStore(
   client: ClickHouseClient,
   key: { name: string; publicKey: KeyObject } | undefined,
-  options: { spansRetentionDays?: number | undefined; nowMs?: number } = {},
+  options: {
+    spansRetentionDays?: number | undefined;
+    nowMs?: number;
+    /** Checkpoints kept outside the store (a witness file): checked like stored ones. */
+    witnesses?: readonly StoredCheckpoint[];
+  } = {},
 ): Promise<VerifyReport> {
   // Batches older than the span retention may have been removed by the TTL: their rows
   // are expected to be gone (all or, mid-merge, some), which is not tampering.
@@ -187,7 +193,7 @@ export async function verifyStore(
   }
 
   // 4. Checkpoints: signed by our key, and matching the log they claim to cover.
-  const checkpoints = await readCheckpoints(client);
+  const checkpoints = [...(await readCheckpoints(client)), ...(options.witnesses ?? [])];
   let valid = 0;
   for (const cp of checkpoints) {
     const list = chains.get(cp.chainId) ?? [];

@@ -1,14 +1,24 @@
+import { readWitnessCheckpoints } from "@vigil/store";
 import type { VerifyReport } from "@vigil/store";
 import { apiRequest } from "../api-client";
 import type { ApiTarget } from "../api-client";
 
-/** `vigil verify`: recompute the store against the ledger; exit 1 when it is not intact. */
+/**
+ * `vigil verify`: recompute the store against the ledger; exit 1 when it is not intact.
+ * `--witness <file>`: also against the checkpoints a witness file kept outside Vigil.
+ */
 export async function verifyCommand(
   target: ApiTarget,
-  options: { json?: boolean },
+  options: { json?: boolean; witness?: string },
   print: (s: string) => void,
 ): Promise<number> {
-  const report = await apiRequest<VerifyReport>(target, "/api/verify");
+  const report =
+    options.witness === undefined
+      ? await apiRequest<VerifyReport>(target, "/api/verify")
+      : await apiRequest<VerifyReport>(target, "/api/verify", {
+          method: "POST",
+          body: { witnesses: readWitnessCheckpoints(options.witness) },
+        });
   if (options.json === true) {
     print(JSON.stringify(report, null, 2));
   } else {
