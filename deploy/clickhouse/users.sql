@@ -16,13 +16,14 @@ GRANT TABLE ENGINE ON * TO vigil_migrate;
 
 -- Ingest writes spans (the materialized views fill their lookup tables with their
 -- definer's rights), the ledger and checkpoints; it reads only what it needs to resume:
--- the ledger, the recent request digests for retry dedup, and the tokens created
--- through the API (SHA-256 only). No UPDATE, DELETE, ALTER, TRUNCATE, DROP.
+-- the ledger, the recent request digests for retry dedup (and, by batch id, which
+-- requests of a batch refused during a store outage were stored after all), and the
+-- tokens created through the API (SHA-256 only). No UPDATE, DELETE, ALTER, TRUNCATE, DROP.
 CREATE USER IF NOT EXISTS vigil_ingest IDENTIFIED WITH sha256_hash BY '{ingest_password_sha256}' DEFAULT DATABASE vigil;
 GRANT INSERT ON vigil.spans TO vigil_ingest;
 GRANT INSERT, SELECT ON vigil.ledger TO vigil_ingest;
 GRANT INSERT ON vigil.ledger_checkpoints TO vigil_ingest;
-GRANT SELECT(request_digest, received_at) ON vigil.spans TO vigil_ingest;
+GRANT SELECT(request_digest, received_at, batch_id) ON vigil.spans TO vigil_ingest;
 GRANT SELECT ON vigil.agent_tokens TO vigil_ingest;
 
 -- The worker reads spans, the ledger, the aggregates and what people decided (silences,

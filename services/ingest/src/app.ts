@@ -151,6 +151,11 @@ async function storeOnce(
     deps.stats.duplicate(decoded.spans.length);
     return;
   }
+  if (deps.dedup.isUnresolved(digest))
+    throw new UnavailableError(
+      "an earlier copy of this request may be stored and is being checked against the store; retry later",
+      1,
+    );
   const twin = deps.dedup.pending(digest);
   if (twin !== undefined) {
     await twin;
@@ -167,8 +172,11 @@ async function storeOnce(
   const agentId = identity.agentId;
   await deps.dedup.track(
     digest,
-    deps.batcher.submit(spans.length, (batchId) =>
-      encodeSpanRows(spans, spanFacts, integrity, { batchId, agentId, receivedAtMs, requestDigest: digest }),
+    deps.batcher.submit(
+      spans.length,
+      (batchId) =>
+        encodeSpanRows(spans, spanFacts, integrity, { batchId, agentId, receivedAtMs, requestDigest: digest }),
+      digest,
     ),
   );
   deps.stats.stored(spans.length);

@@ -14,6 +14,10 @@ export interface WrittenBatch {
   bytes: number;
   rows: number;
   leaves: Buffer[];
+  /** The request digests of the parts (empty strings for untagged parts). */
+  digests: string[];
+  /** Each part's leaf hashes, in part order (the same hashes as `leaves`). */
+  partLeaves: Buffer[][];
 }
 
 /** Inserts one batch's rows; resolves once they are committed. */
@@ -48,6 +52,13 @@ export interface BatcherOptions {
    * only the parts that fail alone fail. Default: never (every request gets the error).
    */
   isRowRejection?: (err: unknown) => boolean;
+  /**
+   * Called when a batch's rows may be stored although its requests were refused: its
+   * INSERT failed without the engine refusing a value (the connection dropped; the
+   * INSERT may have landed), or it is surely stored but its commit failed. The batch
+   * must be reconciled before its requests are taken again, or a retry stores a copy.
+   */
+  onUnresolved?: (batch: WrittenBatch, rowsSurelyStored: boolean) => void;
 }
 
 /** One request's rows inside a batch, and the promise it waits on. */
@@ -55,6 +66,7 @@ interface Part {
   chunk: Buffer;
   rows: number;
   leaves: Buffer[];
+  digest: string;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -94,7 +106,7 @@ export class SpanBatcher {
    * @throws UnavailableError (429) when more than `maxPendingRows` rows, or `maxPendingBytes`
    *   of row text, are waiting.
    */
-  submit(rows: number, encode: (batchId: string) => BatchPart): Promise<void> {
+  submit(rows: number, encode: (batchId: string) => BatchPart, digest = ""): Promise<void> {
     const overRows = this.pendingRows > 0 && this.pendingRows + rows > this.options.maxPendingRows;
     const overBytes = this.pendingBytes >= (this.options.maxPendingBytes ?? Infinity);
     if (overRows || overBytes) {
@@ -120,7 +132,7 @@ export class SpanBatcher {
     const chunk = Buffer.from(encoded.body, "utf8");
     const target = batch;
     const done = new Promise<void>((resolve, reject) =>
-      target.parts.push({ chunk, rows, leaves: encoded.leaves, resolve, reject }),
+      target.parts.push({ chunk, rows, leaves: encoded.leaves, digest, resolve, reject }),
     );
     batch.bytes += chunk.length;
     batch.rows += rows;
@@ -186,7 +198,9 @@ export class SpanBatcher {
       await this.writeParts(batch.id, batch.parts);
       return batch.parts;
     } catch (err) {
-      if (batch.parts.length === 1 || this.options.isRowRejection?.(err) !== true) {
+      const rejected = this.options.isRowRejection?.(err) === true;
+      if (!rejected) this.options.onUnresolved?.(toWritten(batch.id, batch.parts), false);
+      if (batch.parts.length === 1 || !rejected) {
         for (const part of batch.parts) part.reject(err);
         return [];
       }
@@ -197,6 +211,8 @@ export class SpanBatcher {
         await this.writeParts(batch.id, [part]);
         stored.push(part);
       } catch (err) {
+        if (this.options.isRowRejection?.(err) !== true)
+          this.options.onUnresolved?.(toWritten(batch.id, [part]), false);
         part.reject(err);
       }
     }
@@ -217,6 +233,7 @@ export class SpanBatcher {
         for (const part of parts) part.resolve();
       },
       (err: unknown) => {
+        this.options.onUnresolved?.(toWritten(id, parts), true);
         for (const part of parts) part.reject(err);
       },
     );
@@ -228,13 +245,17 @@ export class SpanBatcher {
 function toWritten(id: string, parts: readonly Part[]): WrittenBatch {
   const chunks: Buffer[] = [];
   const leaves: Buffer[] = [];
+  const digests: string[] = [];
+  const partLeaves: Buffer[][] = [];
   let bytes = 0;
   let rows = 0;
   for (const part of parts) {
     chunks.push(part.chunk);
+    digests.push(part.digest);
+    partLeaves.push(part.leaves);
     for (const leaf of part.leaves) leaves.push(leaf);
     bytes += part.chunk.length;
     rows += part.rows;
   }
-  return { id, chunks, bytes, rows, leaves };
+  return { id, chunks, bytes, rows, leaves, digests, partLeaves };
 }

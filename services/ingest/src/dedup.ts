@@ -10,6 +10,8 @@
 export class RequestDedup {
   private readonly committed = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<void>>();
+  /** Requests refused while their rows may be stored: not taken again until reconciled. */
+  private readonly unresolved = new Set<string>();
 
   constructor(
     private readonly windowMs: number,
@@ -41,6 +43,22 @@ export class RequestDedup {
         throw err;
       },
     );
+  }
+
+  /** Marks requests whose rows may be stored although they were refused. */
+  markUnresolved(digest: string): void {
+    if (digest !== "") this.unresolved.add(digest);
+  }
+
+  /** True while a refused copy of this request may be stored: a retry must wait. */
+  isUnresolved(digest: string): boolean {
+    return this.unresolved.has(digest);
+  }
+
+  /** Settles an unresolved request: stored (and ledgered), or not stored and free to retry. */
+  resolve(digest: string, stored: boolean): void {
+    this.unresolved.delete(digest);
+    if (stored) this.markCommitted(digest);
   }
 
   /** Records digests known to be stored (at start, from the store). */

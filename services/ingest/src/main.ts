@@ -55,7 +55,7 @@ await runMain("vigil-ingest", async () => {
     stop: async () => {
       await server.close();
       await ingest.drain();
-      ingest.tokens.stop();
+      ingest.stop();
       checkpointer.stop();
       await checkpointer.checkpointIfGrown().catch(() => undefined);
       await queue?.close();

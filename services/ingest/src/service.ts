@@ -9,6 +9,7 @@ import { createIngestApp, DEFAULT_LIMITS } from "./app";
 import type { IngestLimits } from "./app";
 import { LiveTokenRegistry } from "./auth";
 import { SpanBatcher } from "./batcher";
+import { UnresolvedBatches } from "./reconcile";
 import { RequestDedup } from "./dedup";
 import { IngestStats } from "./stats";
 
@@ -46,8 +47,12 @@ export interface IngestService {
   batcher: SpanBatcher;
   /** Config tokens plus tokens created through the API (re-read every few seconds). */
   tokens: LiveTokenRegistry;
+  /** Batches refused while their rows may be stored, until settled against the store. */
+  unresolved: UnresolvedBatches;
   /** Waits until everything accepted so far is committed. */
   drain(): Promise<void>;
+  /** Stops the background work (token refresh, reconciling, orphan recovery). */
+  stop(): void;
 }
 
 /**
@@ -82,6 +87,10 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     options.orphanMarginMs ?? ORPHAN_MARGIN_MS,
   );
   orphanTimer.unref();
+  const unresolved = new UnresolvedBatches(options.client, ledger, dedup, logger, (entry) =>
+    options.onBatchCommitted?.(entry),
+  );
+  unresolved.start(1000);
   const batcher = new SpanBatcher({
     maxBatchRows: options.maxBatchRows ?? 50_000,
     maxPendingRows: options.maxPendingRows ?? 400_000,
@@ -95,6 +104,8 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     // Values are checked before they join a batch; should the engine still refuse one,
     // only the request that holds it fails.
     isRowRejection,
+    // Rows that may be stored although their requests were refused: settled before retries.
+    onUnresolved: (batch) => unresolved.add(batch),
     // Requests are acknowledged only once the ledger holds their batch too. A batch whose
     // entry could not be written shows up in verify; its retried requests are answered
     // from dedup. The next INSERT does not wait for this.
@@ -124,7 +135,13 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     stats,
     batcher,
     tokens,
+    unresolved,
     drain: () => batcher.flush(),
+    stop: () => {
+      tokens.stop();
+      unresolved.stop();
+      clearTimeout(orphanTimer);
+    },
   };
 }
 

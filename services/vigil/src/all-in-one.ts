@@ -208,7 +208,7 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
       await Promise.all([ingestServer.close(), api.close(), ops?.close()]);
       await workerMetrics.close();
       await ingest.drain();
-      ingest.tokens.stop();
+      ingest.stop();
       await detection.stop();
       await baselines.stop();
       await delivery?.close();

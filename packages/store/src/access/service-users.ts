@@ -39,13 +39,14 @@ export const SERVICE_USERS: readonly ServiceUser[] = [
     purpose:
       "Ingest writes spans (the materialized views fill their lookup tables with their\n" +
       "definer's rights), the ledger and checkpoints; it reads only what it needs to resume:\n" +
-      "the ledger, the recent request digests for retry dedup, and the tokens created\n" +
-      "through the API (SHA-256 only). No UPDATE, DELETE, ALTER, TRUNCATE, DROP.",
+      "the ledger, the recent request digests for retry dedup (and, by batch id, which\n" +
+      "requests of a batch refused during a store outage were stored after all), and the\n" +
+      "tokens created through the API (SHA-256 only). No UPDATE, DELETE, ALTER, TRUNCATE, DROP.",
     grants: [
       "INSERT ON {db}.spans",
       "INSERT, SELECT ON {db}.ledger",
       "INSERT ON {db}.ledger_checkpoints",
-      "SELECT(request_digest, received_at) ON {db}.spans",
+      "SELECT(request_digest, received_at, batch_id) ON {db}.spans",
       "SELECT ON {db}.agent_tokens",
     ],
   },

@@ -47,8 +47,12 @@ export async function readLedger(client: ClickHouseClient, chainId?: string): Pr
   return (await rs.json<EntryRow>()).map(toEntry);
 }
 
+/** A batch waiting for its entry: chained only when it is written, onto what is stored. */
 interface PendingEntry {
-  entry: LedgerEntry;
+  batchId: string;
+  rowCount: number;
+  batchRoot: string;
+  createdAtMs: number;
   resolve: (e: LedgerEntry) => void;
   reject: (err: unknown) => void;
 }
@@ -91,21 +95,25 @@ export function ledgerHeads(client: ClickHouseClient): Promise<Map<string, numbe
 
 /**
  * The append side of one hash chain. Ingest appends an entry after each committed
- * batch, in batch order. Entries are chained at append time and written in groups (one
- * INSERT for all entries that queued while the previous one ran). The head and a Merkle
- * frontier over the committed entries are kept in memory and rebuilt from the table at
- * start.
+ * batch, in batch order. Entries are written in groups (one INSERT for all entries that
+ * queued while the previous one ran) and chained when their group is written, onto the
+ * last entry known to be stored: the head never runs ahead of the table, so a failed
+ * INSERT cannot leave a gap in the sequence. After a failure the head is re-read from
+ * the table before the next group (the INSERT may have landed after all). The head and
+ * a Merkle frontier over the stored entries are rebuilt from the table at start.
  */
 export class Ledger {
   private pending: PendingEntry[] = [];
   private writing = false;
+  /** Set when an INSERT failed and the table was not re-read since: the head may be behind it. */
+  private stale = false;
 
   private constructor(
     private readonly client: ClickHouseClient,
     readonly chainId: string,
-    /** The last entry appended (committed or queued): the next entry chains onto it. */
+    /** The last stored entry: the next entry chains onto it. */
     private head: { seq: number; hash: string },
-    /** Committed entries only: what a checkpoint may sign. */
+    /** Stored entries: what a checkpoint may sign. */
     private readonly frontier: MerkleFrontier,
   ) {}
 
@@ -133,18 +141,10 @@ export class Ledger {
    * order does not matter. Call in batch order.
    */
   append(batchId: string, leaves: Buffer[], nowMs = Date.now()): Promise<LedgerEntry> {
-    const partial = {
-      chainId: this.chainId,
-      seq: this.head.seq + 1,
-      batchId,
-      rowCount: leaves.length,
-      batchRoot: merkleRoot(sortLeaves(leaves)).toString("hex"),
-      prevHash: this.head.hash,
-      createdAtMs: nowMs,
-    };
-    const entry: LedgerEntry = { ...partial, entryHash: entryHashOf(partial) };
-    this.head = { seq: entry.seq, hash: entry.entryHash };
-    const done = new Promise<LedgerEntry>((resolve, reject) => this.pending.push({ entry, resolve, reject }));
+    const batchRoot = merkleRoot(sortLeaves(leaves)).toString("hex");
+    const done = new Promise<LedgerEntry>((resolve, reject) =>
+      this.pending.push({ batchId, rowCount: leaves.length, batchRoot, createdAtMs: nowMs, resolve, reject }),
+    );
     if (!this.writing) void this.writePending();
     return done;
   }
@@ -154,11 +154,30 @@ export class Ledger {
     while (this.pending.length > 0) {
       const group = this.pending;
       this.pending = [];
+      if (this.stale && !(await this.reload())) {
+        for (const p of group) p.reject(new Error("the ledger cannot be read back after a failed write; retry later"));
+        continue;
+      }
+      let prev = this.head;
+      const entries = group.map((p) => {
+        const partial = {
+          chainId: this.chainId,
+          seq: prev.seq + 1,
+          batchId: p.batchId,
+          rowCount: p.rowCount,
+          batchRoot: p.batchRoot,
+          prevHash: prev.hash,
+          createdAtMs: p.createdAtMs,
+        };
+        const entry: LedgerEntry = { ...partial, entryHash: entryHashOf(partial) };
+        prev = { seq: entry.seq, hash: entry.entryHash };
+        return entry;
+      });
       try {
         await this.client.insert({
           table: "ledger",
           format: "JSONEachRow",
-          values: group.map(({ entry: e }) => ({
+          values: entries.map((e) => ({
             chain_id: e.chainId,
             seq: String(e.seq),
             batch_id: e.batchId,
@@ -170,29 +189,31 @@ export class Ledger {
           })),
         });
       } catch (err) {
-        // Entries queued meanwhile chain onto the failed ones: fail them too, then re-read
-        // the head (the insert may have landed after all) so new entries follow the table.
-        const failed = [...group, ...this.pending];
-        this.pending = [];
+        // The INSERT may have landed anyway: re-read the table before chaining again.
+        this.stale = true;
         await this.reload();
-        for (const p of failed) p.reject(err);
+        for (const p of group) p.reject(err);
         continue;
       }
-      for (const p of group) {
-        this.frontier.append(entryLeaf(p.entry));
-        p.resolve(p.entry);
-      }
+      this.head = prev;
+      entries.forEach((entry, i) => {
+        this.frontier.append(entryLeaf(entry));
+        group[i]?.resolve(entry);
+      });
     }
     this.writing = false;
   }
 
-  private async reload(): Promise<void> {
+  /** Re-reads the head and frontier from the table; false while the store is down. */
+  private async reload(): Promise<boolean> {
     try {
       const fresh = await Ledger.open(this.client, this.chainId);
       this.head = fresh.head;
       this.frontier.replaceWith(fresh.frontier);
+      this.stale = false;
+      return true;
     } catch {
-      // The store is down. Appends will fail until it returns; the next failure reloads again.
+      return false;
     }
   }
 }
