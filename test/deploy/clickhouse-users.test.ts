@@ -1,6 +1,13 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { READABLE_TABLES, SERVICE_USERS, openStoreClient, renderUsersSql, runMigrations } from "@vigil/store";
+import {
+  READABLE_TABLES,
+  SERVICE_USERS,
+  applyRetention,
+  openStoreClient,
+  renderUsersSql,
+  runMigrations,
+} from "@vigil/store";
 import type { ServiceRole } from "@vigil/store";
 import { TestClickHouse } from "../support/clickhouse-server";
 import type { Credentials } from "../support/clickhouse-server";
@@ -177,6 +184,29 @@ describe("each service can do its work and nothing else", () => {
       "CREATE TABLE vigil.x (a UInt8) ENGINE = Memory",
     ])
       expect(await attempt(as("sql"), sql), sql).toMatch(/ACCESS_DENIED|READONLY|UNKNOWN_TABLE/);
+  });
+
+  it("migrate applies a retention config, removes it again, and re-runs without errors", async () => {
+    const migrate = openStoreClient({ mode: "server", url: fromFile.url, ...fromFile.credentials("migrate") });
+    try {
+      await applyRetention(migrate, { spans: 30, delivery_attempts: 7 });
+      expect(
+        await fromFile.query(
+          "SELECT engine_full FROM system.tables WHERE database = 'vigil' AND name = 'spans' FORMAT TSVRaw",
+        ),
+      ).toMatch(/TTL toDateTime\(received_at\) \+ toIntervalDay\(30\)/);
+      await applyRetention(migrate, {});
+      await applyRetention(migrate, {});
+      expect(
+        await fromFile.query(
+          "SELECT engine_full FROM system.tables WHERE database = 'vigil' AND name = 'spans' FORMAT TSVRaw",
+        ),
+      ).not.toMatch(/\bTTL\b/);
+      // And migrations re-run from where they are.
+      expect(await runMigrations(migrate)).toEqual([]);
+    } finally {
+      await migrate.close();
+    }
   });
 
   it("migrate changes the schema but cannot drop it, and `default` reaches no data", async () => {

@@ -33,17 +33,31 @@ export async function applyRetention(
       : { span_trace_index: retention.spans, span_session_index: retention.spans }),
     ...retention,
   };
+  // REMOVE TTL on a table that has none is an error in ClickHouse, so only tables that
+  // have one are asked to drop it; every other failure (a missing grant) is raised.
+  const withTtl = await tablesWithTtl(client, options.cluster === undefined ? "" : "_local");
   for (const [table, column] of Object.entries(RETENTION_COLUMNS) as Array<[RetentionTable, string]>) {
     if (table === "agent_baselines" && days[table] === undefined) continue; // keeps its own 30-day TTL
     const target = options.cluster === undefined ? table : `${table}_local ON CLUSTER '${options.cluster}'`;
     const n = days[table];
+    if (n === undefined && !withTtl.has(table)) continue;
     const query =
       n === undefined
         ? `ALTER TABLE ${target} REMOVE TTL`
         : `ALTER TABLE ${target} MODIFY TTL toDateTime(${column}) + INTERVAL ${Math.floor(n)} DAY`;
-    await client.command({ query }).catch((err: unknown) => {
-      // REMOVE TTL on a table that has none is an error in ClickHouse: nothing to do.
-      if (n !== undefined || !/TTL/i.test(String(err))) throw err;
-    });
+    await client.command({ query });
   }
+}
+
+/** The retention tables whose definition holds a table TTL now. */
+async function tablesWithTtl(client: ClickHouseClient, suffix: string): Promise<Set<string>> {
+  const rs = await client.query({
+    query: `SELECT name, engine_full FROM system.tables WHERE database = currentDatabase() AND name IN {names:Array(String)}`,
+    query_params: { names: Object.keys(RETENTION_COLUMNS).map((t) => t + suffix) },
+    format: "JSONEachRow",
+  });
+  const rows = await rs.json<{ name: string; engine_full: string }>();
+  return new Set(
+    rows.filter((r) => /\bTTL\b/.test(r.engine_full)).map((r) => r.name.slice(0, r.name.length - suffix.length)),
+  );
 }
