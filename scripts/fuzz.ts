@@ -18,7 +18,7 @@ const judge = (target: "protobuf" | "json", seed: number, run: () => unknown): v
     run();
     totals[target].decoded++;
   } catch (err) {
-    if (err instanceof InputError && err.status === 400) {
+    if (err instanceof InputError && (err.status === 400 || err.status === 413)) {
       totals[target].refused++;
       return;
     }

@@ -1,4 +1,5 @@
 export { scanSecrets, redactSecrets, looksLikeSecret, fingerprintOf, redactionMarker, MAX_SCANNED_CHARS } from "./scan";
+export { buildCorpus } from "./corpus";
 export type { SecretFinding } from "./scan";
 export { SECRET_RULES, HIGH_ENTROPY_RULE_ID } from "./rules";
 export type { SecretRule } from "./rules";

@@ -18,6 +18,19 @@ function gatedWriter() {
   };
 }
 
+/**
+ * A writer whose first INSERT is held open by `w` until released, so the requests
+ * submitted meanwhile share the next batch; later INSERTs go to `then`.
+ */
+function firstHeldOpen(w: ReturnType<typeof gatedWriter>, then: (b: WrittenBatch) => Promise<void>) {
+  let first = true;
+  return (batch: WrittenBatch): Promise<void> => {
+    if (!first) return then(batch);
+    first = false;
+    return w.write(batch);
+  };
+}
+
 const part = (text: string) => () => ({ body: `${text}\n`, leaves: [Buffer.from(text)] });
 const tick = () => new Promise((r) => setImmediate(r));
 const text = (b: WrittenBatch) => Buffer.concat(b.chunks).toString("utf8");
@@ -86,20 +99,14 @@ describe("group commit", () => {
     const w = gatedWriter();
     const attempts: string[] = [];
     const committed: Array<[string, number, string[]]> = [];
-    let first = true;
     const b = new SpanBatcher({
       maxBatchRows: 100,
       maxPendingRows: 1000,
       retryAfterSeconds: 1,
-      // The first INSERT is held open so the next three requests share one batch.
-      write: async (batch) => {
-        if (first) {
-          first = false;
-          return w.write(batch);
-        }
+      write: firstHeldOpen(w, async (batch) => {
         attempts.push(text(batch));
         if (text(batch).includes("bad")) throw new Error("Code: 25. DB::Exception: Cannot parse escape sequence");
-      },
+      }),
       commit: async (batch) => {
         committed.push([batch.id, batch.rows, batch.leaves.map(String)]);
       },
@@ -125,19 +132,14 @@ describe("group commit", () => {
   it("does not retry parts alone when the failure is the store's, not a value's", async () => {
     const w = gatedWriter();
     let writes = 0;
-    let first = true;
     const b = new SpanBatcher({
       maxBatchRows: 100,
       maxPendingRows: 1000,
       retryAfterSeconds: 1,
-      write: async (batch) => {
-        if (first) {
-          first = false;
-          return w.write(batch);
-        }
+      write: firstHeldOpen(w, async () => {
         writes++;
         throw new Error("connect ECONNREFUSED 127.0.0.1:8123");
-      },
+      }),
       isRowRejection: (err) => String(err).includes("Code: 25."),
     });
     const held = b.submit(1, part("held"));
