@@ -4,7 +4,7 @@
  * Runs in its own process (chDB binds one data directory per process) and prints one
  * JSON line: { rowsPerSecond, batchRows, batches }.
  *
- * Usage: tsx bench/raw-insert.ts <batchRows> <seconds>
+ * Usage: tsx bench/raw-insert.ts <batchRows> <seconds> (RAW_CLICKHOUSE_URL: on a server instead)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,7 +18,17 @@ import { templateRequest } from "./workload";
 const batchRows = Number(process.argv[2] ?? 20_000);
 const seconds = Number(process.argv[3] ?? 10);
 const dataDir = mkdtempSync(join(tmpdir(), "vigil-raw-"));
-const client = openStoreClient({ mode: "embedded", dataDir });
+// RAW_CLICKHOUSE_URL (with _USER and _PASSWORD): the same insert into a ClickHouse server.
+const serverUrl = process.env.RAW_CLICKHOUSE_URL;
+const client =
+  serverUrl === undefined
+    ? openStoreClient({ mode: "embedded", dataDir })
+    : openStoreClient({
+        mode: "server",
+        url: serverUrl,
+        username: process.env.RAW_CLICKHOUSE_USER ?? "default",
+        password: process.env.RAW_CLICKHOUSE_PASSWORD ?? "",
+      });
 await runMigrations(client);
 await initSqlParser();
 

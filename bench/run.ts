@@ -25,6 +25,7 @@ import { startAllInOne } from "@vigil/service-vigil";
 import type { AllInOne } from "@vigil/service-vigil";
 import { countSpans, encodeSpanRows } from "@vigil/store";
 import { jsonTraceRequest } from "../test/support/otlp-json";
+import { TestClickHouse } from "../test/support/clickhouse-server";
 import { templateRequest } from "./workload";
 
 interface LoadResult {
@@ -238,6 +239,36 @@ const stored = await countSpans(vigil.client);
 await vigil.stop();
 rmSync(dataDir, { recursive: true, force: true });
 
+// The server placement, same workload, same run: the all-in-one on a ClickHouse server
+// (the test server: clickhouse-local from the same chDB library, in its own process),
+// each service as its own user; then the raw insert of the same rows into that server.
+process.stderr.write(`bench: server placement, ${MEASURE_SECONDS} s at full speed, then its raw insert\n`);
+const clickhouse = new TestClickHouse();
+await clickhouse.start();
+const serverDataDir = mkdtempSync(join(tmpdir(), "vigil-bench-server-"));
+const serverVigil = await startAllInOne(
+  readEnvironment({
+    VIGIL_DATA_DIR: serverDataDir,
+    VIGIL_INGEST_PORT: "0",
+    VIGIL_API_PORT: "0",
+    VIGIL_HOST: "127.0.0.1",
+    ...clickhouse.environment(),
+  }),
+  config,
+  createLogger("warn"),
+);
+const serverUrl = `http://127.0.0.1:${serverVigil.ingestPort}/v1/traces`;
+await runLoad(serverUrl, token, 3);
+const serverFull = await runLoad(serverUrl, token, MEASURE_SECONDS);
+await serverVigil.stop();
+const serverRaw = await runChild<{ rowsPerSecond: number }>(["bench/raw-insert.ts", String(RAW_BATCH_ROWS), "10"], {
+  RAW_CLICKHOUSE_URL: `${clickhouse.url}/`,
+  RAW_CLICKHOUSE_USER: clickhouse.admin.username,
+  RAW_CLICKHOUSE_PASSWORD: clickhouse.admin.password,
+});
+await clickhouse.stop();
+rmSync(serverDataDir, { recursive: true, force: true });
+
 // Investigation latency on a store of 10 million spans (its own process and store).
 const QUERY_SPANS = Number(process.env.BENCH_QUERY_SPANS ?? 10_000_000);
 process.stderr.write(`bench: investigation latency at ${QUERY_SPANS.toLocaleString("en-US")} stored spans\n`);
@@ -275,6 +306,11 @@ const results = {
     max: detectionLagMs.at(-1),
   },
   rawInsert: { batchRows: RAW_BATCH_ROWS, rowsPerSecond: rawRate },
+  serverPlacement: {
+    endToEnd: serverFull,
+    rawInsert: { batchRows: RAW_BATCH_ROWS, rowsPerSecond: serverRaw.rowsPerSecond },
+    ratio: serverFull.spansPerSecond / serverRaw.rowsPerSecond,
+  },
   rawInsertSameBatch: { batchRows: Math.round(avgBatchRows), rowsPerSecond: rawSame.rowsPerSecond },
   ratio,
   ratioSameBatch: full.spansPerSecond / rawSame.rowsPerSecond,
@@ -335,6 +371,14 @@ const rows: Array<[string, string]> = [
     `${fmt(rawSame.rowsPerSecond)} rows/s`,
   ],
   ["ratio end-to-end / raw at the same batch size", fmt(full.spansPerSecond / rawSame.rowsPerSecond, 2)],
+  [
+    "server placement: end-to-end ingest, each service as its own user",
+    `${fmt(serverFull.spansPerSecond)} spans/s (p50 / p99 ${fmt(serverFull.p50Ms, 1)} / ${fmt(serverFull.p99Ms, 1)} ms)`,
+  ],
+  [
+    `  raw insert into that server (${fmt(RAW_BATCH_ROWS)}-row batches), ratio`,
+    `${fmt(serverRaw.rowsPerSecond)} rows/s, ${fmt(serverFull.spansPerSecond / serverRaw.rowsPerSecond, 2)}`,
+  ],
   ["protobuf decode", `${fmt(decodeUs, 2)} µs/span (${fmt(1e6 / decodeUs)} spans/s)`],
   ["secret redaction (every string scanned)", `${fmt(redactUs, 2)} µs/span (${fmt(1e6 / redactUs)} spans/s)`],
   [

@@ -159,5 +159,19 @@ describe("separate processes on a ClickHouse server and one Redis, each service 
       60_000,
     );
     expect(delivered.body).toMatchObject({ type: "alert_group.firing" });
+    // The separate API answers reader SQL as vigil_sql, and the engine refuses files to it.
+    const sql = async (query: string) => {
+      const res = await fetch(`http://127.0.0.1:${apiPort}/api/sql`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ sql: query }),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    expect(await sql("SELECT agent_id, count() AS n FROM spans GROUP BY agent_id")).toMatchObject({
+      status: 200,
+      body: { rows: [{ agent_id: "split-bot", n: "1" }] },
+    });
+    expect((await sql("SELECT * FROM agent_tokens")).status).toBe(400);
   }, 120_000);
 });

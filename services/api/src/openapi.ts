@@ -32,7 +32,16 @@ const QUERY: Record<string, ReturnType<typeof q>> = {
 
 const PATHS: Record<string, Record<string, Op>> = {
   "/api/openapi.json": { get: { summary: "This document" } },
-  "/api/verify": { get: { summary: "Recompute every batch against the ledger and signed checkpoints" } },
+  "/api/verify": {
+    get: {
+      summary: "Recompute every batch against the ledger, the signed checkpoints and the witness file",
+      admin: true,
+    },
+    post: {
+      summary: 'The same, also against checkpoints kept elsewhere: {"witnesses": [{"chainId", "size", "note"}]}',
+      admin: true,
+    },
+  },
   "/api/ledger/key": { get: { summary: "The ledger's verifier key, to check checkpoints and proofs offline" } },
   "/api/checkpoints": { post: { summary: "Sign a checkpoint of the ledger head now", admin: true } },
   "/api/spans/{traceId}/{spanId}/proof": { get: { summary: "Inclusion proof of one span in the signed log" } },
