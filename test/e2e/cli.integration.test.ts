@@ -195,6 +195,16 @@ describe("vigil CLI", () => {
     expect((await vigil(["token", "revoke", id], admin)).code).toBe(0);
     await until("the revoked token refused", async () => ((await send()) === 401 ? true : undefined));
     expect((await vigil(["token", "list", "--agent", "new-bot"], admin)).out).toContain("revoked");
+    // A row that says "not revoked", stamped an hour later (a replica whose clock runs
+    // ahead): revocation stays terminal.
+    await h.vigil.client.command({
+      query: `INSERT INTO agent_tokens SELECT token_id, changed_at + INTERVAL 1 HOUR, agent_id, name, sha256, environment,
+                expires_at, created_by, 0, 'fast-clock' FROM agent_tokens WHERE token_id = {id:String} AND revoked = 0`,
+      query_params: { id },
+    });
+    await h.vigil.ingest.tokens.refresh();
+    expect(await send()).toBe(401);
+    expect((await vigil(["token", "list", "--agent", "new-bot"], admin)).out).toContain("revoked");
     const config = await vigil(["token", "revoke", "config:support-bot:0"], admin);
     expect(config.code).toBe(2);
     expect(config.err).toContain("declared in the config file");

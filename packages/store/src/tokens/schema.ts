@@ -3,7 +3,7 @@ import type { Migration } from "../migrations";
 /**
  * Ingest tokens created at run time (`vigil token create`), besides the ones declared in
  * the config. Only the SHA-256 is stored. Insert-only: revoking adds a row; the latest
- * row of a token is its state, and the history stays.
+ * row of a token is its state, except that a revocation is terminal, and the history stays.
  */
 export const TOKENS_MIGRATION: Migration = {
   version: 8,

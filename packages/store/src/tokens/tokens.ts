@@ -44,9 +44,13 @@ export async function listStoredTokens(client: ClickHouseClient): Promise<Stored
   const rs = await client.query({
     query: `SELECT token_id, agent_id, name, sha256, environment,
               if(isNull(expires_at), '', toString(toUnixTimestamp64Milli(assumeNotNull(expires_at)))) AS expires_ms,
-              toString(toUnixTimestamp64Milli(first_changed)) AS created_ms, created_by, revoked, changed_by
+              toString(toUnixTimestamp64Milli(first_changed)) AS created_ms, created_by, ever_revoked AS revoked, changed_by
             FROM (
-              SELECT *, min(changed_at) OVER (PARTITION BY token_id) AS first_changed FROM agent_tokens
+              SELECT *, min(changed_at) OVER (PARTITION BY token_id) AS first_changed,
+                -- Revocation is terminal: any revoking row revokes the token, whatever the
+                -- clocks of the API replicas that wrote later rows said.
+                max(revoked) OVER (PARTITION BY token_id) AS ever_revoked
+              FROM agent_tokens
             )
             ORDER BY token_id, changed_at DESC LIMIT 1 BY token_id`,
     format: "JSONEachRow",
