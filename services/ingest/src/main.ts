@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import {
   ConfigError,
   createLogger,
@@ -31,6 +32,8 @@ await runMain("vigil-ingest", async () => {
     chainId,
     maxPendingRows: env.maxPendingRows,
     maxPendingBytes: env.maxPendingBytes,
+    // One journal per chain, in ingest's data directory (a volume that survives restarts).
+    journalFile: join(env.dataDir, `ingest-${chainId.replace(/[^\w.-]/g, "_")}.journal`),
     onBatchCommitted: (entry) => queue?.notify({ chainId: entry.chainId, seq: entry.seq }),
   });
   const key = loadOrCreateSigningKey(env.signingKeyFile, env.ledgerName, env.ledgerVerifierKey);

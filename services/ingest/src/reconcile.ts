@@ -1,7 +1,7 @@
 import type { Logger } from "@vigil/common";
 import type { ClickHouseClient, Ledger, LedgerEntry } from "@vigil/store";
-import type { WrittenBatch } from "./batcher";
 import type { RequestDedup } from "./dedup";
+import type { JournaledBatch } from "./journal";
 
 /**
  * Batches whose requests were refused although their rows may be stored: the INSERT's
@@ -12,7 +12,7 @@ import type { RequestDedup } from "./dedup";
  * span content is read), and their digests count as committed.
  */
 export class UnresolvedBatches {
-  private readonly batches = new Map<string, WrittenBatch[]>();
+  private readonly batches = new Map<string, JournaledBatch[]>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
 
@@ -22,9 +22,11 @@ export class UnresolvedBatches {
     private readonly dedup: RequestDedup,
     private readonly logger: Logger,
     private readonly onLedgered?: (entry: LedgerEntry) => void,
+    /** Called once a batch is settled (ledgered, or found not stored). */
+    private readonly onSettled?: (batchId: string) => void,
   ) {}
 
-  add(batch: WrittenBatch): void {
+  add(batch: JournaledBatch): void {
     for (const digest of batch.digests) this.dedup.markUnresolved(digest);
     this.batches.set(batch.id, [...(this.batches.get(batch.id) ?? []), batch]);
   }
@@ -50,6 +52,7 @@ export class UnresolvedBatches {
         try {
           await this.settle(id, parts);
           this.batches.delete(id);
+          this.onSettled?.(id);
         } catch (err) {
           this.logger.debug("an unresolved batch could not be checked yet", { batchId: id, error: String(err) });
         }
@@ -58,7 +61,7 @@ export class UnresolvedBatches {
     return this.running;
   }
 
-  private async settle(id: string, writes: WrittenBatch[]): Promise<void> {
+  private async settle(id: string, writes: JournaledBatch[]): Promise<void> {
     const rs = await this.client.query({
       query: "SELECT DISTINCT request_digest AS d FROM spans WHERE batch_id = {id:UUID}",
       query_params: { id },
@@ -87,6 +90,6 @@ export class UnresolvedBatches {
 }
 
 /** The leaf hashes of one request's rows within a written batch (parts keep their order). */
-function leavesOfPart(batch: WrittenBatch, part: number): Buffer[] {
+function leavesOfPart(batch: JournaledBatch, part: number): Buffer[] {
   return batch.partLeaves[part] ?? [];
 }

@@ -9,6 +9,7 @@ import { createIngestApp, DEFAULT_LIMITS } from "./app";
 import type { IngestLimits } from "./app";
 import { LiveTokenRegistry } from "./auth";
 import { SpanBatcher } from "./batcher";
+import { LeafJournal } from "./journal";
 import { UnresolvedBatches } from "./reconcile";
 import { RequestDedup } from "./dedup";
 import { IngestStats } from "./stats";
@@ -30,6 +31,11 @@ export interface IngestServiceOptions {
   chainId?: string;
   /** Wait before ledgering batches a crash left unledgered (default 10 s). */
   orphanMarginMs?: number;
+  /**
+   * The leaf journal's file (one per chain, beside ingest): lets a restarted ingest ledger
+   * what a crash left unledgered without reading span rows. Unset: no journal.
+   */
+  journalFile?: string;
   /** Called after each batch's ledger entry is stored (to wake detection). Must not throw or block. */
   onBatchCommitted?: (entry: LedgerEntry) => void;
 }
@@ -87,9 +93,25 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     options.orphanMarginMs ?? ORPHAN_MARGIN_MS,
   );
   orphanTimer.unref();
-  const unresolved = new UnresolvedBatches(options.client, ledger, dedup, logger, (entry) =>
-    options.onBatchCommitted?.(entry),
+  // The leaf journal: what a crash left possibly stored but unledgered is settled from it
+  // at start, without reading span content back (ingest's server user may not).
+  const opened = options.journalFile === undefined ? undefined : LeafJournal.open(options.journalFile);
+  const journal = opened?.journal;
+  const unresolved = new UnresolvedBatches(
+    options.client,
+    ledger,
+    dedup,
+    logger,
+    (entry) => options.onBatchCommitted?.(entry),
+    (batchId) => journal?.done(batchId),
   );
+  for (const batch of opened?.unfinished ?? []) unresolved.add(batch);
+  if ((opened?.unfinished.length ?? 0) > 0) {
+    logger.warn("settling batches a previous process left possibly stored but unledgered", {
+      batches: opened?.unfinished.length,
+    });
+    await unresolved.settleAll();
+  }
   unresolved.start(1000);
   const batcher = new SpanBatcher({
     maxBatchRows: options.maxBatchRows ?? 50_000,
@@ -98,6 +120,7 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     retryAfterSeconds: 1,
     write: async (batch) => {
       const started = performance.now();
+      journal?.record(batch);
       await insertSpanBatch(options.client, batch.chunks);
       stats.inserted(batch.rows, performance.now() - started);
     },
@@ -111,6 +134,7 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     // from dedup. The next INSERT does not wait for this.
     commit: async (batch) => {
       const entry = await ledger.append(batch.id, batch.leaves);
+      journal?.done(batch.id);
       logger.debug("batch committed", { batchId: batch.id, rows: batch.rows, seq: entry.seq });
       options.onBatchCommitted?.(entry);
     },

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { Logger } from "@vigil/common";
 import { createMetricsRegistry, startHttpServer, startOpsServer } from "@vigil/common";
 import { serverConnection } from "@vigil/config";
@@ -161,6 +162,7 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     logger,
     maxPendingRows: env.maxPendingRows,
     maxPendingBytes: env.maxPendingBytes,
+    journalFile: join(env.dataDir, "ingest-main.journal"),
     onBatchCommitted: (entry) => {
       if (queue === undefined) void detection.trigger();
       else queue.notify({ chainId: entry.chainId, seq: entry.seq });
