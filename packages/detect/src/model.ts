@@ -39,8 +39,11 @@ export function severityOf(score: number): Severity {
 }
 
 /**
- * Builds an alert about `span`. The id is derived from the detector and `subject` (by
- * default the span), so examining the same span again yields the same alert id.
+ * Builds an alert about `span`. The id is derived from the detector and `subject`, so
+ * examining the same span again yields the same alert id. By default the subject is the
+ * span: its ids and what it did. The ids alone are the agent's to choose, so a decoy
+ * span sent under the same trace and span ids as a DROP would have taken the DROP's
+ * alert id, and the DROP's alert would have been dropped as a repeat.
  */
 export function alertFor(
   span: DetectSpan,
@@ -57,7 +60,7 @@ export function alertFor(
   },
   nowMs: number,
 ): Alert {
-  const subject = a.subject ?? `${span.traceId}/${span.spanId}`;
+  const subject = a.subject ?? `${span.traceId}/${span.spanId}/${spanContentDigest(span)}`;
   return {
     alertId: createHash("sha256").update(`${a.detector}\n${span.agentId}\n${subject}`).digest("hex").slice(0, 32),
     createdAtMs: nowMs,
@@ -77,4 +80,12 @@ export function alertFor(
     credentials: a.credentials ?? (span.facts.credentialId === "" ? [] : [span.facts.credentialId]),
     fingerprint: `${a.detector}:${span.agentId}:${span.facts.environment}`,
   };
+}
+
+/** A digest of what a stored span says it did: name, start and every fact. */
+function spanContentDigest(span: DetectSpan): string {
+  return createHash("sha256")
+    .update(JSON.stringify([span.name, span.startTimeUnixNano, span.facts]))
+    .digest("hex")
+    .slice(0, 16);
 }
