@@ -192,14 +192,28 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       return c.json({ error: "bad_request", message: "limit must be 1-1000" }, 400);
+    // `cursor` pages back: the `nextCursor` of the previous page ("<createdAtMs>:<alertId>").
+    const cursor = q.cursor === undefined ? undefined : /^(\d{1,15}):([0-9a-f]{32})$/.exec(q.cursor);
+    if (cursor === null)
+      return c.json({ error: "bad_request", message: "cursor must be the nextCursor of the previous page" }, 400);
+    const raisedBefore =
+      cursor === undefined ? undefined : { createdAtMs: Number(cursor[1]), alertId: cursor[2] as string };
+    // Newest raised first, and `since` by when Vigil raised the alert: an agent states its
+    // spans' times, so event times could hide an alert in the past or flood the top.
     const alerts = await findAlerts(deps.client, {
       ...(q.agent === undefined ? {} : { agentId: q.agent }),
       ...(q.detector === undefined ? {} : { detector: q.detector }),
       ...(q.severity === undefined ? {} : { severity: q.severity as Severity }),
-      ...(sinceMs === undefined ? {} : { sinceMs }),
+      ...(sinceMs === undefined ? {} : { raisedSinceMs: sinceMs }),
+      ...(raisedBefore === undefined ? {} : { raisedBefore }),
+      order: "raised",
       limit,
     });
-    return c.json({ alerts });
+    const last = alerts.at(-1);
+    return c.json({
+      alerts,
+      ...(alerts.length === limit && last !== undefined ? { nextCursor: `${last.createdAtMs}:${last.alertId}` } : {}),
+    });
   });
 
   // The latest baseline snapshot of each agent (or one agent: ?agent=).

@@ -68,7 +68,10 @@ const PATHS: Record<string, Record<string, Op>> = {
   },
   "/api/traces/{traceId}": { get: { summary: "A trace as a tree of steps" } },
   "/api/alerts": {
-    get: { summary: "Alerts, newest first", params: ["agent", "detector", "severity", "since", "limit"] },
+    get: {
+      summary: "Alerts, newest raised first (since: raised since, not event time), paged by cursor",
+      params: ["agent", "detector", "severity", "since", "cursor", "limit"],
+    },
   },
   "/api/alerts/{id}": { get: { summary: "One alert with its acknowledgement and delivery attempts" } },
   "/api/alerts/{id}/ack": {

@@ -121,6 +121,16 @@ export interface AlertFilter {
   severity?: Severity;
   /** Only alerts whose event time is at or after this (ms since the epoch). */
   sinceMs?: number;
+  /**
+   * Only alerts Vigil raised at or after this, and (`raisedBeforeMs`) before this: the
+   * inbox's filter. The event time is the agent's to state (a backdated DROP's alert
+   * would hide behind an old event time); the time an alert was raised is Vigil's.
+   */
+  raisedSinceMs?: number;
+  /** Pages back: only alerts raised before this one (alerts of one run share their time). */
+  raisedBefore?: { createdAtMs: number; alertId: string };
+  /** `raised`: newest raised first (the inbox, paged with raisedBeforeMs); default: newest event first. */
+  order?: "event" | "raised";
   limit?: number;
 }
 
@@ -144,8 +154,18 @@ export async function findAlerts(client: ClickHouseClient, filter: AlertFilter =
     where.push("event_time >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')");
     params.since = filter.sinceMs;
   }
+  if (filter.raisedSinceMs !== undefined) {
+    where.push("created_at >= fromUnixTimestamp64Milli({raisedSince:Int64}, 'UTC')");
+    params.raisedSince = filter.raisedSinceMs;
+  }
+  if (filter.raisedBefore !== undefined) {
+    where.push("(created_at, alert_id) < (fromUnixTimestamp64Milli({beforeMs:Int64}, 'UTC'), {beforeId:String})");
+    params.beforeMs = filter.raisedBefore.createdAtMs;
+    params.beforeId = filter.raisedBefore.alertId;
+  }
+  const order = filter.order === "raised" ? "created_at DESC, alert_id DESC" : "event_time DESC, alert_id";
   const rs = await client.query({
-    query: `${SELECT_ALERT} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY event_time DESC, alert_id LIMIT {limit:UInt32}`,
+    query: `${SELECT_ALERT} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ${order} LIMIT {limit:UInt32}`,
     query_params: params,
     format: "JSONEachRow",
   });

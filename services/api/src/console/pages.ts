@@ -135,10 +135,12 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
   ui.get("/alerts", auth, async (c) => {
     const q = c.req.query();
     const sinceMs = parseSince(q.since ?? "7d", Date.now()) ?? Date.now() - 7 * 86_400_000;
+    // By when Vigil raised them (not the event time the agent stated), newest first.
     const alerts = await findAlerts(client, {
       ...(q.agent ? { agentId: q.agent } : {}),
       ...(q.severity ? { severity: q.severity as Alert["severity"] } : {}),
-      sinceMs,
+      raisedSinceMs: sinceMs,
+      order: "raised",
       limit: 200,
     });
     const acks = await acksOf(
