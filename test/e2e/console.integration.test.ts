@@ -9,7 +9,7 @@ let alertId = "";
 const TRACE = "6bf92f3577b34da6a3ce929d0e0e4738";
 
 beforeAll(async () => {
-  h = await startVigil(["support-bot"], { env: { VIGIL_DETECT_INTERVAL_SECONDS: "1" } });
+  h = await startVigil(["support-bot", "other-bot"], { env: { VIGIL_DETECT_INTERVAL_SECONDS: "1" } });
   const t = BigInt(Date.now() - 5_000) * 1_000_000n;
   const res = await fetch(h.ingestUrl, {
     method: "POST",
@@ -198,5 +198,34 @@ describe("web console over HTTP", () => {
       expect(res.headers.get("referrer-policy")).toBe("no-referrer");
       expect(res.headers.get("cache-control")).toBe("no-store");
     }
+  });
+
+  it("marks a session that another agent wrote into, naming each step's agent, and leaves a one-agent session plain", async () => {
+    const post = async (agent: string, attrs: Record<string, string>, traceId: string) => {
+      const res = await fetch(h.ingestUrl, {
+        method: "POST",
+        body: jsonTraceRequest([{ traceId, attrs: { "session.id": "shared-1", ...attrs } }]),
+        headers: { "content-type": "application/json", authorization: `Bearer ${h.tokens[agent]}` },
+      });
+      expect(res.status).toBe(200);
+    };
+    await post(
+      "support-bot",
+      { "db.system.name": "postgresql", "db.query.text": "DROP TABLE invoices" },
+      "5a12ed01".padEnd(32, "0"),
+    );
+    // Another agent drops an "approval" into the same session id.
+    await post(
+      "other-bot",
+      { "vigil.approval.id": "appr-x", "vigil.approval.status": "approved" },
+      "5a12ed02".padEnd(32, "0"),
+    );
+    const cookie = await signIn(h.apiKeys.reader);
+    const html = await (await get("/sessions/shared-1", cookie)).text();
+    expect(html).toContain('data-role="shared-session"');
+    expect(html).toContain('<span class="tag" data-role="agent">other-bot</span>');
+    expect(html).toContain('<span class="tag" data-role="agent">support-bot</span>');
+    const single = await (await get("/sessions/xss-1", cookie)).text();
+    expect(single).not.toContain('data-role="shared-session"');
   });
 });

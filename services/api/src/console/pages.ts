@@ -557,6 +557,14 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
             ${nsToIso(spans[0]?.startTimeUnixNano as string)} · ${((end - start) / 1000).toFixed(1)} s
             ${alerts.length > 0 ? html` · <span class="tag bad">${alerts.length} alert(s)</span>` : ""}
           </p>
+          ${
+            agents.length > 1
+              ? html`<p class="tag bad" data-role="shared-session">
+                  ${agents.length} agents sent steps under this session id: each step names its agent. An agent's
+                  approvals count only for its own steps.
+                </p>`
+              : ""
+          }
           <section aria-label="Timeline">
             ${spans.map((s) => {
               const isAction = actionSummary(s) !== s.name || s.facts.destructive;
@@ -569,6 +577,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
               >
                 <div style="padding-left:${depth.get(s.spanId) ?? 0}rem">
                   <strong>${s.name}</strong>
+                  ${agents.length > 1 ? html` <span class="tag" data-role="agent">${s.agentId}</span>` : ""}
                   ${s.facts.destructive ? html` <span class="tag bad">destructive: ${s.facts.destructiveReason}</span>` : ""}
                   ${s.facts.approvalStatus ? html` <span class="tag ${s.facts.approvalStatus === "approved" ? "good" : "bad"}">approval ${s.facts.approvalStatus}</span>` : ""}
                   <div class="lane" aria-hidden="true">
