@@ -6,8 +6,8 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SERVICE_USERS, renderUsersXml } from "@vigil/store";
-import type { ServiceRole } from "@vigil/store";
+import { SERVICE_USERS, openStoreClient, renderUsersXml } from "@vigil/store";
+import type { ClickHouseClient, ServiceRole } from "@vigil/store";
 import { freePort } from "./redis-server";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -156,6 +156,11 @@ export class TestClickHouse {
     const text = await res.text();
     if (!res.ok) throw new Error(text);
     return text;
+  }
+
+  /** A client as the administrator on Vigil's database, for a test's own reads and checks. */
+  adminClient(): ClickHouseClient {
+    return openStoreClient({ mode: "server", url: `${this.url}/${this.database}`, ...this.admin });
   }
 
   /** Kills the server at once, as a crash would (SIGKILL); its data stays for `start`. */
