@@ -46,10 +46,7 @@ describe.each(["embedded", "server"] as const)("Redis outage (%s)", (placement) 
         "route:\n  receiver: hook\n  group_by: [session]\n  group_wait: 0s\n",
       ...(clickhouse === undefined ? {} : { clickhouse }),
     });
-    reader =
-      clickhouse === undefined
-        ? h.vigil.client
-        : clickhouse.adminClient();
+    reader = clickhouse === undefined ? h.vigil.client : clickhouse.adminClient();
   });
   afterAll(async () => {
     if (reader !== h.vigil.client) await reader.close();

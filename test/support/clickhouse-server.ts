@@ -64,7 +64,8 @@ export class TestClickHouse {
   private stderr = "";
   private readonly passwords: Record<ServiceRole | "admin", string>;
 
-  constructor() {
+  /** `extraConfig`: more of the server's config (e.g. `<remote_servers>`), inside `<clickhouse>`. */
+  constructor(private readonly extraConfig = "") {
     const password = () => randomBytes(12).toString("hex");
     this.passwords = {
       admin: password(),
@@ -114,7 +115,7 @@ export class TestClickHouse {
       join(configDir, "config.xml"),
       `<clickhouse><user_directories><users_xml><path>${join(configDir, "users.xml")}</path></users_xml>` +
         `</user_directories>` +
-        `<logger><level>warning</level><console>1</console></logger></clickhouse>`,
+        `<logger><level>warning</level><console>1</console></logger>${this.extraConfig}</clickhouse>`,
     );
     this.stderr = "";
     const child = spawn(

@@ -28,6 +28,12 @@ export interface Environment {
   signingKeyFile: string;
   /** The key's name in signed checkpoints, and the log origin prefix. */
   ledgerName: string;
+  /**
+   * This ingest's ledger chain (VIGIL_CHAIN_ID): one per ingest process that writes
+   * concurrently, e.g. one per shard. Unset: "main" in the all-in-one; the separate
+   * ingest falls back to its host name.
+   */
+  chainId: string | undefined;
   checkpointIntervalMs: number;
   /** Longest run of one query on POST /api/sql. */
   sqlTimeoutSeconds: number;
@@ -53,6 +59,11 @@ export interface Environment {
   metricsPort: number | undefined;
   /** With CLICKHOUSE_URL: the cluster to create replicated and distributed tables on. */
   clickhouseCluster: string | undefined;
+  /**
+   * This server only reads: its tables are `Distributed` over the shards of this
+   * cluster (from the server's `remote_servers`), each a single-server Vigil store.
+   */
+  clickhouseShards: string | undefined;
   /** Where people reach the console: links in alerts point there. */
   publicUrl: string;
   /** Longest wait for a receiver's answer before the attempt counts as failed (and is retried). */
@@ -139,6 +150,16 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
     problems.push("VIGIL_CLICKHOUSE_CLUSTER: needs CLICKHOUSE_URL (the embedded engine is one node)");
   if (clickhouseCluster !== undefined && !/^[A-Za-z_][\w-]*$/.test(clickhouseCluster))
     problems.push("VIGIL_CLICKHOUSE_CLUSTER: letters, digits, '_' and '-' only");
+  const clickhouseShards = nonEmpty(env.VIGIL_CLICKHOUSE_SHARDS);
+  if (clickhouseShards !== undefined && clickhouseUrl === undefined)
+    problems.push("VIGIL_CLICKHOUSE_SHARDS: needs CLICKHOUSE_URL (the server that reads the shards)");
+  if (clickhouseShards !== undefined && !/^[A-Za-z_][\w-]*$/.test(clickhouseShards))
+    problems.push("VIGIL_CLICKHOUSE_SHARDS: letters, digits, '_' and '-' only");
+  if (clickhouseShards !== undefined && clickhouseCluster !== undefined)
+    problems.push("VIGIL_CLICKHOUSE_SHARDS and VIGIL_CLICKHOUSE_CLUSTER: set one (a cluster already reads every shard)");
+  const chainId = nonEmpty(env.VIGIL_CHAIN_ID);
+  if (chainId !== undefined && !/^[\w.-]{1,64}$/.test(chainId))
+    problems.push("VIGIL_CHAIN_ID: up to 64 letters, digits, '_', '.' and '-'");
   const apiPort = port("VIGIL_API_PORT", 8080);
   const publicUrl = nonEmpty(env.VIGIL_PUBLIC_URL) ?? `http://localhost:${apiPort}`;
   if (!/^https?:\/\//.test(publicUrl)) problems.push("VIGIL_PUBLIC_URL: must be an http:// or https:// URL");
@@ -164,6 +185,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
       env.VIGIL_SIGNING_KEY_FILE ?? resolve(env.VIGIL_DATA_DIR ?? "./data", "ledger-signing.key"),
     ),
     ledgerName: env.VIGIL_LEDGER_NAME ?? "vigil-ledger",
+    chainId,
     checkpointIntervalMs: seconds("VIGIL_CHECKPOINT_INTERVAL_SECONDS", 60) * 1000,
     sqlTimeoutSeconds: Math.ceil(seconds("VIGIL_SQL_TIMEOUT_SECONDS", 10)),
     ledgerVerifierKey: nonEmpty(env.VIGIL_LEDGER_VERIFIER_KEY),
@@ -177,6 +199,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
     baselineIntervalMs: seconds("VIGIL_BASELINE_INTERVAL_SECONDS", 300) * 1000,
     publicUrl,
     clickhouseCluster,
+    clickhouseShards,
     metricsPort:
       env.VIGIL_METRICS_PORT === undefined || env.VIGIL_METRICS_PORT === ""
         ? undefined

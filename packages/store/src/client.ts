@@ -49,7 +49,16 @@ export function openStoreClient(placement: StorePlacement): ClickHouseClient {
     url: placement.url,
     ...(placement.username === undefined ? {} : { username: placement.username }),
     ...(placement.password === undefined ? {} : { password: placement.password }),
-    clickhouse_settings: { date_time_input_format: "best_effort" },
+    clickhouse_settings: {
+      date_time_input_format: "best_effort",
+      // Over Distributed tables (a cluster, or a reader over shards) an IN or JOIN subquery
+      // runs once across all shards and its result goes to each: correct whatever the
+      // subquery's table is sharded by. No effect on a single server.
+      distributed_product_mode: "global",
+      // An INSERT into a Distributed table answers once the shard has the rows, not
+      // when they are queued on this node: an acknowledged write is a stored write.
+      distributed_foreground_insert: 1,
+    },
   });
 }
 

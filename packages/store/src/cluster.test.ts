@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { clusterStatements } from "./cluster";
+import { clusterStatements, federationStatements, schemaTables } from "./cluster";
 import { openStoreClient } from "./client";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations";
 
@@ -43,5 +43,18 @@ describe("cluster schema", () => {
     expect(all.filter((s) => s.includes("ADD INDEX")).every((s) => s.startsWith("ALTER TABLE spans_local"))).toBe(true);
     expect(() => clusterStatements("SELECT 1", "vigil")).toThrow(/no cluster form/);
     expect(() => clusterStatements(MIGRATIONS_TABLE, "x'; DROP")).toThrow(/invalid cluster name/);
+  });
+
+  it("federates every table of the schema (not the views) by the same sharding keys", () => {
+    const tables = schemaTables([MIGRATIONS_TABLE, ...MIGRATIONS.flatMap((m) => m.statements)]);
+    expect(tables).toContain("spans");
+    expect(tables).toContain("ledger");
+    expect(tables.some((t) => t.endsWith("_mv"))).toBe(false);
+    const statements = federationStatements(tables, "shards");
+    expect(statements).toContain(
+      "CREATE TABLE IF NOT EXISTS spans ENGINE = Distributed('shards', currentDatabase(), spans, cityHash64(agent_id))",
+    );
+    expect(statements).toHaveLength(tables.length);
+    expect(() => federationStatements(tables, "x'; DROP")).toThrow(/invalid cluster name/);
   });
 });

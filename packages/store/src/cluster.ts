@@ -78,3 +78,29 @@ ENGINE = Distributed('${cluster}', currentDatabase(), ${local(name)}, ${SHARDING
   }
   throw new Error(`no cluster form for: ${statement.slice(0, 80)}`);
 }
+
+/** Every table the schema creates (views excluded), in migration order. */
+export function schemaTables(statements: readonly string[]): string[] {
+  return statements.flatMap((s) => {
+    const m = CREATE_TABLE.exec(s);
+    return m === null ? [] : [m[1] as string];
+  });
+}
+
+/**
+ * The read side of a sharded store without Keeper: this server holds no data, and each
+ * of its tables is a `Distributed` table (same name, same sharding key as the cluster
+ * form above) over the same table on every shard of `cluster`, where each shard is an
+ * ordinary single-server Vigil store (a database of the same name) with its own ingest
+ * and ledger chain. The columns
+ * come from the shards when the statement runs, so run it after the shards' migrations
+ * (and again, after dropping these tables, when a migration adds columns).
+ */
+export function federationStatements(tables: readonly string[], cluster: string): string[] {
+  if (!/^[A-Za-z_][\w-]*$/.test(cluster)) throw new Error(`invalid cluster name "${cluster}"`);
+  return tables.map(
+    (table) =>
+      `CREATE TABLE IF NOT EXISTS ${table} ENGINE = Distributed('${cluster}', currentDatabase(), ${table}, ` +
+      `${SHARDING_KEYS[table] ?? "rand()"})`,
+  );
+}

@@ -1,6 +1,6 @@
 export { openStoreClient } from "./client";
 export type { ClickHouseClient, StorePlacement } from "./client";
-export { runMigrations, MIGRATIONS, MIGRATIONS_TABLE } from "./migrations";
+export { federateShards, runMigrations, MIGRATIONS, MIGRATIONS_TABLE } from "./migrations";
 export { clusterStatements } from "./cluster";
 export type { Migration } from "./migrations";
 export {

@@ -2,7 +2,7 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import { VIEW_SECURITY_MIGRATION } from "./access/schema";
 import { ACTIVITY_MIGRATION } from "./activity/schema";
 import { ALERTS_MIGRATION } from "./alerts/schema";
-import { clusterStatements } from "./cluster";
+import { clusterStatements, federationStatements, schemaTables } from "./cluster";
 import { BASELINES_MIGRATION } from "./baselines/schema";
 import { DELIVERY_MIGRATION } from "./delivery/schema";
 import { TOKENS_MIGRATION } from "./tokens/schema";
@@ -62,4 +62,14 @@ export async function runMigrations(client: ClickHouseClient, options: { cluster
     applied.push(m.version);
   }
   return applied;
+}
+
+/**
+ * Makes this server the read side of a sharded store (see `federationStatements`): one
+ * `Distributed` table per schema table over the shards of `cluster`, each of which was
+ * migrated on its own. Idempotent.
+ */
+export async function federateShards(client: ClickHouseClient, cluster: string): Promise<void> {
+  const tables = schemaTables([MIGRATIONS_TABLE, ...MIGRATIONS.flatMap((m) => m.statements)]);
+  for (const statement of federationStatements(tables, cluster)) await client.command({ query: statement });
 }

@@ -24,7 +24,7 @@ await runMain("vigil-ingest", async () => {
   const logger = createLogger(env.logLevel, { process: "vigil-ingest" });
   const client = openStoreClient(serverConnection(env, "ingest", "ingest"));
   const queue = env.redisUrl === undefined ? undefined : new DetectQueue(env.redisUrl, logger);
-  const chainId = process.env.VIGIL_CHAIN_ID ?? process.env.HOSTNAME ?? "main";
+  const chainId = env.chainId ?? process.env.HOSTNAME ?? "main";
   const ingest = await createIngestService({
     client,
     config,

@@ -162,7 +162,8 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     logger,
     maxPendingRows: env.maxPendingRows,
     maxPendingBytes: env.maxPendingBytes,
-    journalFile: join(env.dataDir, "ingest-main.journal"),
+    chainId: env.chainId ?? "main",
+    journalFile: join(env.dataDir, `ingest-${env.chainId ?? "main"}.journal`),
     onBatchCommitted: (entry) => {
       if (queue === undefined) void detection.trigger();
       else queue.notify({ chainId: entry.chainId, seq: entry.seq });
