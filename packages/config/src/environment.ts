@@ -156,7 +156,9 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
   if (clickhouseShards !== undefined && !/^[A-Za-z_][\w-]*$/.test(clickhouseShards))
     problems.push("VIGIL_CLICKHOUSE_SHARDS: letters, digits, '_' and '-' only");
   if (clickhouseShards !== undefined && clickhouseCluster !== undefined)
-    problems.push("VIGIL_CLICKHOUSE_SHARDS and VIGIL_CLICKHOUSE_CLUSTER: set one (a cluster already reads every shard)");
+    problems.push(
+      "VIGIL_CLICKHOUSE_SHARDS and VIGIL_CLICKHOUSE_CLUSTER: set one (a cluster already reads every shard)",
+    );
   const chainId = nonEmpty(env.VIGIL_CHAIN_ID);
   if (chainId !== undefined && !/^[\w.-]{1,64}$/.test(chainId))
     problems.push("VIGIL_CHAIN_ID: up to 64 letters, digits, '_', '.' and '-'");
