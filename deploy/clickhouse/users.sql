@@ -15,19 +15,19 @@ GRANT CREATE TABLE, CREATE VIEW, ALTER ADD COLUMN, ALTER ADD INDEX, ALTER TTL, A
 GRANT TABLE ENGINE ON * TO vigil_migrate;
 
 -- Ingest writes spans (the materialized views fill their lookup tables with their
--- definer's rights), the ledger and checkpoints; it reads only what it needs to resume:
+-- definer's rights) and the ledger; it reads only what it needs to resume:
 -- the ledger, the recent request digests for retry dedup (and, by batch id, which
 -- requests of a batch refused during a store outage were stored after all), and the
 -- tokens created through the API (SHA-256 only). No UPDATE, DELETE, ALTER, TRUNCATE, DROP.
 CREATE USER IF NOT EXISTS vigil_ingest IDENTIFIED WITH sha256_hash BY '{ingest_password_sha256}' DEFAULT DATABASE vigil;
 GRANT INSERT ON vigil.spans TO vigil_ingest;
 GRANT INSERT, SELECT ON vigil.ledger TO vigil_ingest;
-GRANT INSERT ON vigil.ledger_checkpoints TO vigil_ingest;
 GRANT SELECT(request_digest, received_at, batch_id) ON vigil.spans TO vigil_ingest;
 GRANT SELECT ON vigil.agent_tokens TO vigil_ingest;
 
 -- The worker reads spans, the ledger, the aggregates and what people decided (silences,
--- acknowledgements, tokens); it writes only detection's and delivery's own tables.
+-- acknowledgements, tokens); it writes only detection's and delivery's own tables, and
+-- the checkpoints it signs (the signing key is the worker's, never ingest's).
 CREATE USER IF NOT EXISTS vigil_worker IDENTIFIED WITH sha256_hash BY '{worker_password_sha256}' DEFAULT DATABASE vigil;
 GRANT SELECT ON vigil.* TO vigil_worker;
 GRANT INSERT ON vigil.alerts TO vigil_worker;
@@ -37,6 +37,7 @@ GRANT INSERT ON vigil.notifications TO vigil_worker;
 GRANT INSERT ON vigil.delivery_attempts TO vigil_worker;
 GRANT INSERT ON vigil.receiver_state TO vigil_worker;
 GRANT INSERT ON vigil.dispatch_cursor TO vigil_worker;
+GRANT INSERT ON vigil.ledger_checkpoints TO vigil_worker;
 
 -- The API reads everything and records only people's decisions: acknowledgements,
 -- silences, tokens, re-enabled receivers. POST /api/sql runs each query with

@@ -135,6 +135,8 @@ describe("each service can do its work and nothing else", () => {
       "ALTER TABLE vigil.spans DELETE WHERE 1",
       "INSERT INTO vigil.alerts SELECT * FROM vigil.alerts WHERE 0",
       "INSERT INTO vigil.agent_activity SELECT * FROM vigil.agent_activity WHERE 0",
+      // Checkpoints are the worker's: ingest (agent-facing) can neither sign nor store one.
+      "INSERT INTO vigil.ledger_checkpoints (chain_id, tree_size, root_hash, note) VALUES ('main', 1, 'x', 'forged')",
       "SELECT * FROM file('/etc/passwd', 'LineAsString')",
     ])
       expect(await attempt(as("ingest"), sql), sql).toBe("ACCESS_DENIED");

@@ -56,6 +56,18 @@ describe("Kubernetes manifests", () => {
     }
   });
 
+  it("give the ledger signing key to the worker only, mounted 0400; never to the agent-facing ingest", () => {
+    const mentions = documents
+      .filter((d) => d.kind === "Deployment" || d.kind === "Job")
+      .filter((d) => JSON.stringify(d.spec).includes("vigil-ledger-signing-key"))
+      .map((d) => d.metadata.name);
+    expect(mentions).toEqual(["vigil-worker"]);
+    const worker = JSON.stringify(documents.find((d) => d.metadata.name === "vigil-worker")?.spec);
+    expect(worker).toContain('"defaultMode":256');
+    const ingest = JSON.stringify(documents.find((d) => d.metadata.name === "vigil-ingest")?.spec);
+    expect(ingest).not.toContain("VIGIL_SIGNING_KEY_FILE");
+  });
+
   it("let agents reach only ingest, and only its OTLP port", () => {
     const policies = documents.filter((d) => d.kind === "NetworkPolicy");
     const fromAgents = policies.filter((p) => JSON.stringify(p.spec).includes("vigil.dev/agent"));

@@ -110,7 +110,8 @@ describe("separate processes on a ClickHouse server and one Redis, each service 
       `agents:\n  - id: split-bot\n    tokens:\n      - sha256: "${sha256Hex(token)}"\n` +
         `api_keys:\n  - {name: admin, role: admin, sha256: "${sha256Hex(adminKey)}"}\n` +
         `receivers:\n  - name: hook\n    webhook: {url: "${hook.url}", secret: {file: ${join(dir, "secret")}}}\n` +
-        `route:\n  receiver: hook\n  group_wait: 0s\n`,
+        `route:\n  receiver: hook\n  group_wait: 0s\n` +
+        `checkpoints:\n  webhooks: [hook]\n`,
     );
     const [ingestPort, apiPort] = [await freePort(), await freePort()];
     const env = {
@@ -122,6 +123,7 @@ describe("separate processes on a ClickHouse server and one Redis, each service 
       VIGIL_HOST: "127.0.0.1",
       VIGIL_INGEST_PORT: String(ingestPort),
       VIGIL_API_PORT: String(apiPort),
+      VIGIL_CHECKPOINT_INTERVAL_SECONDS: "1",
     };
     await exec(process.execPath, ["--import", "tsx", "services/vigil/src/migrate.ts"], { env });
     for (const [script, port] of [
@@ -173,5 +175,32 @@ describe("separate processes on a ClickHouse server and one Redis, each service 
       body: { rows: [{ agent_id: "split-bot", n: "1" }] },
     });
     expect((await sql("SELECT * FROM agent_tokens")).status).toBe(400);
+
+    // The worker, not ingest, signed the chain ingest wrote, and handed each checkpoint to
+    // the webhook (signed per Standard Webhooks, checked by the receiver).
+    const checkpointsSent = await until("a checkpoint at the webhook", () => {
+      const cps = hook.valid().filter((m) => m.body.type === "ledger.checkpoint");
+      return cps.length > 0 ? cps : undefined;
+    });
+    const witnesses = checkpointsSent.map((m) => {
+      const cp = m.body.checkpoint as { chain_id: string; size: number; note: string };
+      return { chainId: cp.chain_id, size: cp.size, note: cp.note };
+    });
+    expect(witnesses[0]?.size).toBeGreaterThan(0);
+    const verify = async (body: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${apiPort}/api/verify`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      return (await res.json()) as { ok: boolean; checkpoints: { checked: number; valid: number }; summary: string };
+    };
+    const report = await verify({ witnesses });
+    expect(report.ok, report.summary).toBe(true);
+    expect(report.checkpoints.valid).toBe(report.checkpoints.checked);
+    // A witness that does not match the store (another size under the same signature) is caught.
+    const forged = await verify({ witnesses: [{ ...witnesses[0], size: (witnesses[0]?.size ?? 0) + 5 }] });
+    expect(forged.ok).toBe(false);
+    expect(hook.received.filter((m) => m.problems.length > 0)).toEqual([]);
   }, 120_000);
 });

@@ -9,5 +9,5 @@ export { pagerDutyEvent } from "./formats/pagerduty";
 export { webhookBody, signWebhook } from "./formats/webhook";
 export { resolveReceivers } from "./receivers";
 export type { Receiver } from "./receivers";
-export { buildRequest, send, retryAfterMs, backoffMs } from "./send";
+export { buildCheckpointRequest, buildRequest, send, retryAfterMs, backoffMs } from "./send";
 export type { SendResult } from "./send";

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Alert, Notification } from "@vigil/store";
 import { pagerDutyEvent } from "./formats/pagerduty";
 import { slackMessage } from "./formats/slack";
@@ -43,6 +44,34 @@ export function buildRequest(
       };
     }
   }
+}
+
+/**
+ * The request that hands a signed ledger checkpoint to a webhook receiver (a SIEM), so
+ * it is kept outside Vigil's store. The message id is the checkpoint's, the same on
+ * every resend, so the receiver deduplicates.
+ */
+export function buildCheckpointRequest(
+  receiver: Receiver,
+  checkpoint: { chainId: string; size: number; note: string },
+  nowMs = Date.now(),
+): { url: string; headers: Record<string, string>; body: string } {
+  const body = JSON.stringify({
+    version: "1",
+    type: "ledger.checkpoint",
+    created_at: new Date(nowMs).toISOString(),
+    checkpoint: { chain_id: checkpoint.chainId, size: checkpoint.size, note: checkpoint.note },
+  });
+  const id = `cp_${createHash("sha256").update(checkpoint.note).digest("hex").slice(0, 32)}`;
+  return {
+    url: receiver.url,
+    headers: {
+      "content-type": "application/json",
+      "user-agent": "Vigil-Alerting/0.1",
+      ...signWebhook(receiver.secret, id, Math.floor(nowMs / 1000), body),
+    },
+    body,
+  };
 }
 
 /** Retry-After as seconds or an HTTP date, in ms from now. */

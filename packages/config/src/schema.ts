@@ -93,6 +93,11 @@ export const VigilConfigSchema = z
     receivers: z.array(ReceiverSchema).default([]),
     route: RouteSchema.optional(),
     inhibit_rules: z.array(InhibitRuleSchema).default([]),
+    /**
+     * Where every signed ledger checkpoint is also sent, outside Vigil's store: webhook
+     * receivers (by name), each POSTed a signed `ledger.checkpoint` event (a SIEM keeps them).
+     */
+    checkpoints: z.strictObject({ webhooks: z.array(z.string().min(1)).default([]) }).default({ webhooks: [] }),
     /** Days to keep, per table (ClickHouse TTL); unset keeps everything. */
     retention: z
       .strictObject({
@@ -109,6 +114,15 @@ export const VigilConfigSchema = z
   })
   .superRefine((config, ctx) => {
     checkRouting(config, ctx);
+    config.checkpoints.webhooks.forEach((name, i) => {
+      const receiver = config.receivers.find((r) => r.name === name);
+      if (receiver?.webhook === undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["checkpoints", "webhooks", i],
+          message: `"${name}" is not a declared webhook receiver`,
+        });
+    });
     const ids = new Map<string, number>();
     const hashes = new Map<string, string>();
     config.agents.forEach((agent, i) => {

@@ -27,7 +27,8 @@ export {
 } from "./ledger/checkpoint";
 export type { Checkpoint, SigningKey } from "./ledger/checkpoint";
 export { Checkpointer, latestCheckpoint, readCheckpoints } from "./ledger/checkpointer";
-export type { StoredCheckpoint } from "./ledger/checkpointer";
+export { LedgerFollower } from "./ledger/follower";
+export type { ChainHead, StoredCheckpoint } from "./ledger/checkpointer";
 export { appendWitnessCheckpoint, readWitnessCheckpoints } from "./ledger/witness";
 export { verifyStore } from "./ledger/verify";
 export type { VerifyReport, VerifyProblem, ProblemKind, ChainStatus } from "./ledger/verify";

@@ -37,7 +37,7 @@ export interface ApiDeps {
   /** True once migrations have run. */
   migrated: () => boolean;
   /** The ledger's public key, to check checkpoint signatures. */
-  ledgerKey?: { name: string; publicKey: KeyObject };
+  ledgerKey?: { name: string; publicKey: KeyObject } | undefined;
   /** Present when this process also signs checkpoints (all-in-one). */
   checkpointer?: Checkpointer;
   sqlLimits?: SqlLimits;

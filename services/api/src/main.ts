@@ -1,4 +1,5 @@
 import { createPublicKey } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import {
   ConfigError,
@@ -27,6 +28,15 @@ await runMain("vigil-api", async () => {
   // POST /api/sql runs as its own user, which may only SELECT the readable tables.
   const sqlClient = openStoreClient(serverConnection(env, "sql", "the API"));
   const publicKeyFile = process.env.VIGIL_LEDGER_PUBLIC_KEY_FILE ?? `${env.signingKeyFile}.pub`;
+  // A pinned verifier key wins over the key file: it is what operators recorded outside Vigil.
+  let loadedKey: { name: string; publicKey: KeyObject } | undefined;
+  const ledgerKey = () =>
+    (loadedKey ??=
+      env.ledgerVerifierKey !== undefined
+        ? parseVerifierKey(env.ledgerVerifierKey)
+        : existsSync(publicKeyFile)
+          ? { name: env.ledgerName, publicKey: createPublicKey(readFileSync(publicKeyFile)) }
+          : undefined);
   const baselines = env.redisUrl === undefined ? undefined : new BaselinesQueue(env.redisUrl);
   const app = createApiApp({
     client,
@@ -36,12 +46,10 @@ await runMain("vigil-api", async () => {
     logger,
     ...(env.checkpointWitnessFile === undefined ? {} : { witnessFile: env.checkpointWitnessFile }),
     sqlLimits: { ...DEFAULT_SQL_LIMITS, maxExecutionSeconds: env.sqlTimeoutSeconds },
-    // A pinned verifier key wins over the key file: it is what operators recorded outside Vigil.
-    ...(env.ledgerVerifierKey !== undefined
-      ? { ledgerKey: parseVerifierKey(env.ledgerVerifierKey) }
-      : existsSync(publicKeyFile)
-        ? { ledgerKey: { name: env.ledgerName, publicKey: createPublicKey(readFileSync(publicKeyFile)) } }
-        : {}),
+    // Read when first needed: on a first start the worker may create the key after this starts.
+    get ledgerKey() {
+      return ledgerKey();
+    },
     ...(baselines === undefined
       ? {}
       : { baselines: { rebuild: async () => ({ status: "queued" as const, jobId: await baselines.request() }) } }),

@@ -9,13 +9,14 @@ import {
 } from "@vigil/common";
 import { loadVigilConfig, readEnvironment, serverConnection } from "@vigil/config";
 import { DetectQueue } from "@vigil/service-worker";
-import { Checkpointer, appendWitnessCheckpoint, loadOrCreateSigningKey, openStoreClient } from "@vigil/store";
+import { openStoreClient } from "@vigil/store";
 import { registerIngestMetrics } from "./metrics";
 import { createIngestService } from "./service";
 
 // `npm run start:ingest`: the OTLP receiver as its own process (replicas behind a load
 // balancer, each with its own ledger chain), on a ClickHouse server, as the ingest user.
-// It signs checkpoints of its chain and wakes detection through Redis when REDIS_URL is set.
+// It wakes detection through Redis when REDIS_URL is set. It holds no signing key: the
+// worker signs checkpoints of every chain from what is stored.
 await runMain("vigil-ingest", async () => {
   const env = readEnvironment(process.env);
   if (env.configPath === undefined)
@@ -36,16 +37,6 @@ await runMain("vigil-ingest", async () => {
     journalFile: join(env.dataDir, `ingest-${chainId.replace(/[^\w.-]/g, "_")}.journal`),
     onBatchCommitted: (entry) => queue?.notify({ chainId: entry.chainId, seq: entry.seq }),
   });
-  const key = loadOrCreateSigningKey(env.signingKeyFile, env.ledgerName, env.ledgerVerifierKey);
-  const witnessFile = env.checkpointWitnessFile;
-  const checkpointer = new Checkpointer(
-    client,
-    ingest.ledger,
-    key,
-    `${env.ledgerName}/${chainId}`,
-    witnessFile === undefined ? [] : [(cp) => appendWitnessCheckpoint(witnessFile, cp)],
-  );
-  checkpointer.start(env.checkpointIntervalMs, (err) => logger.warn("checkpoint failed", { error: String(err) }));
   const registry = createMetricsRegistry("ingest");
   registerIngestMetrics(registry, ingest);
   const ops = await startOpsServer(env.metricsPort ?? 9464, env.host, registry, async () => ({
@@ -59,8 +50,6 @@ await runMain("vigil-ingest", async () => {
       await server.close();
       await ingest.drain();
       ingest.stop();
-      checkpointer.stop();
-      await checkpointer.checkpointIfGrown().catch(() => undefined);
       await queue?.close();
       await ops.close();
       await client.close();

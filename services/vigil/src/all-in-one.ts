@@ -10,6 +10,7 @@ import {
   BaselinesQueue,
   DetectQueue,
   DetectionLoop,
+  checkpointWitnesses,
   startBaselinesWorker,
   deliveryOptions,
   registerWorkerMetrics,
@@ -20,14 +21,7 @@ import type { DeliveryService } from "@vigil/service-worker";
 import type { ApiDeps } from "@vigil/service-api";
 import { createIngestService, registerIngestMetrics } from "@vigil/service-ingest";
 import type { IngestService } from "@vigil/service-ingest";
-import {
-  Checkpointer,
-  appendWitnessCheckpoint,
-  applyRetention,
-  loadOrCreateSigningKey,
-  openStoreClient,
-  runMigrations,
-} from "@vigil/store";
+import { Checkpointer, applyRetention, loadOrCreateSigningKey, openStoreClient, runMigrations } from "@vigil/store";
 import type { ClickHouseClient, StorePlacement } from "@vigil/store";
 
 export interface AllInOne {
@@ -171,12 +165,13 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
   });
   detection.start(env.detectIntervalMs);
   const witnessFile = env.checkpointWitnessFile;
+  // Checkpoints are stored with the worker's rights (on a server, ingest may not write them).
   const checkpointer = new Checkpointer(
-    client,
+    clients.worker,
     ingest.ledger,
     key,
     `${env.ledgerName}/${ingest.ledger.chainId}`,
-    witnessFile === undefined ? [] : [(cp) => appendWitnessCheckpoint(witnessFile, cp)],
+    checkpointWitnesses(env, config),
   );
   checkpointer.start(env.checkpointIntervalMs, (err) =>
     logger.warn("checkpoint failed", { error: err instanceof Error ? err : String(err) }),

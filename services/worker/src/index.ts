@@ -9,3 +9,5 @@ export type { DeliveryService } from "./delivery";
 export { Dispatcher } from "./delivery/dispatcher";
 export { Deliverer } from "./delivery/deliverer";
 export { registerWorkerMetrics } from "./metrics";
+export { CheckpointSigner, checkpointWitnesses } from "./checkpoint-signer";
+export type { Witness } from "./checkpoint-signer";

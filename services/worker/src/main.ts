@@ -2,16 +2,18 @@ import { createLogger, createMetricsRegistry, runMain, startOpsServer } from "@v
 import { ConfigError } from "@vigil/common";
 import { loadVigilConfig, parseVigilConfig, readEnvironment, serverConnection } from "@vigil/config";
 import { BaselineCache } from "@vigil/detect";
-import { openStoreClient } from "@vigil/store";
+import { loadOrCreateSigningKey, openStoreClient } from "@vigil/store";
+import { CheckpointSigner, checkpointWitnesses } from "./checkpoint-signer";
 import { BaselineBuilder } from "./baseline-builder";
 import { DetectionLoop } from "./detection-loop";
 import { deliveryOptions, startDelivery } from "./delivery";
 import { registerWorkerMetrics } from "./metrics";
 import { BaselinesQueue, startBaselinesWorker, startDetectWorker } from "./queue";
 
-// `npm run start:worker`: detection, baselines and delivery as their own process, on a
-// ClickHouse server (as the worker user) and Redis. One worker runs the alert
-// dispatcher; more replicas add detection and delivery capacity.
+// `npm run start:worker`: detection, baselines, delivery and checkpoint signing as their
+// own process, on a ClickHouse server (as the worker user) and Redis. One worker runs
+// the alert dispatcher; more replicas add detection and delivery capacity. The ledger's
+// signing key lives here, never in the agent-facing ingest.
 await runMain("vigil-worker", async () => {
   const env = readEnvironment(process.env);
   if (env.redisUrl === undefined)
@@ -35,6 +37,9 @@ await runMain("vigil-worker", async () => {
   const delivery = startDelivery(client, config, deliveryOptions(env, logger));
   loop.start(env.detectIntervalMs);
   void loop.trigger();
+  const key = loadOrCreateSigningKey(env.signingKeyFile, env.ledgerName, env.ledgerVerifierKey);
+  const signer = new CheckpointSigner(client, key, env.ledgerName, checkpointWitnesses(env, config), logger);
+  signer.start(env.checkpointIntervalMs);
   const registry = createMetricsRegistry("worker");
   const metrics = registerWorkerMetrics(registry, {
     client,
@@ -50,6 +55,7 @@ await runMain("vigil-worker", async () => {
   logger.info("worker started", { opsPort: ops.port, catchUpSeconds: env.detectIntervalMs / 1000 });
   return {
     stop: async () => {
+      await signer.stop();
       await worker.close();
       await baselinesWorker.close();
       await baselinesQueue.close();

@@ -38,14 +38,13 @@ export const SERVICE_USERS: readonly ServiceUser[] = [
     name: "vigil_ingest",
     purpose:
       "Ingest writes spans (the materialized views fill their lookup tables with their\n" +
-      "definer's rights), the ledger and checkpoints; it reads only what it needs to resume:\n" +
+      "definer's rights) and the ledger; it reads only what it needs to resume:\n" +
       "the ledger, the recent request digests for retry dedup (and, by batch id, which\n" +
       "requests of a batch refused during a store outage were stored after all), and the\n" +
       "tokens created through the API (SHA-256 only). No UPDATE, DELETE, ALTER, TRUNCATE, DROP.",
     grants: [
       "INSERT ON {db}.spans",
       "INSERT, SELECT ON {db}.ledger",
-      "INSERT ON {db}.ledger_checkpoints",
       "SELECT(request_digest, received_at, batch_id) ON {db}.spans",
       "SELECT ON {db}.agent_tokens",
     ],
@@ -55,7 +54,8 @@ export const SERVICE_USERS: readonly ServiceUser[] = [
     name: "vigil_worker",
     purpose:
       "The worker reads spans, the ledger, the aggregates and what people decided (silences,\n" +
-      "acknowledgements, tokens); it writes only detection's and delivery's own tables.",
+      "acknowledgements, tokens); it writes only detection's and delivery's own tables, and\n" +
+      "the checkpoints it signs (the signing key is the worker's, never ingest's).",
     grants: [
       "SELECT ON {db}.*",
       "INSERT ON {db}.alerts",
@@ -65,6 +65,7 @@ export const SERVICE_USERS: readonly ServiceUser[] = [
       "INSERT ON {db}.delivery_attempts",
       "INSERT ON {db}.receiver_state",
       "INSERT ON {db}.dispatch_cursor",
+      "INSERT ON {db}.ledger_checkpoints",
     ],
   },
   {

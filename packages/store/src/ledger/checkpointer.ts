@@ -1,7 +1,12 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import { signCheckpoint } from "./checkpoint";
 import type { SigningKey } from "./checkpoint";
-import type { Ledger } from "./ledger";
+
+/** What a checkpoint signs: a chain's stored entries (the writer's `Ledger`, or a `LedgerFollower`). */
+export interface ChainHead {
+  readonly chainId: string;
+  treeHead(): { size: number; root: Buffer };
+}
 
 export interface StoredCheckpoint {
   chainId: string;
@@ -23,7 +28,7 @@ export class Checkpointer {
    */
   constructor(
     private readonly client: ClickHouseClient,
-    private readonly ledger: Ledger,
+    private readonly ledger: ChainHead,
     private readonly key: SigningKey,
     private readonly origin: string,
     private readonly witnesses: ReadonlyArray<(checkpoint: StoredCheckpoint) => void | Promise<void>> = [],
