@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findAlerts } from "@vigil/store";
+import { FORMATS, generator, place } from "../corpora/credential-formats";
+import { jsonTraceRequest } from "../support/otlp-json";
 import { encodeProtobufRequest } from "../support/otlp-fixtures";
 import { until } from "../support/wait";
 import { startVigil } from "../support/vigil-harness";
@@ -149,5 +151,42 @@ describe("no planted credential reaches any table", () => {
         "status.message",
       ]),
     );
+  });
+});
+
+describe("no credential of the external corpus reaches any table", () => {
+  it("stores none of one secret per format, planted as attributes and as a destructive tool call's input", async () => {
+    const g = generator(7);
+    const planted = FORMATS.map((f) => ({ f, secret: f.make(g) }));
+    const attrs: Record<string, string> = { "session.id": "corpus-leak", "db.query.text": "DROP TABLE audit" };
+    planted.forEach(({ f, secret }, i) => (attrs[`leak.${i}`] = place(f, secret, 0, f.names[0] as string)));
+    // The alert copies the input that caused the step: that copy must be redacted too.
+    attrs["gen_ai.tool.call.arguments"] = JSON.stringify({
+      env: planted.slice(0, 20).map(({ f, secret }) => place(f, secret, 0, f.names[0] as string)),
+    });
+    const res = await fetch(h.ingestUrl, {
+      method: "POST",
+      body: jsonTraceRequest([{ traceId: "7a1f00000000000000000000000000b1", attrs }]),
+      headers: { "content-type": "application/json", authorization: `Bearer ${h.tokens["leaky-bot"]}` },
+    });
+    expect(res.status).toBe(200);
+    await until("the DROP's alert", async () => {
+      const found = await findAlerts(h.vigil.client, { limit: 100 });
+      return found.some((a) => a.sessionId === "corpus-leak") || undefined;
+    });
+    const tables = await h.vigil.client.query({
+      query: "SELECT name FROM system.tables WHERE database = currentDatabase() AND engine NOT LIKE '%View%'",
+      format: "JSONEachRow",
+    });
+    const leaks: string[] = [];
+    for (const { name } of await tables.json<{ name: string }>()) {
+      const text = await (
+        await h.vigil.client.query({ query: `SELECT * FROM ${name}`, format: "TabSeparated" })
+      ).text();
+      for (const { f, secret } of planted)
+        if (text.includes(secret.slice(f.publicPrefix ?? 0))) leaks.push(`${f.format} → ${name}`);
+    }
+    expect(leaks).toEqual([]);
+    process.stdout.write(`secrets at rest: ${planted.length} formats planted, 0 found in any table\n`);
   });
 });

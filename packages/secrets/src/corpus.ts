@@ -80,7 +80,7 @@ export function buildCorpus(seed = 7): CorpusLine[] {
     ],
     ["github-fine-grained-pat", () => `github_pat_${pick(`${ALNUM}_`, 82)}`, [(s) => `GH_TOKEN=${s}`]],
     ["github-app-token", () => `ghs_${pick(ALNUM, 36)}`, [(s) => `installation token ${s} expires in 1h`]],
-    ["gitlab-pat", () => `glpat-${pick(B64URL, 20)}`, [(s) => `PRIVATE-TOKEN: ${s}`]],
+    ["gitlab-token", () => `glpat-${pick(B64URL, 20)}`, [(s) => `PRIVATE-TOKEN: ${s}`]],
     [
       "slack-token",
       () => `xoxb-${pick(DIGITS, 12)}-${pick(DIGITS, 13)}-${pick(ALNUM, 24)}`,

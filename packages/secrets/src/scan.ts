@@ -29,14 +29,12 @@ const COMPILED: readonly CompiledRule[] = SECRET_RULES.map((rule) => ({
 }));
 
 // Every rule keyword in one alternation: one pass over a text tells which rules can
-// match at all, instead of one search per rule (most texts match none).
-const KEYWORDS = new RegExp(
-  [...new Set(SECRET_RULES.flatMap((r) => r.keywords))]
-    .sort((a, b) => b.length - a.length)
-    .map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
-    .join("|"),
-  "g",
-);
+// match at all, instead of one search per rule (most texts match none). Keywords overlap
+// ("0." inside "j0.atlasv1."): the search resumes one character after each match, and a
+// match also counts for the keywords it starts with ("sk" in "sk_").
+const KEYWORD_LIST = [...new Set(SECRET_RULES.flatMap((r) => r.keywords))].sort((a, b) => b.length - a.length);
+const KEYWORDS = new RegExp(KEYWORD_LIST.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g");
+const KEYWORD_PREFIXES = new Map(KEYWORD_LIST.map((k) => [k, KEYWORD_LIST.filter((p) => k.startsWith(p))]));
 
 /** The fewest characters between a PEM header and footer for the block to be a key. */
 const MIN_BLOCK_BODY = 16;
@@ -81,7 +79,11 @@ function scanUncached(text: string): SecretFinding[] {
   // Keywords are lower case; matching them against a lower-cased copy is faster than a case-insensitive regex.
   const lower = text.toLowerCase();
   KEYWORDS.lastIndex = 0;
-  for (let k = KEYWORDS.exec(lower); k !== null; k = KEYWORDS.exec(lower)) (present ??= new Set()).add(k[0]);
+  for (let k = KEYWORDS.exec(lower); k !== null; k = KEYWORDS.exec(lower)) {
+    present ??= new Set();
+    for (const p of KEYWORD_PREFIXES.get(k[0]) ?? [k[0]]) present.add(p);
+    KEYWORDS.lastIndex = k.index + 1;
+  }
   for (const { rule, re, endsAt } of COMPILED) {
     if (present === undefined || !rule.keywords.some((k) => present.has(k))) continue;
     re.lastIndex = 0;
@@ -99,7 +101,7 @@ function scanUncached(text: string): SecretFinding[] {
       const [start, end] = range;
       const secret = text.slice(start, end);
       if (rule.minEntropy !== undefined && shannonEntropy(secret) < rule.minEntropy) continue;
-      if (PLACEHOLDER.test(secret)) continue;
+      if (PLACEHOLDER.test(secret) || isFiller(secret)) continue;
       addFinding(findings, rule.id, start, end, secret);
     }
   }
@@ -135,11 +137,28 @@ function trimPunctuation(run: string): [number, number] {
 function isRandomLooking(token: string, text: string, start: number, minLength = 32): boolean {
   if (token.length < minLength || token.length > 256) return false; // longer runs are blobs (images, payloads)
   if (HEX_ONLY.test(token) || UUID.test(token)) return false; // hashes, trace ids, commit SHAs
+  if (/^sha(?:256|384|512)-/.test(token)) return false; // subresource integrity (package locks)
+  // OpenSSH public keys ("ssh-ed25519 AAAA..."): public by design.
+  if (
+    /(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-[a-z0-9]+|sk-ssh-ed25519@openssh\.com) $/.test(
+      text.slice(Math.max(0, start - 40), start),
+    )
+  )
+    return false;
   if (/base64,\s*$/.test(text.slice(Math.max(0, start - 16), start))) return false; // data URIs
   if (!/[a-z]/.test(token) || !/[A-Z]/.test(token) || !/[0-9]/.test(token)) return false;
   if (/^[A-Za-z]+(?:[-_][A-Za-z]+)+$/.test(token)) return false; // identifiers-like-this
   if (shannonEntropy(token) < 4.3) return false;
   return !isBase64OfText(token);
+}
+
+/**
+ * A token's shape filled with one repeated character ("ghp_xxxx…", "sk-0000…"): what
+ * documentation and templates show. Real random secrets of 16 characters or more
+ * practically never have fewer than 8 distinct characters.
+ */
+function isFiller(secret: string): boolean {
+  return secret.length >= 16 && new Set(secret).size < 8;
 }
 
 /** Base64 that decodes to readable text is encoded content, not a key (keys decode to noise). */
