@@ -26,6 +26,9 @@ const env = readEnvironment({
   VIGIL_INGEST_PORT: "0",
   VIGIL_API_PORT: "0",
   ...clickhouse?.environment(),
+  ...(process.env.VIGIL_EMBEDDED_SQL_SLICE_SECONDS === undefined
+    ? {}
+    : { VIGIL_EMBEDDED_SQL_SLICE_SECONDS: process.env.VIGIL_EMBEDDED_SQL_SLICE_SECONDS }),
 });
 const config = parseVigilConfig(
   `agents:\n  - id: bench-bot\n    tokens:\n      - sha256: "${sha256Hex(token)}"\n` +

@@ -7,6 +7,8 @@ export const QUERYABLE_TABLES = READABLE_TABLES;
 export interface SqlLimits extends ReadOnlyLimits {
   /** Queries running or waiting at once across all keys; past it, 429. */
   maxQueued: number;
+  /** Set when the time limit is the embedded store's slice, which keeps ingest's writes moving. */
+  slicedForIngest?: boolean;
 }
 
 export const DEFAULT_SQL_LIMITS: SqlLimits = {
@@ -57,7 +59,12 @@ export async function runReadOnlySql(
         ok: false,
         status: 400,
         error: "over_limit",
-        message: template.replace("{time}", String(limits.maxExecutionSeconds)),
+        message:
+          type === "TIMEOUT_EXCEEDED" && limits.slicedForIngest === true
+            ? `the query ran longer than ${limits.maxExecutionSeconds} s, the most the embedded store gives one ` +
+              "query (it runs one statement at a time, and agents' writes must not wait behind it); " +
+              "narrow the time range, or run Vigil on a ClickHouse server for longer queries"
+            : template.replace("{time}", String(limits.maxExecutionSeconds)),
       };
     }
     return {

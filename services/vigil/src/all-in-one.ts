@@ -78,8 +78,9 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
   // The API answers /readyz (not ready) while migrations run; the integrity parts of its
   // dependencies are filled in once the ledger is open.
   // The embedded engine runs one statement at a time: a reader's query holds ingest's
-  // writes for as long as it runs. So there it gets a short time slice, and starts only
-  // when no write is waiting (or after a second, so a reader is never starved).
+  // writes for as long as it runs. So there it gets a short time slice (always: a long
+  // query started while agents are quiet would hold the next write as long), and starts
+  // only when no write is waiting (or after a second, so a reader is never starved).
   const embedded = env.clickhouseUrl === undefined;
   const lane: { batcher?: { flush(): Promise<void> } } = {};
   const writesFirst = async (): Promise<void> => {
@@ -98,9 +99,9 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     migrated: () => migrated,
     sqlLimits: {
       ...DEFAULT_SQL_LIMITS,
-      maxExecutionSeconds: embedded
-        ? Math.min(env.sqlTimeoutSeconds, env.embeddedSqlSliceSeconds)
-        : env.sqlTimeoutSeconds,
+      ...(embedded && env.embeddedSqlSliceSeconds < env.sqlTimeoutSeconds
+        ? { maxExecutionSeconds: env.embeddedSqlSliceSeconds, slicedForIngest: true }
+        : { maxExecutionSeconds: env.sqlTimeoutSeconds }),
     },
     ...(embedded ? { writesFirst } : {}),
     logger: logger.child({ service: "api" }),
