@@ -60,7 +60,10 @@ describe("reader SQL cannot stall ingest on the embedded engine", () => {
     expect(Math.max(...latencies)).toBeLessThan(3000);
     expect(answers.length).toBeGreaterThan(0);
     for (const a of answers)
-      expect(a).toMatchObject({ error: "over_limit", message: expect.stringContaining("longer than 0.03 s, the most the embedded store gives one query") });
+      expect(a).toMatchObject({
+        error: "over_limit",
+        message: expect.stringContaining("longer than 0.03 s, the most the embedded store gives one query"),
+      });
     const rs = await h.vigil.client.query({
       query: "SELECT count() AS n FROM spans WHERE agent_id = 'busy-bot'",
       format: "JSONEachRow",
