@@ -18,11 +18,14 @@ GRANT TABLE ENGINE ON * TO vigil_migrate;
 -- definer's rights) and the ledger; it reads only what it needs to resume:
 -- the ledger, the recent request digests for retry dedup (and, by batch id, which
 -- requests of a batch refused during a store outage were stored after all), and the
--- tokens created through the API (SHA-256 only). No UPDATE, DELETE, ALTER, TRUNCATE, DROP.
+-- tokens created through the API (SHA-256 only), the approvals already used (so a
+-- token is accepted once), and its agents' gate requests (to answer and collect them).
+-- No UPDATE, DELETE, ALTER, TRUNCATE, DROP.
 CREATE USER IF NOT EXISTS vigil_ingest IDENTIFIED WITH sha256_hash BY '{ingest_password_sha256}' DEFAULT DATABASE vigil;
 GRANT INSERT ON vigil.spans TO vigil_ingest;
 GRANT INSERT, SELECT ON vigil.ledger TO vigil_ingest;
-GRANT SELECT(request_digest, received_at, batch_id) ON vigil.spans TO vigil_ingest;
+GRANT SELECT(request_digest, received_at, batch_id, trace_id, span_id, approval_id, approval_status) ON vigil.spans TO vigil_ingest;
+GRANT INSERT, SELECT ON vigil.decisions TO vigil_ingest;
 GRANT SELECT ON vigil.agent_tokens TO vigil_ingest;
 
 -- The worker reads spans, the ledger, the aggregates and what people decided (silences,
@@ -40,7 +43,7 @@ GRANT INSERT ON vigil.dispatch_cursor TO vigil_worker;
 GRANT INSERT ON vigil.ledger_checkpoints TO vigil_worker;
 
 -- The API reads everything and records only people's decisions: acknowledgements,
--- silences, tokens, re-enabled receivers. POST /api/sql runs each query with
+-- silences, tokens, re-enabled receivers, approval decisions. POST /api/sql runs each query with
 -- readonly = 1 in its own settings, so questions asked there cannot write, change
 -- settings or call table functions either.
 CREATE SETTINGS PROFILE IF NOT EXISTS vigil_api_limits SETTINGS max_execution_time = 30, max_memory_usage = 4000000000;
@@ -50,6 +53,7 @@ GRANT INSERT ON vigil.alert_acks TO vigil_api;
 GRANT INSERT ON vigil.silences TO vigil_api;
 GRANT INSERT ON vigil.agent_tokens TO vigil_api;
 GRANT INSERT ON vigil.receiver_state TO vigil_api;
+GRANT INSERT ON vigil.decisions TO vigil_api;
 
 -- POST /api/sql runs readers' statements as this user: SELECT on the readable tables
 -- only, and no grant to read files or URLs or to see other tables, so the engine

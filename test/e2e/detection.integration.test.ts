@@ -119,9 +119,13 @@ describe("rule detectors", () => {
       .map((a) => a.detector)
       .sort();
 
-  it("alerts a destructive operation with no approved approval before it, and only then", () => {
+  it("alerts a destructive operation with no approval Vigil signed, even after an approval the agent reported itself", () => {
     expect(bySession("s-drop")).toEqual(["destructive_without_approval"]);
-    expect(bySession("s-approved")).toEqual([]);
+    // An agent's own "approved" span one step before its DROP used to silence the alert.
+    expect(bySession("s-approved")).toEqual(["destructive_without_approval"]);
+    expect(alerts.find((x) => x.sessionId === "s-approved")?.explanation).toMatch(
+      /reported approval .* itself, which is not evidence: only approvals Vigil signed count/,
+    );
     expect(bySession("s-denied")).toEqual(["destructive_without_approval"]);
     const a = alerts.find((x) => x.sessionId === "s-drop");
     expect(a).toMatchObject({ severity: "critical", score: 95, agentId: "support-bot", spanIds: ["0000000000000002"] });

@@ -132,6 +132,24 @@ export function checkSlack(body: Record<string, unknown>): string[] {
       }
       case "divider":
         break;
+      case "actions": {
+        // Buttons: plain_text up to 75, action_id up to 255, value up to 2000, style primary or danger.
+        const elements = b.elements as Array<Record<string, unknown>> | undefined;
+        if (!Array.isArray(elements) || elements.length === 0 || elements.length > 25)
+          p.push(`blocks[${i}]: actions has 1-25 elements`);
+        else
+          elements.forEach((e, j) => {
+            if (e.type !== "button") p.push(`blocks[${i}].elements[${j}]: only buttons are expected`);
+            textObject(e.text, 75, `blocks[${i}].elements[${j}].text`, true);
+            if (typeof e.action_id !== "string" || e.action_id.length > 255)
+              p.push(`blocks[${i}].elements[${j}]: action_id 1-255 chars`);
+            if (typeof e.value !== "string" || e.value.length > 2000)
+              p.push(`blocks[${i}].elements[${j}]: value up to 2000 chars`);
+            if (e.style !== undefined && e.style !== "primary" && e.style !== "danger")
+              p.push(`blocks[${i}].elements[${j}]: style is primary or danger`);
+          });
+        break;
+      }
       default:
         p.push(`blocks[${i}]: unknown block type ${String(b.type)}`);
     }

@@ -2,7 +2,9 @@ import { SpanKind, SpanStatusCode, context, propagation } from "@opentelemetry/a
 import type { Attributes, Context, Span, Tracer } from "@opentelemetry/api";
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { looksLikeSecret } from "@vigil/secrets";
-import { CREDENTIAL_KEY, SESSION_KEY } from "./context-keys";
+import { APPROVAL_TOKEN_KEY, CREDENTIAL_KEY, SESSION_KEY } from "./context-keys";
+import { VigilApprovalDenied } from "./gate";
+import type { GateClient, GatedAction } from "./gate";
 import { VigilSdkError } from "./options";
 
 /** Trace context and the caller's identity travel together to the agent being called. */
@@ -58,7 +60,38 @@ export class VigilAgent {
     private readonly tracer: Tracer,
     private readonly onShutdown: () => Promise<void>,
     private readonly onFlush: () => Promise<void>,
+    /** The confirmation gate on Vigil's ingest (set by startVigilAgent). */
+    private readonly gate?: GateClient,
   ) {}
+
+  /**
+   * Asks Vigil before an action and runs `run` only when it may: at once when Vigil
+   * allows it, after a person approved it when it needs one (waiting until they answer
+   * or the request expires). The action's span inside `run` (a `dbQuery`, `toolCall` or
+   * `httpCall` for exactly `action`) carries the signed approval. Throws
+   * `VigilApprovalDenied` on a denial or expiry, and `run` never starts.
+   *
+   * @example
+   * await agent.confirm(
+   *   { description: "drop the staging copy of invoices, replaced yesterday", action: { db: { system: "postgresql", statement: sql } } },
+   *   () => agent.dbQuery({ system: "postgresql", statement: sql }, () => db.query(sql)),
+   * );
+   */
+  async confirm<T>(request: { description: string; action: GatedAction }, run: () => Promise<T>): Promise<T> {
+    if (this.gate === undefined)
+      throw new VigilSdkError("confirm() needs the agent started with startVigilAgent (it calls Vigil's gate)");
+    const sessionId = (context.active().getValue(SESSION_KEY) as string | undefined) ?? "";
+    let answer = await this.gate.ask({ description: request.description, sessionId, action: request.action });
+    if (answer.status === "pending") answer = await this.gate.wait(answer.decision_id);
+    if (answer.status === "allowed") return run();
+    if (answer.status === "approved" && answer.approval_token !== undefined)
+      return context.with(context.active().setValue(APPROVAL_TOKEN_KEY, answer.approval_token), run);
+    throw new VigilApprovalDenied(
+      `${answer.status === "expired" ? "no one decided before the request expired" : `denied by ${answer.decided_by ?? "Vigil"}`}: ` +
+        `${answer.justification ?? answer.reasons.join("; ")} (${answer.rendering})`,
+      answer,
+    );
+  }
 
   /** Runs `fn` as one agent session: every span inside carries `session.id`. */
   session<T>(sessionId: string, fn: () => Promise<T>): Promise<T> {
@@ -103,6 +136,7 @@ export class VigilAgent {
         "gen_ai.tool.call.arguments": JSON.stringify(args ?? {}),
       },
       fn,
+      true,
     );
   }
 
@@ -118,7 +152,7 @@ export class VigilAgent {
     if (query.collection !== undefined) attributes["db.collection.name"] = query.collection;
     if (query.credentialId !== undefined) attributes["vigil.credential.id"] = query.credentialId;
     if (query.serverAddress !== undefined) attributes["server.address"] = query.serverAddress;
-    return this.run(`${operation} ${query.collection ?? query.system}`.trim(), SpanKind.CLIENT, attributes, fn);
+    return this.run(`${operation} ${query.collection ?? query.system}`.trim(), SpanKind.CLIENT, attributes, fn, true);
   }
 
   /**
@@ -141,12 +175,18 @@ export class VigilAgent {
       "server.port": Number(url.port || (url.protocol === "https:" ? 443 : 80)),
     };
     if (call.credentialId !== undefined) attributes["vigil.credential.id"] = call.credentialId;
-    return this.run(call.method.toUpperCase(), SpanKind.CLIENT, attributes, async (span) => {
-      const result = await fn(this.outgoingHeaders());
-      const status = (result as { status?: unknown } | undefined)?.status;
-      if (typeof status === "number") span.setAttribute("http.response.status_code", status);
-      return result;
-    });
+    return this.run(
+      call.method.toUpperCase(),
+      SpanKind.CLIENT,
+      attributes,
+      async (span) => {
+        const result = await fn(this.outgoingHeaders());
+        const status = (result as { status?: unknown } | undefined)?.status;
+        if (typeof status === "number") span.setAttribute("http.response.status_code", status);
+        return result;
+      },
+      true,
+    );
   }
 
   /**
@@ -224,7 +264,16 @@ export class VigilAgent {
     return headers;
   }
 
-  private run<T>(name: string, kind: SpanKind, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
+  private run<T>(
+    name: string,
+    kind: SpanKind,
+    attributes: Attributes,
+    fn: (span: Span) => Promise<T>,
+    action = false,
+  ): Promise<T> {
+    // An approved action's own span carries the approval Vigil signed for it.
+    const token = action ? (context.active().getValue(APPROVAL_TOKEN_KEY) as string | undefined) : undefined;
+    if (token !== undefined) attributes["vigil.approval.token"] = token;
     return this.tracer.startActiveSpan(name, { kind, attributes }, async (span) => {
       try {
         return await fn(span);

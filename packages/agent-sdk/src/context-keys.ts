@@ -4,3 +4,5 @@ import { createContextKey } from "@opentelemetry/api";
 export const SESSION_KEY = createContextKey("vigil.session.id");
 /** The credential in use inside `agent.withCredential(...)`. */
 export const CREDENTIAL_KEY = createContextKey("vigil.credential.id");
+/** The approval token of the action running inside `agent.confirm(...)`. */
+export const APPROVAL_TOKEN_KEY = createContextKey("vigil.approval.token");

@@ -4,3 +4,5 @@ export type { DbQuery, HttpCall, Approval } from "./agent";
 export { VigilContextProcessor } from "./session-processor";
 export { VigilSdkError, tracesUrl } from "./options";
 export type { VigilAgentOptions } from "./options";
+export { GateClient, VigilApprovalDenied } from "./gate";
+export type { GatedAction, GateAnswer } from "./gate";

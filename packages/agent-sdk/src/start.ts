@@ -6,6 +6,7 @@ import { NodeSDK } from "@opentelemetry/sdk-node";
 import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { VigilAgent } from "./agent";
+import { GateClient } from "./gate";
 import { tracesUrl } from "./options";
 import type { VigilAgentOptions } from "./options";
 import { VigilContextProcessor } from "./session-processor";
@@ -57,6 +58,7 @@ export function startVigilAgent(options: VigilAgentOptions): VigilAgent {
     async () => {
       await Promise.all(processors.map((p) => p.forceFlush()));
     },
+    new GateClient(options.endpoint, options.token),
   );
 }
 

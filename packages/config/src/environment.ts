@@ -26,6 +26,12 @@ export interface Environment {
   logLevel: LogLevel;
   /** Ed25519 key that signs ledger checkpoints (created on first start). */
   signingKeyFile: string;
+  /**
+   * Ed25519 key that signs approval tokens (the confirmation gate), created on first use;
+   * the API holds it, ingest only its public half (`<file>.pub`, VIGIL_APPROVAL_PUBLIC_KEY_FILE).
+   */
+  approvalKeyFile: string;
+  approvalPublicKeyFile: string;
   /** The key's name in signed checkpoints, and the log origin prefix. */
   ledgerName: string;
   /**
@@ -184,6 +190,13 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
       sql: credentials("sql"),
     },
     logLevel,
+    approvalKeyFile: resolve(
+      env.VIGIL_APPROVAL_KEY_FILE ?? resolve(env.VIGIL_DATA_DIR ?? "./data", "approval-signing.key"),
+    ),
+    approvalPublicKeyFile: resolve(
+      env.VIGIL_APPROVAL_PUBLIC_KEY_FILE ??
+        `${env.VIGIL_APPROVAL_KEY_FILE ?? resolve(env.VIGIL_DATA_DIR ?? "./data", "approval-signing.key")}.pub`,
+    ),
     signingKeyFile: resolve(
       env.VIGIL_SIGNING_KEY_FILE ?? resolve(env.VIGIL_DATA_DIR ?? "./data", "ledger-signing.key"),
     ),

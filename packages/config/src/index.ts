@@ -1,5 +1,13 @@
 export { VigilConfigSchema, AgentSchema, TokenSchema, ApiKeySchema, PolicySchema, DetectionSchema } from "./schema";
-export type { VigilConfig, AgentConfig, ApiKeyConfig, PolicyConfig, DetectionConfig } from "./schema";
+export type {
+  VigilConfig,
+  AgentConfig,
+  ApiKeyConfig,
+  PolicyConfig,
+  DetectionConfig,
+  AgentApprovalsConfig,
+  ApprovalsConfig,
+} from "./schema";
 export { parseVigilConfig, loadVigilConfig } from "./load";
 export { generateToken, sha256Hex, TOKEN_PREFIX, API_KEY_PREFIX } from "./tokens";
 export { readEnvironment, serverConnection } from "./environment";

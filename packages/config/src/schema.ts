@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { InhibitRuleSchema, ReceiverSchema, RouteSchema } from "./alerting";
+import { InhibitRuleSchema, ReceiverSchema, RouteSchema, SecretRefSchema } from "./alerting";
 import type { RouteConfig } from "./alerting";
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -42,6 +42,34 @@ export const PolicySchema = z.strictObject({
   environments: z.array(z.string().min(1)).optional(),
   /** Tools that destroy data even though no SQL says so. */
   destructive_tools: z.array(z.string().min(1)).optional(),
+  /** When true, the confirmation gate denies actions outside this policy (not only alerts on them). */
+  blocking: z.boolean().optional(),
+});
+
+/** What the confirmation gate asks a human for, per agent. */
+export const AgentApprovalsSchema = z.strictObject({
+  /**
+   * Which actions need a human: irreversible ones (destructive SQL, declared destructive
+   * tools), ones outside the declared policy, outbound writes (POST/PUT/PATCH/DELETE).
+   */
+  require: z.array(z.enum(["destructive", "outside_policy", "outbound_write"])).default(["destructive"]),
+  /** Minutes a request waits for a decision (fractions allowed); expiry is a denial. */
+  timeout_minutes: z.number().min(0.05).max(1440).default(15),
+  /**
+   * Accept approvals the agent reports itself (vigil.approval.* spans), for agents that
+   * cannot call the gate. Off: only approvals Vigil signed count.
+   */
+  accept_self_reported: z.boolean().default(false),
+});
+
+/** Where approval requests go, and who may answer them from Slack. */
+export const ApprovalsSchema = z.strictObject({
+  /** Slack receivers (by name) that get each pending request with Approve / Deny buttons. */
+  receivers: z.array(z.string().min(1)).default([]),
+  /** The Slack app's signing secret: Vigil checks every interactivity request against it. */
+  slack_signing_secret: SecretRefSchema.optional(),
+  /** Slack user ids allowed to approve; empty: anyone in the channel (every decision names its approver). */
+  slack_approvers: z.array(z.string().min(1)).default([]),
 });
 
 export const AgentSchema = z.strictObject({
@@ -67,13 +95,19 @@ export const AgentSchema = z.strictObject({
     }, "must be an IANA timezone such as Europe/Paris")
     .default("UTC"),
   policy: PolicySchema.optional(),
+  approvals: AgentApprovalsSchema.default({
+    require: ["destructive"],
+    timeout_minutes: 15,
+    accept_self_reported: false,
+  }),
 });
 
 /** A key for the query API and console. `reader` investigates; `admin` also changes state (ack, silences, checkpoints). */
 export const ApiKeySchema = z.strictObject({
   name: z.string().min(1),
   sha256: z.string().regex(SHA256_HEX, "must be the lowercase hex SHA-256 of the key (64 characters)"),
-  role: z.enum(["reader", "admin"]),
+  /** reader investigates; approver also decides approval requests; admin also changes state. */
+  role: z.enum(["reader", "approver", "admin"]),
 });
 
 /** Cold start for learned detectors: nothing pages until an agent has this much history (event time). */
@@ -98,6 +132,7 @@ export const VigilConfigSchema = z
      * receivers (by name), each POSTed a signed `ledger.checkpoint` event (a SIEM keeps them).
      */
     checkpoints: z.strictObject({ webhooks: z.array(z.string().min(1)).default([]) }).default({ webhooks: [] }),
+    approvals: ApprovalsSchema.default({ receivers: [], slack_approvers: [] }),
     /** Days to keep, per table (ClickHouse TTL); unset keeps everything. */
     retention: z
       .strictObject({
@@ -114,6 +149,14 @@ export const VigilConfigSchema = z
   })
   .superRefine((config, ctx) => {
     checkRouting(config, ctx);
+    config.approvals.receivers.forEach((name, i) => {
+      if (config.receivers.find((r) => r.name === name)?.slack === undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["approvals", "receivers", i],
+          message: `"${name}" is not a declared Slack receiver`,
+        });
+    });
     config.checkpoints.webhooks.forEach((name, i) => {
       const receiver = config.receivers.find((r) => r.name === name);
       if (receiver?.webhook === undefined)
@@ -152,6 +195,8 @@ export type AgentConfig = z.infer<typeof AgentSchema>;
 export type ApiKeyConfig = z.infer<typeof ApiKeySchema>;
 export type PolicyConfig = z.infer<typeof PolicySchema>;
 export type DetectionConfig = z.infer<typeof DetectionSchema>;
+export type AgentApprovalsConfig = z.infer<typeof AgentApprovalsSchema>;
+export type ApprovalsConfig = z.infer<typeof ApprovalsSchema>;
 
 /** Receivers are named once, and every route names a declared receiver (the root must name one). */
 function checkRouting(

@@ -4,6 +4,7 @@ import { ACTIVITY_MIGRATION } from "./activity/schema";
 import { ALERTS_MIGRATION } from "./alerts/schema";
 import { clusterStatements, federationStatements, schemaTables } from "./cluster";
 import { BASELINES_MIGRATION } from "./baselines/schema";
+import { DECISIONS_MIGRATION } from "./decisions/schema";
 import { DELIVERY_MIGRATION } from "./delivery/schema";
 import { TOKENS_MIGRATION } from "./tokens/schema";
 import { LEDGER_MIGRATION } from "./ledger/schema";
@@ -28,6 +29,7 @@ export const MIGRATIONS: readonly Migration[] = [
   DELIVERY_MIGRATION,
   TOKENS_MIGRATION,
   VIEW_SECURITY_MIGRATION,
+  DECISIONS_MIGRATION,
 ];
 
 export const MIGRATIONS_TABLE = `

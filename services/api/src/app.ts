@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { requestId } from "hono/request-id";
+import { createLogger } from "@vigil/common";
 import type { Logger } from "@vigil/common";
 import type { KeyObject } from "node:crypto";
 import type { VigilConfig } from "@vigil/config";
@@ -17,12 +18,14 @@ import {
   readWitnessCheckpoints,
 } from "@vigil/store";
 import type { Severity } from "@vigil/store";
-import type { Checkpointer, ClickHouseClient, StoredCheckpoint } from "@vigil/store";
+import type { Checkpointer, ClickHouseClient, SigningKey, StoredCheckpoint } from "@vigil/store";
+import { resolveSecret } from "@vigil/config";
 import { apiKeyRegistry, requireAdmin, requireApiKey } from "./auth";
 import type { ApiEnv } from "./auth";
 import { advisorRoutes } from "./advisor-routes";
 import { alertingRoutes } from "./alerting-routes";
 import { consoleApp } from "./console/pages";
+import { decisionRoutes, slackInteractivityRoutes } from "./decision-routes";
 import { investigationRoutes } from "./investigation-routes";
 import { openApiDocument } from "./openapi";
 import { parseSince } from "./params";
@@ -38,6 +41,8 @@ export interface ApiDeps {
   migrated: () => boolean;
   /** The ledger's public key, to check checkpoint signatures. */
   ledgerKey?: { name: string; publicKey: KeyObject } | undefined;
+  /** Signs approval tokens when a person approves a gate request (the confirmation gate). */
+  approvalKey?: SigningKey | undefined;
   /** Present when this process also signs checkpoints (all-in-one). */
   checkpointer?: Checkpointer;
   sqlLimits?: SqlLimits;
@@ -257,9 +262,25 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   api.route("/", investigationRoutes(deps.client, deps.config));
   api.route("/", tokenRoutes(deps.client, deps.config));
   api.route("/", advisorRoutes(deps.client, deps.config));
+  api.route(
+    "/",
+    decisionRoutes(deps.client, () => deps.approvalKey),
+  );
   api.get("/openapi.json", (c) => c.json(openApiDocument()));
   app.route("/api", api);
   // The web console, on the same port, signed in with the same API keys.
+  // Slack's Approve / Deny buttons: authenticated by Slack's signature, not an API key.
+  const slackSecret = deps.config.approvals.slack_signing_secret;
+  app.route(
+    "/",
+    slackInteractivityRoutes({
+      client: deps.client,
+      key: () => deps.approvalKey,
+      signingSecret: slackSecret === undefined ? undefined : resolveSecret(slackSecret, process.env),
+      approvers: deps.config.approvals.slack_approvers,
+      logger: deps.logger ?? createLogger("warn"),
+    }),
+  );
   app.route("/", consoleApp({ client: deps.client, config: deps.config, keys, ledgerKey: () => deps.ledgerKey }));
   return app;
 }

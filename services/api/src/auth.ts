@@ -2,7 +2,7 @@ import { DigestRegistry, bearerToken } from "@vigil/common";
 import type { VigilConfig } from "@vigil/config";
 import type { MiddlewareHandler } from "hono";
 
-export type Role = "reader" | "admin";
+export type Role = "reader" | "approver" | "admin";
 
 export interface ApiCaller {
   name: string;
@@ -38,7 +38,25 @@ export function requireApiKey(keys: DigestRegistry<ApiCaller>): MiddlewareHandle
 export const requireAdmin: MiddlewareHandler<ApiEnv> = async (c, next) => {
   if (c.get("caller").role !== "admin") {
     return c.json(
-      { error: "forbidden", message: `API key "${c.get("caller").name}" has the reader role; this action needs admin` },
+      {
+        error: "forbidden",
+        message: `API key "${c.get("caller").name}" has the ${c.get("caller").role} role; this action needs admin`,
+      },
+      403,
+    );
+  }
+  await next();
+};
+
+/** Approval decisions: admins and approvers (403 for readers). */
+export const requireApprover: MiddlewareHandler<ApiEnv> = async (c, next) => {
+  const role = c.get("caller").role;
+  if (role !== "admin" && role !== "approver") {
+    return c.json(
+      {
+        error: "forbidden",
+        message: `API key "${c.get("caller").name}" has the ${role} role; deciding approvals needs approver or admin`,
+      },
       403,
     );
   }

@@ -11,7 +11,7 @@ import {
 } from "@vigil/common";
 import { loadVigilConfig, readEnvironment, serverConnection } from "@vigil/config";
 import { BaselinesQueue } from "@vigil/service-worker";
-import { openStoreClient, parseVerifierKey } from "@vigil/store";
+import { loadOrCreateSigningKey, openStoreClient, parseVerifierKey } from "@vigil/store";
 import { createApiApp } from "./app";
 import { DEFAULT_SQL_LIMITS } from "./sql";
 
@@ -39,6 +39,8 @@ await runMain("vigil-api", async () => {
           : undefined);
   const baselines = env.redisUrl === undefined ? undefined : new BaselinesQueue(env.redisUrl);
   const app = createApiApp({
+    // The API signs approval tokens when a person approves; ingest holds only the public half.
+    approvalKey: loadOrCreateSigningKey(env.approvalKeyFile, "vigil-approvals"),
     client,
     sqlClient,
     config,

@@ -18,6 +18,7 @@ const QUERY: Record<string, ReturnType<typeof q>> = {
   limit: q("limit", "page size"),
   cursor: q("cursor", "nextCursor of the previous page"),
   agent: q("agent", "agent id"),
+  status: q("status", "pending, allowed, denied, approved or expired"),
   detector: q("detector", "detector name"),
   severity: q("severity", "info, low, medium, high, critical"),
   environment: q("environment", "deployment environment"),
@@ -125,6 +126,24 @@ const PATHS: Record<string, Record<string, Op>> = {
   },
   "/api/agents/{id}/promotion": {
     get: { summary: "Promotion report and verdict for an agent in staging", params: ["environment", "days", "format"] },
+  },
+  "/api/decisions": {
+    get: {
+      summary: "Confirmation gate requests, newest first (pending ones wait for a person); tokens are never listed",
+      params: ["status", "agent", "limit"],
+    },
+  },
+  "/api/decisions/{id}": {
+    get: { summary: "One gate request: the action as Vigil renders it, the agent's words, the answer" },
+  },
+  "/api/decisions/{id}/approve": {
+    post: {
+      summary: "Approve a pending request (approver or admin): Vigil signs a single-use token for exactly that action",
+      body: '{"justification": "..."}',
+    },
+  },
+  "/api/decisions/{id}/deny": {
+    post: { summary: "Deny a pending request (approver or admin)", body: '{"justification": "..."}' },
   },
   "/api/sql": {
     post: {

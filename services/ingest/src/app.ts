@@ -29,6 +29,8 @@ import type { SpanBatcher } from "./batcher";
 import { BodyBudget, BodyReservation, readRequestBody } from "./body";
 import type { RequestDedup } from "./dedup";
 import type { IngestStats } from "./stats";
+import { presentedApproval } from "./gate";
+import type { ApprovalVerifier } from "./gate";
 
 export interface IngestLimits {
   /** Largest body accepted, before and after decompression. */
@@ -57,6 +59,8 @@ export interface IngestDeps {
   limits?: IngestLimits;
   /** How facts are read (known agent hosts). */
   extract?: ExtractOptions;
+  /** Checks the approval tokens spans carry (the confirmation gate). */
+  approvals?: ApprovalVerifier;
   now?: () => number;
 }
 
@@ -163,10 +167,24 @@ async function storeOnce(
     return;
   }
   if (decoded.spans.length === 0) return;
+  // Read before redaction, which rewrites the token (a JWS) and any secret in the action.
+  const presented = decoded.spans.map((span) => presentedApproval(span.attributes));
+  // The token itself is a bearer credential: what is stored is its decision id and verdict (facts).
+  for (const [i, span] of decoded.spans.entries())
+    if (presented[i] !== undefined) span.attributes["vigil.approval.token"] = { stringValue: "[vigil approval token]" };
   const redactions = redactSpans(decoded.spans);
   const facts = decoded.spans.map((span) => extractFacts(span, deps.extract ?? {}));
   facts.forEach((f, i) => redactFacts(f, (redactions[i] ??= [])));
   inheritSessions(decoded.spans, facts);
+  if (deps.approvals !== undefined)
+    for (const [i, span] of decoded.spans.entries())
+      await deps.approvals.check(
+        presented[i],
+        facts[i] as SpanFacts,
+        identity.agentId,
+        `${span.traceId}/${span.spanId}`,
+        receivedAtMs,
+      );
   const { spans, spanFacts, integrity } = applyIdentity(decoded, facts, redactions, identity);
   if (spans.length === 0) return;
   const agentId = identity.agentId;

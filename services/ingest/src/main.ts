@@ -1,4 +1,7 @@
+import { createPublicKey } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { approvalRequestSender } from "@vigil/alerting";
 import {
   ConfigError,
   createLogger,
@@ -26,7 +29,18 @@ await runMain("vigil-ingest", async () => {
   const client = openStoreClient(serverConnection(env, "ingest", "ingest"));
   const queue = env.redisUrl === undefined ? undefined : new DetectQueue(env.redisUrl, logger);
   const chainId = env.chainId ?? process.env.HOSTNAME ?? "main";
+  // Approval tokens are checked with the public half only: the API signs them.
+  const approvalKey = existsSync(env.approvalPublicKeyFile)
+    ? createPublicKey(readFileSync(env.approvalPublicKeyFile))
+    : undefined;
+  if (approvalKey === undefined)
+    logger.warn("no approval public key: approval tokens on spans are recorded as unverified", {
+      file: env.approvalPublicKeyFile,
+    });
+  const pendingSender = approvalRequestSender(config, process.env, env.publicUrl, logger);
   const ingest = await createIngestService({
+    ...(approvalKey === undefined ? {} : { approvalKey }),
+    ...(pendingSender === undefined ? {} : { onPendingDecision: pendingSender }),
     client,
     config,
     logger,

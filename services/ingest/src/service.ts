@@ -1,8 +1,16 @@
+import type { KeyObject } from "node:crypto";
 import type { Logger } from "@vigil/common";
 import type { VigilConfig } from "@vigil/config";
 import { initSqlParser } from "@vigil/facts";
-import { Ledger, insertSpanBatch, isRowRejection, ledgerOrphanBatches, recentRequestDigests } from "@vigil/store";
-import type { LedgerEntry } from "@vigil/store";
+import {
+  Ledger,
+  insertSpanBatch,
+  isRowRejection,
+  ledgerOrphanBatches,
+  recentRequestDigests,
+  usedApprovals,
+} from "@vigil/store";
+import type { Decision, LedgerEntry } from "@vigil/store";
 import type { ClickHouseClient } from "@vigil/store";
 import type { Hono } from "hono";
 import { createIngestApp, DEFAULT_LIMITS } from "./app";
@@ -13,6 +21,7 @@ import { LeafJournal } from "./journal";
 import { UnresolvedBatches } from "./reconcile";
 import { RequestDedup } from "./dedup";
 import { IngestStats } from "./stats";
+import { ApprovalVerifier, createGateApp } from "./gate";
 
 export interface IngestServiceOptions {
   client: ClickHouseClient;
@@ -38,6 +47,10 @@ export interface IngestServiceOptions {
   journalFile?: string;
   /** Called after each batch's ledger entry is stored (to wake detection). Must not throw or block. */
   onBatchCommitted?: (entry: LedgerEntry) => void;
+  /** The public key approval tokens are checked with (the confirmation gate); unset: none verify. */
+  approvalKey?: KeyObject;
+  /** Called with each gate request that waits for a human (to post it to Slack). Must not throw. */
+  onPendingDecision?: (decision: Decision) => void;
 }
 
 /** How long after start ingest waits before ledgering batches a crash left unledgered. */
@@ -144,7 +157,11 @@ export async function createIngestService(options: IngestServiceOptions): Promis
   tokens.start(TOKEN_REFRESH_MS, (err) =>
     logger.warn("token refresh failed; the last tokens stay in force", { error: String(err) }),
   );
+  // Approvals used in the last day stay used after a restart.
+  const approvals = new ApprovalVerifier(options.approvalKey);
+  approvals.seed(await usedApprovals(options.client, Date.now() - 24 * 3600_000), Date.now());
   const app = createIngestApp({
+    approvals,
     tokens,
     batcher,
     dedup,
@@ -153,6 +170,16 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     limits: options.limits ?? DEFAULT_LIMITS,
     extract: { agentHosts: agentHostsOf(options.config) },
   });
+  app.route(
+    "/",
+    createGateApp({
+      tokens,
+      client: options.client,
+      config: options.config,
+      logger,
+      ...(options.onPendingDecision === undefined ? {} : { onPending: options.onPendingDecision }),
+    }),
+  );
   return {
     app: app as unknown as Hono<never>,
     ledger,

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Logger } from "@vigil/common";
 import { createMetricsRegistry, startHttpServer, startOpsServer } from "@vigil/common";
+import { approvalRequestSender } from "@vigil/alerting";
 import { serverConnection } from "@vigil/config";
 import type { Environment, StoreRole, VigilConfig } from "@vigil/config";
 import { DEFAULT_SQL_LIMITS, createApiApp } from "@vigil/service-api";
@@ -120,6 +121,15 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
   });
 
   const key = loadOrCreateSigningKey(env.signingKeyFile, env.ledgerName, env.ledgerVerifierKey);
+  // The confirmation gate's own key: approvals are signed with it, never with the ledger's.
+  const approvalKey = loadOrCreateSigningKey(env.approvalKeyFile, "vigil-approvals");
+  apiDeps.approvalKey = approvalKey;
+  const pendingSender = approvalRequestSender(
+    config,
+    process.env,
+    env.publicUrl,
+    logger.child({ service: "approvals" }),
+  );
   // Detection: woken after each committed batch, through BullMQ when REDIS_URL is set
   // (a worker consumes it here, or in `npm run start:worker`), else directly.
   const workerLogger = logger.child({ service: "worker" });
@@ -152,6 +162,8 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
   // Alert delivery, when a route is configured: stored notifications, then BullMQ or in-process lanes.
   const delivery = startDelivery(clients.worker, config, deliveryOptions(env, logger));
   const ingest = await createIngestService({
+    approvalKey: approvalKey.publicKey,
+    ...(pendingSender === undefined ? {} : { onPendingDecision: pendingSender }),
     client,
     config,
     logger,

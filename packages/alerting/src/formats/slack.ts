@@ -1,4 +1,4 @@
-import type { Alert, Notification } from "@vigil/store";
+import type { Alert, Decision, Notification } from "@vigil/store";
 import { consoleLinks, describeGroup, eventTimeIso, ordered, topAlert, truncate } from "./common";
 
 /** Block Kit limits (api.slack.com/reference/block-kit): 50 blocks, 3000-character section text, 10 fields of 2000. */
@@ -93,4 +93,55 @@ export function slackMessage(
       elements: [mrkdwn(`and ${list.length - MAX_DETAILED} more alert(s) in this group`)],
     });
   return { text: truncate(`Vigil ${top.severity}: ${slackEscape(top.summary)}`, 3000), blocks };
+}
+
+/**
+ * A pending approval request as a Slack message with Approve and Deny buttons (Block Kit
+ * `actions`; the clicks come back to Vigil's interactivity endpoint, signed by Slack).
+ * Vigil's own rendering of the action comes first; the agent's words follow, quoted and
+ * escaped, so an agent cannot word its way past what the facts say.
+ */
+export function slackApprovalRequest(
+  d: Pick<Decision, "decisionId" | "agentId" | "sessionId" | "rendering" | "description" | "reasons" | "expiresAtMs">,
+  publicUrl: string,
+): { text: string; blocks: Block[] } {
+  const text = `Approval needed: ${slackEscape(d.agentId)} asks to run ${slackEscape(d.rendering)}`;
+  return {
+    text: truncate(text, 3000),
+    blocks: [
+      { type: "header", text: { type: "plain_text", text: truncate(`Approval needed: ${d.agentId}`, 150) } },
+      { type: "section", text: mrkdwn(`*What Vigil sees*\n\`${code(d.rendering)}\``) },
+      { type: "section", text: mrkdwn(`*Why it needs you*\n${slackEscape(d.reasons.join("; "))}`) },
+      { type: "section", text: mrkdwn(`*The agent says*\n>${slackEscape(d.description).replace(/\n/g, "\n>")}`) },
+      {
+        type: "context",
+        elements: [
+          mrkdwn(
+            `session \`${code(d.sessionId || "none")}\` · expires ${new Date(d.expiresAtMs).toISOString()} · ` +
+              `<${publicUrl}/decisions|open in Vigil>`,
+          ),
+        ],
+      },
+      {
+        type: "actions",
+        block_id: `vigil_decision_${d.decisionId}`,
+        elements: [
+          {
+            type: "button",
+            action_id: "vigil_approve",
+            style: "primary",
+            text: { type: "plain_text", text: "Approve" },
+            value: d.decisionId,
+          },
+          {
+            type: "button",
+            action_id: "vigil_deny",
+            style: "danger",
+            text: { type: "plain_text", text: "Deny" },
+            value: d.decisionId,
+          },
+        ],
+      },
+    ],
+  };
 }

@@ -41,11 +41,14 @@ export const SERVICE_USERS: readonly ServiceUser[] = [
       "definer's rights) and the ledger; it reads only what it needs to resume:\n" +
       "the ledger, the recent request digests for retry dedup (and, by batch id, which\n" +
       "requests of a batch refused during a store outage were stored after all), and the\n" +
-      "tokens created through the API (SHA-256 only). No UPDATE, DELETE, ALTER, TRUNCATE, DROP.",
+      "tokens created through the API (SHA-256 only), the approvals already used (so a\n" +
+      "token is accepted once), and its agents' gate requests (to answer and collect them).\n" +
+      "No UPDATE, DELETE, ALTER, TRUNCATE, DROP.",
     grants: [
       "INSERT ON {db}.spans",
       "INSERT, SELECT ON {db}.ledger",
-      "SELECT(request_digest, received_at, batch_id) ON {db}.spans",
+      "SELECT(request_digest, received_at, batch_id, trace_id, span_id, approval_id, approval_status) ON {db}.spans",
+      "INSERT, SELECT ON {db}.decisions",
       "SELECT ON {db}.agent_tokens",
     ],
   },
@@ -73,7 +76,7 @@ export const SERVICE_USERS: readonly ServiceUser[] = [
     name: "vigil_api",
     purpose:
       "The API reads everything and records only people's decisions: acknowledgements,\n" +
-      "silences, tokens, re-enabled receivers. POST /api/sql runs each query with\n" +
+      "silences, tokens, re-enabled receivers, approval decisions. POST /api/sql runs each query with\n" +
       "readonly = 1 in its own settings, so questions asked there cannot write, change\n" +
       "settings or call table functions either.",
     grants: [
@@ -82,6 +85,7 @@ export const SERVICE_USERS: readonly ServiceUser[] = [
       "INSERT ON {db}.silences",
       "INSERT ON {db}.agent_tokens",
       "INSERT ON {db}.receiver_state",
+      "INSERT ON {db}.decisions",
     ],
     settings: { max_execution_time: 30, max_memory_usage: 4_000_000_000 },
   },

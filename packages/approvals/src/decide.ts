@@ -1,0 +1,53 @@
+import type { AgentConfig } from "@vigil/config";
+import { policyBreaches } from "@vigil/detect";
+import type { SpanFacts } from "@vigil/facts";
+import type { Action } from "./action";
+
+export interface Verdict {
+  decision: "allow" | "deny" | "pending";
+  /** Why, in words a person reads: every answer explains itself. */
+  reasons: string[];
+}
+
+const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * The gate's answer to an action, from its facts and the agent's declared config:
+ * `deny` when it is outside a policy marked blocking, `pending` when it is of a kind the
+ * agent's `approvals.require` sends to a human (irreversible by default), `allow`
+ * otherwise. No store read: the answer is immediate, cheap enough before every action.
+ */
+export function decide(action: Action, facts: SpanFacts, agent: AgentConfig | undefined, nowMs: number): Verdict {
+  if (agent === undefined) return { decision: "deny", reasons: ["the agent is not declared in Vigil's config"] };
+  const breaches =
+    agent.policy === undefined
+      ? []
+      : policyBreaches(
+          {
+            facts,
+            kind: action.kind === "tool" ? 1 : 3,
+            startTimeUnixNano: String(BigInt(nowMs) * 1_000_000n),
+          } as Parameters<typeof policyBreaches>[0],
+          agent.policy,
+          agent.timezone,
+        );
+  if (breaches.length > 0 && agent.policy?.blocking === true)
+    return { decision: "deny", reasons: breaches.map((b) => `${b} (the policy blocks it)`) };
+  const require = new Set(agent.approvals.require);
+  const needs: string[] = [];
+  const destructiveTool = action.kind === "tool" && agent.policy?.destructive_tools?.includes(action.name) === true;
+  if (require.has("destructive") && (facts.destructive || destructiveTool))
+    needs.push(`irreversible: ${facts.destructiveReason || `tool ${facts.tool} is declared destructive`}`);
+  if (require.has("outside_policy")) needs.push(...breaches);
+  if (require.has("outbound_write") && action.kind === "http" && WRITE_METHODS.has(action.method.toUpperCase()))
+    needs.push(`writes to ${facts.outboundHost} (${action.method.toUpperCase()})`);
+  if (needs.length > 0) return { decision: "pending", reasons: needs };
+  return {
+    decision: "allow",
+    reasons: [
+      breaches.length > 0
+        ? `outside the policy (${breaches.join("; ")}), which this agent's approvals do not send to a human`
+        : "within the declared policy and not of a kind this agent's approvals send to a human",
+    ],
+  };
+}

@@ -1,0 +1,270 @@
+import { randomUUID } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import {
+  actionDigestOf,
+  actionAttributes,
+  actionFacts,
+  decide,
+  renderAction,
+  verifyApprovalToken,
+} from "@vigil/approvals";
+import type { Action } from "@vigil/approvals";
+import type { Logger } from "@vigil/common";
+import type { VigilConfig } from "@vigil/config";
+import type { SpanFacts } from "@vigil/facts";
+import type { Attributes } from "@vigil/otlp";
+import { redactSecrets } from "@vigil/secrets";
+import { findDecision, insertDecisionEvent } from "@vigil/store";
+import type { ClickHouseClient, Decision } from "@vigil/store";
+import type { Authenticator, TokenIdentity } from "./auth";
+
+const ActionSchema = z.union([
+  z.strictObject({
+    db: z.strictObject({
+      system: z.string().min(1).max(64),
+      statement: z.string().min(1).max(100_000),
+      credential_id: z.string().min(1).max(200).optional(),
+    }),
+  }),
+  z.strictObject({ tool: z.strictObject({ name: z.string().min(1).max(200), arguments: z.unknown().optional() }) }),
+  z.strictObject({
+    http: z.strictObject({
+      method: z.string().regex(/^[A-Za-z]{3,10}$/),
+      url: z.url({ protocol: /^https?$/ }).max(8192),
+      credential_id: z.string().min(1).max(200).optional(),
+    }),
+  }),
+]);
+
+const RequestSchema = z.strictObject({
+  /** The agent's own words: what it is about to do and why. */
+  description: z.string().min(1).max(4000),
+  session_id: z.string().max(256).default(""),
+  trace_id: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional(),
+  action: ActionSchema,
+});
+
+function toAction(a: z.infer<typeof ActionSchema>): Action {
+  if ("db" in a)
+    return {
+      kind: "db",
+      system: a.db.system,
+      statement: a.db.statement,
+      ...(a.db.credential_id === undefined ? {} : { credentialId: a.db.credential_id }),
+    };
+  if ("tool" in a) return { kind: "tool", name: a.tool.name, arguments: a.tool.arguments ?? {} };
+  return {
+    kind: "http",
+    method: a.http.method.toUpperCase(),
+    url: a.http.url,
+    ...(a.http.credential_id === undefined ? {} : { credentialId: a.http.credential_id }),
+  };
+}
+
+export interface GateDeps {
+  tokens: Authenticator;
+  client: ClickHouseClient;
+  config: VigilConfig;
+  logger: Logger;
+  /** Called with every request that waits for a human (Slack, the console's list). */
+  onPending?: (decision: Decision) => void;
+  now?: () => number;
+}
+
+/** What the agent gets back: the answer, why, and for an approval the token to attach. */
+function answer(d: Decision, nowMs: number): Record<string, unknown> {
+  return {
+    decision_id: d.decisionId,
+    decision: d.status === "allowed" || d.status === "approved" ? "allow" : d.status === "pending" ? "pending" : "deny",
+    status: d.status,
+    reasons: d.reasons,
+    rendering: d.rendering,
+    expires_at: new Date(d.expiresAtMs).toISOString(),
+    ...(d.decidedBy === "" ? {} : { decided_by: d.decidedBy, justification: d.justification }),
+    ...(d.token === "" ? {} : { approval_token: d.token, attach_as: "vigil.approval.token" }),
+    ...(d.status === "pending" ? { retry_after_ms: Math.min(5000, Math.max(0, d.expiresAtMs - nowMs)) } : {}),
+  };
+}
+
+/**
+ * The confirmation gate on the ingest listener, authenticated by the agent's token:
+ * `POST /v1/decisions` asks before acting and is answered at once (allow, deny, or
+ * pending with a request id); `GET /v1/decisions/{id}?wait=<s>` waits for a human's
+ * answer (long poll, at most 30 s per call) and hands over the signed approval token.
+ * An agent sees only its own requests.
+ */
+export function createGateApp(deps: GateDeps): Hono {
+  const now = deps.now ?? Date.now;
+  const agents = new Map(deps.config.agents.map((a) => [a.id, a]));
+  const app = new Hono();
+  const authenticate = (header: string | undefined): TokenIdentity | undefined => {
+    const auth = deps.tokens.authenticate(header, now());
+    return auth.ok ? auth.identity : undefined;
+  };
+  const unauthorized = {
+    error: "unauthorized",
+    message: "send the agent's ingest token: Authorization: Bearer <token>",
+  };
+
+  app.post(
+    "/v1/decisions",
+    bodyLimit({
+      maxSize: 256 * 1024,
+      onError: (c) => c.json({ error: "payload_too_large", message: "a decision request is at most 256 KiB" }, 413),
+    }),
+    async (c) => {
+      const identity = authenticate(c.req.header("authorization"));
+      if (identity === undefined) return c.json(unauthorized, 401);
+      const parsed = RequestSchema.safeParse(await c.req.json().catch(() => undefined));
+      if (!parsed.success)
+        return c.json(
+          {
+            error: "bad_request",
+            message: parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "),
+          },
+          400,
+        );
+      const req = parsed.data;
+      const action = toAction(req.action);
+      const nowMs = now();
+      const agent = agents.get(identity.agentId);
+      const facts: SpanFacts = actionFacts(action, req.session_id);
+      if (identity.environment !== undefined) facts.environment = identity.environment;
+      const verdict = decide(action, facts, agent, nowMs);
+      const decisionId = randomUUID();
+      const timeoutMs = (agent?.approvals.timeout_minutes ?? 15) * 60_000;
+      const rendering = redactSecrets(renderAction(action, facts, req.session_id)).text;
+      const row = {
+        decisionId,
+        atMs: nowMs,
+        agentId: identity.agentId,
+        sessionId: req.session_id,
+        traceId: req.trace_id ?? "",
+        actionKind: action.kind,
+        actionDigest: actionDigestOf(actionAttributes(action, req.session_id)),
+        rendering,
+        description: redactSecrets(req.description).text,
+        facts: redactSecrets(JSON.stringify(facts)).text,
+        reasons: verdict.reasons,
+        actor: "vigil",
+        justification: "",
+        expiresAtMs: nowMs + timeoutMs,
+        token: "",
+      };
+      await insertDecisionEvent(deps.client, { ...row, event: "requested" });
+      if (verdict.decision !== "pending")
+        await insertDecisionEvent(deps.client, {
+          ...row,
+          event: verdict.decision === "allow" ? "allowed" : "denied",
+          atMs: nowMs + 1,
+        });
+      const stored = await findDecision(deps.client, decisionId, nowMs + 1);
+      if (stored === undefined) throw new Error("the decision was not stored");
+      if (stored.status === "pending") deps.onPending?.(stored);
+      deps.logger.info("gate decision", {
+        decisionId,
+        agentId: identity.agentId,
+        decision: verdict.decision,
+        action: action.kind,
+      });
+      return c.json(answer(stored, nowMs), verdict.decision === "pending" ? 202 : 200);
+    },
+  );
+
+  app.get("/v1/decisions/:id", async (c) => {
+    const identity = authenticate(c.req.header("authorization"));
+    if (identity === undefined) return c.json(unauthorized, 401);
+    const id = c.req.param("id");
+    const waitS = Math.min(30, Math.max(0, Number(c.req.query("wait") ?? "0") || 0));
+    const deadline = now() + waitS * 1000;
+    for (;;) {
+      const d = /^[0-9a-f-]{36}$/.test(id) ? await findDecision(deps.client, id, now()) : undefined;
+      // Another agent's request is as unknown as a missing one.
+      if (d === undefined || d.agentId !== identity.agentId)
+        return c.json({ error: "not_found", message: `no decision ${id} for this agent` }, 404);
+      if (d.status !== "pending" || now() >= deadline) return c.json(answer(d, now()));
+      await new Promise((r) => setTimeout(r, Math.min(250, Math.max(10, deadline - now()))));
+    }
+  });
+
+  app.all("/v1/decisions", (c) => c.text("use POST", 405, { allow: "POST" }));
+  return app;
+}
+
+/**
+ * Checks the approval tokens spans carry and records the result as the span's approval
+ * facts: `verified` only for a token Vigil signed for this agent, session and exact
+ * action, unexpired when the span arrived and not used before; anything else is kept as
+ * `unverified:<why>`. A span that reports "verified" itself is marked self-reported.
+ */
+export class ApprovalVerifier {
+  /** Decision ids already used: on which span, and until when that matters. */
+  private readonly used = new Map<string, { span: string; until: number }>();
+
+  constructor(private readonly key: KeyObject | undefined) {}
+
+  /** Marks decision ids used before this process started (read back from the store). */
+  seed(uses: ReadonlyArray<{ decisionId: string; span: string }>, nowMs: number): void {
+    for (const u of uses) this.used.set(u.decisionId, { span: u.span, until: nowMs + 24 * 3600_000 });
+  }
+
+  /**
+   * @param presented the token a span carried and the digest of the action it runs, read
+   *   from the span before redaction (which would rewrite both)
+   * @param spanKey the span's trace and span id: the same span sent again (an exporter's
+   *   retry) is the same use, another span with the same token is a replay
+   */
+  async check(
+    presented: PresentedApproval | undefined,
+    facts: SpanFacts,
+    agentId: string,
+    spanKey: string,
+    atMs: number,
+  ): Promise<void> {
+    if (presented === undefined) {
+      if (facts.approvalStatus.toLowerCase().startsWith("verified")) facts.approvalStatus = "unverified:self-reported";
+      return;
+    }
+    if (this.key === undefined) {
+      facts.approvalStatus = "unverified:no approval key is configured";
+      return;
+    }
+    const result = await verifyApprovalToken(presented.token, this.key, {
+      agentId,
+      sessionId: facts.sessionId,
+      actionDigest: presented.actionDigest,
+      atMs,
+    });
+    facts.approvalId = /^[0-9a-f-]{36}$/.test(result.decisionId) ? result.decisionId : "";
+    if (!result.ok) {
+      facts.approvalStatus = `unverified:${result.reason}`;
+      return;
+    }
+    for (const [id, use] of this.used) if (use.until < atMs) this.used.delete(id);
+    const earlier = this.used.get(result.decisionId);
+    if (earlier !== undefined && earlier.span !== spanKey) {
+      facts.approvalStatus = "unverified:already used";
+      return;
+    }
+    this.used.set(result.decisionId, { span: spanKey, until: atMs + 24 * 3600_000 });
+    facts.approvalStatus = "verified";
+  }
+}
+
+export interface PresentedApproval {
+  token: string;
+  actionDigest: string;
+}
+
+/** The approval token a span carries, with the digest of its action, or undefined. */
+export function presentedApproval(attributes: Attributes): PresentedApproval | undefined {
+  const raw = attributes["vigil.approval.token"];
+  if (raw === undefined) return undefined;
+  return { token: "stringValue" in raw ? raw.stringValue : "", actionDigest: actionDigestOf(attributes) };
+}

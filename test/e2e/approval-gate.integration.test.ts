@@ -1,0 +1,330 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHmac, generateKeyPairSync, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { VigilApprovalDenied, startVigilAgent } from "@vigil/agent-sdk";
+import type { VigilAgent } from "@vigil/agent-sdk";
+import { actionAttributes, actionDigestOf, signApprovalToken } from "@vigil/approvals";
+import { generateToken, sha256Hex } from "@vigil/config";
+import { findAlerts, loadOrCreateSigningKey } from "@vigil/store";
+import { jsonTraceRequest } from "../support/otlp-json";
+import { LocalReceiver } from "../support/receivers";
+import { apiCall, startVigil } from "../support/vigil-harness";
+import type { Harness } from "../support/vigil-harness";
+import { until } from "../support/wait";
+
+/**
+ * The confirmation gate end to end: a real SDK agent asks before a DROP TABLE, the
+ * request reaches Slack as a message with Approve / Deny buttons, a click comes back
+ * signed the way Slack signs it, and only then does the statement run, on a span that
+ * carries Vigil's signed approval, which ingest verifies: no destructive_without_approval.
+ * Denial, expiry and every forged or misused token beside it.
+ */
+const secrets = mkdtempSync(join(tmpdir(), "vigil-gate-"));
+const slack = new LocalReceiver("slack");
+const signingSecret = randomBytes(16).toString("hex");
+const tokens = { gated: generateToken(), slow: generateToken(), other: generateToken() };
+let h: Harness;
+let agent: VigilAgent;
+
+beforeAll(async () => {
+  await slack.start();
+  writeFileSync(join(secrets, "slack-url"), slack.url);
+  writeFileSync(join(secrets, "slack-signing"), signingSecret);
+  const agentYaml = (id: string, token: string, extra = "") =>
+    `  - id: ${id}\n    tokens:\n      - sha256: "${sha256Hex(token)}"\n${extra}`;
+  h = await startVigil([], {
+    agentsYaml:
+      "agents:\n" +
+      agentYaml("gated-bot", tokens.gated) +
+      agentYaml("slow-bot", tokens.slow, "    approvals: {timeout_minutes: 0.05}\n") +
+      agentYaml("other-bot", tokens.other),
+    extraYaml:
+      `receivers:\n  - name: sec-slack\n    slack: {webhook_url: {file: ${join(secrets, "slack-url")}}}\n` +
+      `approvals:\n  receivers: [sec-slack]\n  slack_signing_secret: {file: ${join(secrets, "slack-signing")}}\n`,
+    env: { VIGIL_DETECT_INTERVAL_SECONDS: "1" },
+  });
+  agent = startVigilAgent({
+    agentId: "gated-bot",
+    token: tokens.gated,
+    endpoint: h.ingestUrl.replace("/v1/traces", ""),
+    environment: "production",
+  });
+});
+
+afterAll(async () => {
+  await agent?.shutdown();
+  await h?.stop();
+  await slack.stop();
+  rmSync(secrets, { recursive: true, force: true });
+});
+
+/** A click on a button, as Slack posts it: form-encoded payload, v0 HMAC signature over timestamp and body. */
+function slackClick(actionId: string, decisionId: string, opts: { secret?: string; ageSeconds?: number } = {}) {
+  const body = `payload=${encodeURIComponent(
+    JSON.stringify({
+      type: "block_actions",
+      user: { id: "U0SECLEAD", username: "sec-lead" },
+      actions: [{ action_id: actionId, value: decisionId, type: "button" }],
+    }),
+  )}`;
+  const ts = String(Math.floor(Date.now() / 1000) - (opts.ageSeconds ?? 0));
+  const sig = `v0=${createHmac("sha256", opts.secret ?? signingSecret)
+    .update(`v0:${ts}:${body}`)
+    .digest("hex")}`;
+  return fetch(`${h.apiUrl}/slack/interactivity`, {
+    method: "POST",
+    body,
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      "x-slack-request-timestamp": ts,
+      "x-slack-signature": sig,
+    },
+  });
+}
+
+const buttonsFor = (rendering: string) =>
+  until("the approval request in Slack", () => {
+    const m = slack
+      .valid()
+      .find((r) => JSON.stringify(r.body).includes(rendering) && JSON.stringify(r.body).includes('"actions"'));
+    if (m === undefined) return undefined;
+    const actions = (
+      m.body.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>
+    ).find((b) => b.type === "actions");
+    return actions?.elements;
+  });
+
+const alertsOf = async (session: string) =>
+  (await findAlerts(h.vigil.client, { limit: 500 })).filter((a) => a.sessionId === session).map((a) => a.detector);
+
+const storedApproval = async (statement: string) => {
+  const rs = await h.vigil.client.query({
+    query: "SELECT approval_status AS s, approval_id AS id FROM spans WHERE attributes LIKE {q:String}",
+    query_params: { q: `%${statement}%` },
+    format: "JSONEachRow",
+  });
+  return rs.json<{ s: string; id: string }>();
+};
+
+describe("the confirmation gate", () => {
+  it("allows a harmless action at once, and explains why", async () => {
+    let ran = false;
+    await agent.session("ticket-5041", () =>
+      agent.confirm(
+        {
+          description: "look up the invoice",
+          action: { db: { system: "postgresql", statement: "SELECT * FROM invoices WHERE id = 7" } },
+        },
+        async () => {
+          ran = true;
+        },
+      ),
+    );
+    expect(ran).toBe(true);
+  });
+
+  it("holds a DROP TABLE until a person approves it in Slack, then ingest verifies the approval on its span", async () => {
+    const statement = "DROP TABLE staging_invoices";
+    let ran = false;
+    const confirmed = agent.session("ticket-5042", () =>
+      agent.confirm(
+        {
+          description: "clean up the staging copy, it was replaced yesterday",
+          action: { db: { system: "postgresql", statement } },
+        },
+        () =>
+          agent.dbQuery({ system: "postgresql", statement, credentialId: "cred-pg-rw" }, async () => {
+            ran = true;
+          }),
+      ),
+    );
+    const buttons = await buttonsFor("DROP TABLE staging_invoices on postgresql");
+    const approve = buttons.find((b) => b.action_id === "vigil_approve") as { value: string };
+    expect(ran).toBe(false);
+
+    // Attacks on the interactivity endpoint: another secret, a replayed old click.
+    expect((await slackClick("vigil_approve", approve.value, { secret: "not-the-secret" })).status).toBe(401);
+    expect((await slackClick("vigil_approve", approve.value, { ageSeconds: 600 })).status).toBe(401);
+    expect(ran).toBe(false);
+    expect((await slackClick("vigil_approve", approve.value)).status).toBe(200);
+    await confirmed;
+    expect(ran).toBe(true);
+
+    await agent.forceFlush();
+    const [stored] = await until("the DROP's span", async () => {
+      const rows = await storedApproval(statement);
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(stored).toMatchObject({ s: "verified", id: approve.value });
+    const decision = await apiCall(h, `/api/decisions/${approve.value}`, h.apiKeys.reader);
+    expect(decision.body).toMatchObject({ status: "approved", decidedBy: "slack:sec-lead (U0SECLEAD)" });
+    expect(JSON.stringify(decision.body)).not.toContain("eyJ"); // the token is the agent's alone
+    // Detection ran over the DROP: no destructive_without_approval for it.
+    await h.vigil.detection.trigger();
+    expect(await alertsOf("ticket-5042")).toEqual([]);
+  });
+
+  it("never runs a denied action, and the agent is told who denied it and why", async () => {
+    let ran = false;
+    const confirmed = agent.session("ticket-5043", () =>
+      agent
+        .confirm(
+          {
+            description: "remove old payments",
+            action: { db: { system: "postgresql", statement: "DROP TABLE payments" } },
+          },
+          async () => {
+            ran = true;
+          },
+        )
+        .catch((e: unknown) => e),
+    );
+    const pending = await until("the pending request", async () => {
+      const list = (await apiCall(h, "/api/decisions?status=pending", h.apiKeys.reader)).body as {
+        decisions: Array<{ decisionId: string; rendering: string }>;
+      };
+      return list.decisions.find((d) => d.rendering.includes("payments"));
+    });
+    // A reader may look but not decide.
+    expect(
+      (
+        await apiCall(h, `/api/decisions/${pending.decisionId}/approve`, h.apiKeys.reader, {
+          method: "POST",
+          body: { justification: "x" },
+        })
+      ).status,
+    ).toBe(403);
+    const denied = await apiCall(h, `/api/decisions/${pending.decisionId}/deny`, h.apiKeys.admin, {
+      method: "POST",
+      body: { justification: "payments is production data" },
+    });
+    expect(denied.status).toBe(200);
+    // The first answer is final.
+    expect(
+      (
+        await apiCall(h, `/api/decisions/${pending.decisionId}/approve`, h.apiKeys.admin, {
+          method: "POST",
+          body: { justification: "oops" },
+        })
+      ).status,
+    ).toBe(409);
+    const err = await confirmed;
+    expect(err).toBeInstanceOf(VigilApprovalDenied);
+    expect((err as Error).message).toMatch(/denied by admin: payments is production data/);
+    expect(ran).toBe(false);
+  });
+
+  it("treats a request no one answers in time as denied", async () => {
+    const slow = await fetch(h.ingestUrl.replace("/v1/traces", "/v1/decisions"), {
+      method: "POST",
+      headers: { authorization: `Bearer ${tokens.slow}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        description: "truncate logs",
+        session_id: "s-slow",
+        action: { db: { system: "mysql", statement: "TRUNCATE TABLE logs" } },
+      }),
+    });
+    expect(slow.status).toBe(202);
+    const { decision_id: id } = (await slow.json()) as { decision_id: string };
+    const answer = await until(
+      "the expiry",
+      async () => {
+        const r = await fetch(h.ingestUrl.replace("/v1/traces", `/v1/decisions/${id}?wait=2`), {
+          headers: { authorization: `Bearer ${tokens.slow}` },
+        });
+        const body = (await r.json()) as { status: string; decision: string };
+        return body.status === "expired" ? body : undefined;
+      },
+      20_000,
+    );
+    expect(answer).toMatchObject({ status: "expired", decision: "deny" });
+    // Another agent cannot see it.
+    const peek = await fetch(h.ingestUrl.replace("/v1/traces", `/v1/decisions/${id}`), {
+      headers: { authorization: `Bearer ${tokens.other}` },
+    });
+    expect(peek.status).toBe(404);
+  });
+
+  it("records forged, expired, replayed, other-agent, other-session and other-statement tokens as unverified, and alerts", async () => {
+    const key = loadOrCreateSigningKey(join(h.dataDir, "approval-signing.key"), "vigil-approvals");
+    const statement = "DROP TABLE audit_log";
+    const digest = actionDigestOf(actionAttributes({ kind: "db", system: "postgresql", statement }, "s-forge"));
+    const claims = (over: Partial<Parameters<typeof signApprovalToken>[0]> = {}) => ({
+      agentId: "gated-bot",
+      sessionId: "s-forge",
+      actionDigest: digest,
+      decisionId: crypto.randomUUID(),
+      expiresAtMs: Date.now() + 600_000,
+      ...over,
+    });
+    const foreign = generateKeyPairSync("ed25519").privateKey;
+    const valid = await signApprovalToken(claims(), key.privateKey);
+    const cases: Record<string, string> = {
+      forged: await signApprovalToken(claims(), foreign),
+      expired: await signApprovalToken(
+        claims({ expiresAtMs: Date.now() - 60_000 }),
+        key.privateKey,
+        Date.now() - 120_000,
+      ),
+      otherAgent: await signApprovalToken(claims({ agentId: "other-bot" }), key.privateKey),
+      otherSession: await signApprovalToken(claims({ sessionId: "s-elsewhere" }), key.privateKey),
+      otherStatement: await signApprovalToken(
+        claims({
+          actionDigest: actionDigestOf(
+            actionAttributes({ kind: "db", system: "postgresql", statement: "DROP TABLE tmp" }, "s-forge"),
+          ),
+        }),
+        key.privateKey,
+      ),
+      honest: valid,
+      replayed: valid,
+    };
+    const expected: Record<string, RegExp> = {
+      forged: /^unverified:not signed by Vigil$/,
+      expired: /^unverified:expired$/,
+      otherAgent: /^unverified:issued to agent other-bot$/,
+      otherSession: /^unverified:issued for session s-elsewhere$/,
+      otherStatement: /^unverified:issued for another action$/,
+      honest: /^verified$/,
+      replayed: /^unverified:already used$/,
+    };
+    let n = 0;
+    for (const [name, token] of Object.entries(cases)) {
+      const res = await fetch(h.ingestUrl, {
+        method: "POST",
+        body: jsonTraceRequest([
+          {
+            traceId: (0xf000 + ++n).toString(16).padStart(32, "0"),
+            attrs: {
+              "session.id": "s-forge",
+              "db.system.name": "postgresql",
+              "db.query.text": statement,
+              "vigil.approval.token": token,
+              "test.case": name,
+            },
+          },
+        ]),
+        headers: { "content-type": "application/json", authorization: `Bearer ${tokens.gated}` },
+      });
+      expect(res.status, name).toBe(200);
+    }
+    const rs = await h.vigil.client.query({
+      query:
+        "SELECT JSONExtractString(attributes, 'test.case', 'stringValue') AS name, approval_status AS s FROM spans WHERE session_id = 's-forge'",
+      format: "JSONEachRow",
+    });
+    const got = Object.fromEntries((await rs.json<{ name: string; s: string }>()).map((r) => [r.name, r.s]));
+    for (const [name, pattern] of Object.entries(expected)) expect(got[name], name).toMatch(pattern);
+    // Every span but the honest one is a destructive step without a verified approval.
+    await h.vigil.detection.trigger();
+    const alerts = await until("the alerts", async () => {
+      const list = (await findAlerts(h.vigil.client, { limit: 500 })).filter((a) => a.sessionId === "s-forge");
+      return list.length >= 6 ? list : undefined;
+    });
+    expect(alerts.every((a) => a.detector === "destructive_without_approval")).toBe(true);
+    expect(alerts).toHaveLength(6);
+    expect(alerts.map((a) => a.explanation).join("\n")).toMatch(/did not verify: not signed by Vigil/);
+  });
+});
