@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
 import { createHmac, generateKeyPairSync, randomBytes } from "node:crypto";
+import { promisify } from "node:util";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -214,6 +216,32 @@ describe("the confirmation gate", () => {
     expect(err).toBeInstanceOf(VigilApprovalDenied);
     expect((err as Error).message).toMatch(/denied by admin: payments is production data/);
     expect(ran).toBe(false);
+  });
+
+  it("takes an approval from the CLI (vigil decisions, vigil approve)", async () => {
+    const statement = "TRUNCATE TABLE sessions_cache";
+    let ran = false;
+    const confirmed = agent.session("ticket-5044", () =>
+      agent.confirm({ description: "reset the cache", action: { db: { system: "postgresql", statement } } }, () =>
+        agent.dbQuery({ system: "postgresql", statement }, async () => {
+          ran = true;
+        }),
+      ),
+    );
+    const cli = (args: string[]) =>
+      promisify(execFile)(process.execPath, ["services/cli/bin/vigil.js", ...args], {
+        env: { PATH: process.env.PATH ?? "", VIGIL_API_URL: h.apiUrl, VIGIL_API_KEY: h.apiKeys.admin },
+      });
+    const listed = await until("the request in `vigil decisions`", async () => {
+      const { stdout } = await cli(["decisions", "--status", "pending", "--json"]);
+      return (JSON.parse(stdout) as Array<{ decisionId: string; rendering: string }>).find((d) =>
+        d.rendering.includes("sessions_cache"),
+      );
+    });
+    const { stdout } = await cli(["approve", listed.decisionId, "--justification", "cache only, rebuilt on demand"]);
+    expect(stdout).toMatch(/approved by admin: TRUNCATE sessions_cache on postgresql, session ticket-5044/);
+    await confirmed;
+    expect(ran).toBe(true);
   });
 
   it("treats a request no one answers in time as denied", async () => {

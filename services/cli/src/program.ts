@@ -4,6 +4,7 @@ import type { ApiTarget } from "./api-client";
 import { adviseGrants, advisePolicy, advisePromotion } from "./commands/advise";
 import type { AdviseGrantsOptions } from "./commands/advise";
 import { ackCommand, silenceAdd, silenceExpire, silenceList } from "./commands/alerting";
+import { decideCommand, decisionsCommand } from "./commands/decisions";
 import type { SilenceAddOptions } from "./commands/alerting";
 import {
   activityCommand,
@@ -114,6 +115,24 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
     .action(async (alertId: string, opts: { note?: string }) => {
       code = await ackCommand(target(), alertId, opts, io.print);
     });
+
+  program
+    .command("decisions")
+    .description("the confirmation gate's requests (what agents asked to do), newest first")
+    .option("--status <status>", "pending, allowed, denied, approved or expired")
+    .option("--agent <id>", "one agent's requests")
+    .option("--json", "print JSON")
+    .action(async (opts: { status?: string; agent?: string; json?: boolean }) => {
+      code = await decisionsCommand(target(), opts, io.print);
+    });
+  for (const verdict of ["approve", "deny"] as const)
+    program
+      .command(`${verdict} <decisionId>`)
+      .description(`${verdict} a pending request (an API key with the approver or admin role)`)
+      .requiredOption("--justification <text>", "why: kept with the decision")
+      .action(async (id: string, opts: { justification: string }) => {
+        code = await decideCommand(target(), verdict, id, opts, io.print);
+      });
 
   program
     .command("activity <agent>")
