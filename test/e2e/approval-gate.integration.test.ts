@@ -244,6 +244,54 @@ describe("the confirmation gate", () => {
     expect(ran).toBe(true);
   });
 
+  it("takes a decision in the console: the pending list, and a form with CSRF, for approvers and admins only", async () => {
+    const statement = "DELETE FROM drafts";
+    let ran = false;
+    const confirmed = agent.session("ticket-5045", () =>
+      agent.confirm({ description: "drop every draft", action: { db: { system: "postgresql", statement } } }, () =>
+        agent.dbQuery({ system: "postgresql", statement }, async () => {
+          ran = true;
+        }),
+      ),
+    );
+    const signIn = async (key: string) => {
+      const res = await fetch(`${h.apiUrl}/login`, {
+        method: "POST",
+        body: new URLSearchParams({ key, next: "/decisions" }),
+        headers: { origin: h.apiUrl },
+        redirect: "manual",
+      });
+      return (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    };
+    const admin = await signIn(h.apiKeys.admin);
+    const page = await until("the request on /decisions", async () => {
+      const text = await (await fetch(`${h.apiUrl}/decisions`, { headers: { cookie: admin } })).text();
+      return text.includes("drafts on postgresql") ? text : undefined;
+    });
+    // The form in the row of this request (others may be waiting too).
+    const row = page.slice(page.indexOf("drafts on postgresql"));
+    const id = /action="\/decisions\/([0-9a-f-]{36})"/.exec(row)?.[1] as string;
+    const csrfToken = /name="csrf" value="([^"]+)"/.exec(row)?.[1] as string;
+    const post = (cookie: string, body: Record<string, string>) =>
+      fetch(`${h.apiUrl}/decisions/${id}`, {
+        method: "POST",
+        body: new URLSearchParams(body),
+        headers: { cookie, origin: h.apiUrl },
+        redirect: "manual",
+      });
+    // A reader sees the list but no form, and cannot post one.
+    const reader = await signIn(h.apiKeys.reader);
+    expect(await (await fetch(`${h.apiUrl}/decisions`, { headers: { cookie: reader } })).text()).toContain(
+      "an approver or admin key decides",
+    );
+    expect((await post(admin, { verdict: "approve", justification: "ok" })).status).toBe(403); // no CSRF token
+    expect(
+      (await post(admin, { verdict: "approve", justification: "drafts are disposable", csrf: csrfToken })).status,
+    ).toBe(303);
+    await confirmed;
+    expect(ran).toBe(true);
+  });
+
   it("treats a request no one answers in time as denied", async () => {
     const slow = await fetch(h.ingestUrl.replace("/v1/traces", "/v1/decisions"), {
       method: "POST",

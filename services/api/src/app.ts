@@ -281,6 +281,15 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
       logger: deps.logger ?? createLogger("warn"),
     }),
   );
-  app.route("/", consoleApp({ client: deps.client, config: deps.config, keys, ledgerKey: () => deps.ledgerKey }));
+  app.route(
+    "/",
+    consoleApp({
+      client: deps.client,
+      config: deps.config,
+      keys,
+      ledgerKey: () => deps.ledgerKey,
+      approvalKey: () => deps.approvalKey,
+    }),
+  );
   return app;
 }

@@ -53,7 +53,7 @@ export function page(title: string, caller: ApiCaller | undefined, body: Html): 
               ? ""
               : html`<nav aria-label="Main">
                     <a href="/alerts">Alerts</a><a href="/agents">Agents</a><a href="/sessions">Sessions</a
-                    ><a href="/integrity">Integrity</a>
+                    ><a href="/decisions">Approvals</a><a href="/integrity">Integrity</a>
                   </nav>
                   <span class="who">${caller.name} (${caller.role}) · <a href="/logout">Sign out</a></span>`
           }

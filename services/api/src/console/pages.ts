@@ -15,10 +15,12 @@ import {
   insertAck,
   latestBaselines,
   listAgentSummaries,
+  listDecisions,
   listSessions,
   verifyStore,
 } from "@vigil/store";
-import type { Alert, ClickHouseClient, StoredSpan } from "@vigil/store";
+import type { Alert, ClickHouseClient, SigningKey, StoredSpan } from "@vigil/store";
+import { decideRequest } from "../decision-routes";
 import type { KeyObject } from "node:crypto";
 import type { ApiCaller } from "../auth";
 import { parseSince } from "../params";
@@ -36,6 +38,8 @@ export interface ConsoleDeps {
   client: ClickHouseClient;
   config: VigilConfig;
   keys: DigestRegistry<ApiCaller>;
+  /** Signs approval tokens when a person approves in the console (read at request time). */
+  approvalKey?: () => SigningKey | undefined;
   /** Read at request time: the all-in-one fills it in once the ledger is open. */
   ledgerKey: () => { name: string; publicKey: KeyObject } | undefined;
 }
@@ -276,6 +280,85 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
       note: typeof form.note === "string" ? form.note.slice(0, 2000) : "",
     });
     return c.redirect(`/alerts/${id}`, 303);
+  });
+
+  // The confirmation gate: what agents asked to do, and the pending ones to decide.
+  ui.get("/decisions", auth, async (c) => {
+    const caller = c.get("caller");
+    const mayDecide = caller.role === "admin" || caller.role === "approver";
+    const [pending, recent] = await Promise.all([
+      listDecisions(client, { status: "pending", limit: 100 }),
+      listDecisions(client, { limit: 100 }),
+    ]);
+    const when = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+    return c.html(
+      page(
+        "Approvals",
+        caller,
+        html`<h1>Approvals</h1>
+          <h2>Waiting for a decision</h2>
+          ${dataTable(
+            [
+              { label: "Agent" },
+              { label: "What Vigil sees", mono: true },
+              { label: "The agent says" },
+              { label: "Why it needs a person", optional: true },
+              { label: "Expires" },
+              { label: "Decide" },
+            ],
+            pending.map((d) => [
+              d.agentId,
+              d.rendering,
+              d.description,
+              d.reasons.join("; "),
+              when(d.expiresAtMs),
+              mayDecide
+                ? html`<form method="post" action="/decisions/${d.decisionId}" class="card">
+                    <input type="hidden" name="csrf" value="${c.get("csrf")}" />
+                    <label for="j-${d.decisionId}">Justification</label>
+                    <input id="j-${d.decisionId}" name="justification" required size="28" />
+                    <button type="submit" name="verdict" value="approve">Approve</button>
+                    <button type="submit" name="verdict" value="deny">Deny</button>
+                  </form>`
+                : html`<span class="muted">an approver or admin key decides</span>`,
+            ]),
+            "Nothing is waiting.",
+          )}
+          <h2>Recent</h2>
+          ${dataTable(
+            [
+              { label: "Requested" },
+              { label: "Agent" },
+              { label: "What Vigil sees", mono: true },
+              { label: "Status" },
+              { label: "By", optional: true },
+              { label: "Justification", optional: true },
+            ],
+            recent.map((d) => [when(d.requestedAtMs), d.agentId, d.rendering, d.status, d.decidedBy, d.justification]),
+            "No requests yet.",
+          )}`,
+      ),
+    );
+  });
+
+  ui.post("/decisions/:id", sameOrigin, auth, sessions.csrfChecked, async (c) => {
+    const caller = c.get("caller");
+    if (caller.role !== "admin" && caller.role !== "approver")
+      return c.text("Deciding needs an approver or admin key.", 403);
+    const form = await c.req.parseBody();
+    const verdict = form.verdict === "approve" ? "approved" : form.verdict === "deny" ? "denied" : undefined;
+    const justification = typeof form.justification === "string" ? form.justification.trim() : "";
+    if (verdict === undefined || justification === "") return c.text("Choose approve or deny and say why.", 400);
+    const outcome = await decideRequest(
+      client,
+      deps.approvalKey?.(),
+      c.req.param("id"),
+      verdict,
+      caller.name,
+      justification,
+    );
+    if (!outcome.ok) return c.text(outcome.message, outcome.status);
+    return c.redirect("/decisions", 303);
   });
 
   ui.get("/agents", auth, async (c) => {
