@@ -122,6 +122,28 @@ async function measureDetectionLag(url: string, token: string, vigil: AllInOne, 
   return [...ackedAt].map(([session, acked]) => (storedAt.get(session) ?? Infinity) - acked).sort((a, b) => a - b);
 }
 
+/** The confirmation gate's immediate answer (a harmless SELECT: allow), one request at a time; sorted latencies. */
+async function measureGate(url: string, token: string, durationMs: number): Promise<number[]> {
+  const latencies: number[] = [];
+  const started = Date.now();
+  for (let i = 0; Date.now() - started < durationMs; i++) {
+    const t0 = performance.now();
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        description: "look up the order the customer asked about",
+        session_id: `bench-gate-${i}`,
+        action: { db: { system: "postgresql", statement: `SELECT * FROM orders WHERE id = ${i}` } },
+      }),
+    });
+    const answer = (await res.json()) as { decision?: string };
+    if (res.status !== 200 || answer.decision !== "allow") throw new Error(`the gate answered ${res.status}`);
+    latencies.push(performance.now() - t0);
+  }
+  return latencies.sort((a, b) => a - b);
+}
+
 function timePerSpan(spans: number, fn: () => void, minMs = 1500): number {
   const warm = performance.now();
   while (performance.now() - warm < 500) fn(); // let the JIT and the key cache settle first
@@ -206,6 +228,10 @@ const timingsBefore = { ...vigil.detection.timings, runs: vigil.detection.runs, 
 const halfLoad = runLoad(url, token, 10, full.spansPerSecond / 2);
 const detectionLagMs = await measureDetectionLag(url, token, vigil, 9_000);
 const half = await halfLoad;
+process.stderr.write("bench: the confirmation gate's allow answer, at half load\n");
+const gateLoad = runLoad(url, token, 6, full.spansPerSecond / 2);
+const gateMs = await measureGate(url.replace("/v1/traces", "/v1/decisions"), token, 5000);
+await gateLoad;
 // Where detection's time went during the lag measurement, per run.
 const lagRuns = Math.max(1, vigil.detection.runs - timingsBefore.runs);
 const perRun = (k: "readMs" | "detectMs" | "storeMs") => (vigil.detection.timings[k] - timingsBefore[k]) / lagRuns;
@@ -295,6 +321,7 @@ const results = {
   },
   endToEnd: { ...full, avgRowsPerInsert: Math.round(avgBatchRows), inserts: batches, avgInsertMs },
   halfLoad: half,
+  gateAllowMs: { p50: pctOf(gateMs, 50), p99: pctOf(gateMs, 99), requests: gateMs.length },
   ninetyPercentLoad: ninety,
   encodings: { json: jsonFull, protobufGzip, jsonGzip },
   detectionBacklogAfterFullLoad: { batches: backlog, drainMs: backlogDrainMs },
@@ -355,6 +382,10 @@ const rows: Array<[string, string]> = [
   [
     `detection lag, acknowledged → alert stored, at half load (${detectionLagMs.length} DROP spans)`,
     `p50 ${fmt(pctOf(detectionLagMs, 50))} ms, p99 ${fmt(pctOf(detectionLagMs, 99))} ms, max ${fmt(detectionLagMs.at(-1) ?? NaN)} ms`,
+  ],
+  [
+    `confirmation gate, allow answer at half load (${gateMs.length} requests, one at a time)`,
+    `p50 ${fmt(pctOf(gateMs, 50), 1)} ms, p99 ${fmt(pctOf(gateMs, 99), 1)} ms`,
   ],
   [
     "  per detection run: batches; ms reading ledger and spans / in detectors / storing",

@@ -99,5 +99,11 @@ export { prepareReadOnlyQuery, executeReadOnlyQuery, READABLE_TABLES, READ_POLIC
 export type { ReadOnlyLimits, PreparedQuery } from "./sql/read-only-query";
 export { SERVICE_USERS, renderUsersSql, renderUsersXml } from "./access/service-users";
 export type { ServiceRole, ServiceUser } from "./access/service-users";
-export { insertDecisionEvent, findDecision, listDecisions, usedApprovals } from "./decisions/decisions";
+export {
+  insertDecisionEvent,
+  insertDecisionEvents,
+  findDecision,
+  listDecisions,
+  usedApprovals,
+} from "./decisions/decisions";
 export type { Decision, DecisionEvent, DecisionRow, DecisionStatus } from "./decisions/decisions";

@@ -17,8 +17,8 @@ import type { VigilConfig } from "@vigil/config";
 import type { SpanFacts } from "@vigil/facts";
 import type { Attributes } from "@vigil/otlp";
 import { redactSecrets } from "@vigil/secrets";
-import { findDecision, insertDecisionEvent } from "@vigil/store";
-import type { ClickHouseClient, Decision } from "@vigil/store";
+import { findDecision, insertDecisionEvent, insertDecisionEvents } from "@vigil/store";
+import type { ClickHouseClient, Decision, DecisionRow } from "@vigil/store";
 import type { Authenticator, TokenIdentity } from "./auth";
 
 const ActionSchema = z.union([
@@ -74,6 +74,8 @@ export interface GateDeps {
   logger: Logger;
   /** Called with every request that waits for a human (Slack, the console's list). */
   onPending?: (decision: Decision) => void;
+  /** Where Vigil's own answers are recorded (group commit); default one per app. */
+  writer?: DecisionWriter;
   now?: () => number;
 }
 
@@ -103,6 +105,7 @@ export function createGateApp(deps: GateDeps): Hono {
   const now = deps.now ?? Date.now;
   const agents = new Map(deps.config.agents.map((a) => [a.id, a]));
   const app = new Hono();
+  const writer = deps.writer ?? new DecisionWriter(deps.client, deps.logger);
   const authenticate = (header: string | undefined): TokenIdentity | undefined => {
     const auth = deps.tokens.authenticate(header, now());
     return auth.ok ? auth.identity : undefined;
@@ -157,23 +160,29 @@ export function createGateApp(deps: GateDeps): Hono {
         expiresAtMs: nowMs + timeoutMs,
         token: "",
       };
-      await insertDecisionEvent(deps.client, { ...row, event: "requested" });
-      if (verdict.decision !== "pending")
-        await insertDecisionEvent(deps.client, {
-          ...row,
-          event: verdict.decision === "allow" ? "allowed" : "denied",
-          atMs: nowMs + 1,
-        });
-      const stored = await findDecision(deps.client, decisionId, nowMs + 1);
-      if (stored === undefined) throw new Error("the decision was not stored");
-      if (stored.status === "pending") deps.onPending?.(stored);
       deps.logger.info("gate decision", {
         decisionId,
         agentId: identity.agentId,
         decision: verdict.decision,
         action: action.kind,
       });
-      return c.json(answer(stored, nowMs), verdict.decision === "pending" ? 202 : 200);
+      const decision: Decision = {
+        ...row,
+        facts: facts as unknown as Record<string, unknown>,
+        requestedAtMs: nowMs,
+        status: verdict.decision === "pending" ? "pending" : verdict.decision === "allow" ? "allowed" : "denied",
+        decidedBy: verdict.decision === "pending" ? "" : "vigil",
+        decidedAtMs: verdict.decision === "pending" ? 0 : nowMs,
+      };
+      if (verdict.decision !== "pending") {
+        // Vigil's own answers are recorded behind the answer (in groups), so asking costs
+        // the agent no store round trip; a pending request is stored before it is answered.
+        writer.push({ ...row, event: "requested" }, { ...row, event: decision.status as "allowed", atMs: nowMs + 1 });
+        return c.json(answer(decision, nowMs), 200);
+      }
+      await insertDecisionEvent(deps.client, { ...row, event: "requested" });
+      deps.onPending?.(decision);
+      return c.json(answer(decision, nowMs), 202);
     },
   );
 
@@ -195,6 +204,59 @@ export function createGateApp(deps: GateDeps): Hono {
 
   app.all("/v1/decisions", (c) => c.text("use POST", 405, { allow: "POST" }));
   return app;
+}
+
+/**
+ * Records Vigil's own gate answers in groups: one INSERT per interval for all answers
+ * given meanwhile, retried until stored (held in memory up to a bound, then the oldest
+ * are dropped with a warning: the gate keeps answering while the store is down).
+ */
+export class DecisionWriter {
+  private queue: DecisionRow[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private flushing: Promise<void> | undefined;
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly logger: Logger,
+    intervalMs = 100,
+    private readonly maxQueued = 100_000,
+  ) {
+    this.timer = setInterval(() => void this.flush(), intervalMs);
+    this.timer.unref();
+  }
+
+  push(...rows: DecisionRow[]): void {
+    this.queue.push(...rows);
+    if (this.queue.length > this.maxQueued) {
+      const dropped = this.queue.length - this.maxQueued;
+      this.queue.splice(0, dropped);
+      this.logger.warn("gate answers not recorded: the store has not taken them for too long", { dropped });
+    }
+  }
+
+  /** Stores what is queued (waits for a flush already under way first). */
+  flush(): Promise<void> {
+    this.flushing ??= (async () => {
+      while (this.queue.length > 0) {
+        const rows = this.queue;
+        this.queue = [];
+        try {
+          await insertDecisionEvents(this.client, rows);
+        } catch (err) {
+          this.queue = [...rows, ...this.queue];
+          this.logger.warn("gate answers not recorded yet; retrying", { rows: rows.length, error: String(err) });
+          return;
+        }
+      }
+    })().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
 }
 
 /**

@@ -21,7 +21,7 @@ import { LeafJournal } from "./journal";
 import { UnresolvedBatches } from "./reconcile";
 import { RequestDedup } from "./dedup";
 import { IngestStats } from "./stats";
-import { ApprovalVerifier, createGateApp } from "./gate";
+import { ApprovalVerifier, DecisionWriter, createGateApp } from "./gate";
 
 export interface IngestServiceOptions {
   client: ClickHouseClient;
@@ -170,9 +170,11 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     limits: options.limits ?? DEFAULT_LIMITS,
     extract: { agentHosts: agentHostsOf(options.config) },
   });
+  const decisions = new DecisionWriter(options.client, logger);
   app.route(
     "/",
     createGateApp({
+      writer: decisions,
       tokens,
       client: options.client,
       config: options.config,
@@ -187,11 +189,15 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     batcher,
     tokens,
     unresolved,
-    drain: () => batcher.flush(),
+    drain: async () => {
+      await batcher.flush();
+      await decisions.flush();
+    },
     stop: () => {
       tokens.stop();
       unresolved.stop();
       clearTimeout(orphanTimer);
+      void decisions.close();
     },
   };
 }

@@ -47,29 +47,32 @@ export interface DecisionRow {
 }
 
 export async function insertDecisionEvent(client: ClickHouseClient, row: DecisionRow): Promise<void> {
+  await insertDecisionEvents(client, [row]);
+}
+
+export async function insertDecisionEvents(client: ClickHouseClient, rows: readonly DecisionRow[]): Promise<void> {
+  if (rows.length === 0) return;
   await client.insert({
     table: "decisions",
     format: "JSONEachRow",
-    values: [
-      {
-        decision_id: row.decisionId,
-        event: row.event,
-        at: String(row.atMs),
-        agent_id: row.agentId,
-        session_id: row.sessionId,
-        trace_id: row.traceId,
-        action_kind: row.actionKind,
-        action_digest: row.actionDigest,
-        rendering: row.rendering,
-        description: row.description,
-        facts: row.facts,
-        reasons: row.reasons,
-        actor: row.actor,
-        justification: row.justification,
-        expires_at: String(row.expiresAtMs),
-        token: row.token,
-      },
-    ],
+    values: rows.map((row) => ({
+      decision_id: row.decisionId,
+      event: row.event,
+      at: String(row.atMs),
+      agent_id: row.agentId,
+      session_id: row.sessionId,
+      trace_id: row.traceId,
+      action_kind: row.actionKind,
+      action_digest: row.actionDigest,
+      rendering: row.rendering,
+      description: row.description,
+      facts: row.facts,
+      reasons: row.reasons,
+      actor: row.actor,
+      justification: row.justification,
+      expires_at: String(row.expiresAtMs),
+      token: row.token,
+    })),
   });
 }
 
