@@ -4,7 +4,7 @@ import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } 
 import { looksLikeSecret } from "@vigil/secrets";
 import { APPROVAL_TOKEN_KEY, CREDENTIAL_KEY, SESSION_KEY } from "./context-keys";
 import { VigilApprovalDenied } from "./gate";
-import type { GateClient, GatedAction } from "./gate";
+import type { GateAnswer, GateClient, GatedAction } from "./gate";
 import { VigilSdkError } from "./options";
 
 /** Trace context and the caller's identity travel together to the agent being called. */
@@ -77,17 +77,30 @@ export class VigilAgent {
    *   () => agent.dbQuery({ system: "postgresql", statement: sql }, () => db.query(sql)),
    * );
    */
-  async confirm<T>(request: { description: string; action: GatedAction }, run: () => Promise<T>): Promise<T> {
+  async confirm<T>(
+    request: {
+      description: string;
+      action: GatedAction;
+      /** Told when a person must decide (to say where: `vigil approve <decision_id>`). */
+      onPending?: (answer: GateAnswer) => void;
+      /** Give up waiting after this long (the request stays pending; `run` does not start). */
+      maxWaitMs?: number;
+    },
+    run: () => Promise<T>,
+  ): Promise<T> {
     if (this.gate === undefined)
       throw new VigilSdkError("confirm() needs the agent started with startVigilAgent (it calls Vigil's gate)");
     const sessionId = (context.active().getValue(SESSION_KEY) as string | undefined) ?? "";
     let answer = await this.gate.ask({ description: request.description, sessionId, action: request.action });
-    if (answer.status === "pending") answer = await this.gate.wait(answer.decision_id);
+    if (answer.status === "pending") {
+      request.onPending?.(answer);
+      answer = await this.gate.wait(answer.decision_id, request.maxWaitMs);
+    }
     if (answer.status === "allowed") return run();
     if (answer.status === "approved" && answer.approval_token !== undefined)
       return context.with(context.active().setValue(APPROVAL_TOKEN_KEY, answer.approval_token), run);
     throw new VigilApprovalDenied(
-      `${answer.status === "expired" ? "no one decided before the request expired" : `denied by ${answer.decided_by ?? "Vigil"}`}: ` +
+      `${answer.status === "pending" ? "no answer yet (stopped waiting)" : answer.status === "expired" ? "no one decided before the request expired" : `denied by ${answer.decided_by ?? "Vigil"}`}: ` +
         `${answer.justification ?? answer.reasons.join("; ")} (${answer.rendering})`,
       answer,
     );

@@ -73,11 +73,16 @@ export class GateClient {
     });
   }
 
-  /** Waits for a person's answer until it comes or the request expires (long polls of up to 25 s). */
-  async wait(decisionId: string): Promise<GateAnswer> {
+  /**
+   * Waits for a person's answer until it comes, the request expires, or `maxWaitMs`
+   * passes (long polls of up to 25 s); returns the last answer (still pending if the wait ran out).
+   */
+  async wait(decisionId: string, maxWaitMs = Number.POSITIVE_INFINITY): Promise<GateAnswer> {
+    const deadline = Date.now() + maxWaitMs;
     for (;;) {
-      const answer = await this.call("GET", `/v1/decisions/${encodeURIComponent(decisionId)}?wait=25`);
-      if (answer.status !== "pending") return answer;
+      const waitS = Math.max(0, Math.min(25, Math.ceil((deadline - Date.now()) / 1000)));
+      const answer = await this.call("GET", `/v1/decisions/${encodeURIComponent(decisionId)}?wait=${waitS}`);
+      if (answer.status !== "pending" || Date.now() >= deadline) return answer;
     }
   }
 

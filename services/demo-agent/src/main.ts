@@ -14,8 +14,17 @@ const agent = startVigilAgent({
   endpoint: process.env.VIGIL_ENDPOINT ?? "http://localhost:4318",
   environment: process.env.DEMO_ENVIRONMENT ?? "production",
 });
+const approvalWaitMs = Number(process.env.DEMO_APPROVAL_WAIT_SECONDS ?? 60) * 1000;
 for (const ticket of tickets(count)) {
-  await handleTicket(agent, ticket);
+  await handleTicket(agent, ticket, {
+    approvalWaitMs,
+    onPending: (id, rendering) =>
+      process.stdout.write(
+        `waiting up to ${approvalWaitMs / 1000} s for a person to decide: ${rendering}\n` +
+          `  vigil approve ${id} --justification "..."   (or deny; also in the console under Approvals)\n`,
+      ),
+    onOutcome: (line) => process.stdout.write(`${line}\n`),
+  });
   process.stdout.write(`handled ticket #${ticket.id}\n`);
 }
 await agent.shutdown();

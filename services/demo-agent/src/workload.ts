@@ -1,3 +1,4 @@
+import { VigilApprovalDenied } from "@vigil/agent-sdk";
 import type { VigilAgent } from "@vigil/agent-sdk";
 
 /** A support ticket the demo bot works on. */
@@ -38,10 +39,20 @@ export function tickets(count: number, seed = 1): Ticket[] {
 
 /**
  * One support session as a real support bot would run it: read the ticket, ask the
- * model, look up the customer and orders, and act: a refund (with a human approval),
- * a hand-off to the billing agent, or a reply.
+ * model, look up the customer and orders, and act: a refund (after a person approved it
+ * through Vigil's gate), a hand-off to the billing agent, or a reply; now and then an
+ * over-eager cleanup (a DROP) that the gate holds.
  */
-export async function handleTicket(agent: VigilAgent, ticket: Ticket): Promise<void> {
+export interface TicketOptions {
+  /** A request waits for a person: where to say so (`vigil approve <id>`). */
+  onPending?: (decisionId: string, rendering: string) => void;
+  /** What happened to a gated action. */
+  onOutcome?: (line: string) => void;
+  /** How long to wait for a person before moving on (default 60 s). */
+  approvalWaitMs?: number;
+}
+
+export async function handleTicket(agent: VigilAgent, ticket: Ticket, options: TicketOptions = {}): Promise<void> {
   await agent.session(`ticket-${ticket.id}`, async () => {
     await agent.modelCall(
       { model: "claude-sonnet-4-5", input: `Ticket #${ticket.id}: ${ticket.body}` },
@@ -60,28 +71,69 @@ export async function handleTicket(agent: VigilAgent, ticket: Ticket): Promise<v
       ),
     );
     if (ticket.wantsRefund) {
-      agent.approval({ id: `appr-${ticket.id}`, status: "approved", approver: "oncall-support" });
-      await agent.toolCall("refund_order", { customerId: ticket.customerId }, async () => {
-        await agent.httpCall(
-          { method: "POST", url: "https://api.stripe.com/v1/refunds", credentialId: "cred-stripe-refunds" },
-          async () => ({ status: 200 }),
-        );
-        await agent.dbQuery(
+      // A refund moves money: the gate asks a person (the demo agent's policy declares
+      // refund_order destructive), and the refund runs only once approved.
+      const refunded = await agent
+        .confirm(
           {
-            system: "postgresql",
-            statement: "UPDATE orders SET status = 'refunded' WHERE customer_id = $1 AND status = 'paid'",
-            credentialId: "cred-pg-support-rw",
-            serverAddress: "db.internal",
+            description: `refund the duplicate charge the customer of ticket #${ticket.id} reported`,
+            action: { tool: { name: "refund_order", arguments: { customerId: ticket.customerId } } },
+            onPending: (a) => options.onPending?.(a.decision_id, a.rendering),
+            maxWaitMs: options.approvalWaitMs ?? 60_000,
           },
-          async () => 1,
-        );
-      });
+          () => refund(agent, ticket),
+        )
+        .then(() => true)
+        .catch((err: unknown) => {
+          if (err instanceof VigilApprovalDenied) return false;
+          throw err;
+        });
+      options.onOutcome?.(`ticket #${ticket.id}: refund ${refunded ? "approved and run" : "not approved, not run"}`);
     } else if (ticket.needsBilling) {
       await agent.callAgent(
         { agentId: "billing-bot", url: "http://billing-bot.agents.internal/invoke" },
         async () => "handed off",
       );
     }
+    if (ticket.id % 10 === 3) {
+      // Tidying up gone too far: Vigil's gate holds the DROP; unapproved, it never runs.
+      await agent
+        .confirm(
+          {
+            description: "drop the old archive table to save space",
+            action: { db: { system: "postgresql", statement: "DROP TABLE orders_archive" } },
+            onPending: (a) => options.onPending?.(a.decision_id, a.rendering),
+            maxWaitMs: options.approvalWaitMs ?? 60_000,
+          },
+          () =>
+            agent.dbQuery(
+              { system: "postgresql", statement: "DROP TABLE orders_archive", credentialId: "cred-pg-support-rw" },
+              async () => 0,
+            ),
+        )
+        .catch((err: unknown) => {
+          if (!(err instanceof VigilApprovalDenied)) throw err;
+          options.onOutcome?.(`ticket #${ticket.id}: DROP TABLE orders_archive not run (${err.answer.status})`);
+        });
+    }
     await agent.toolCall("reply_to_ticket", { ticketId: ticket.id }, async () => undefined);
+  });
+}
+
+async function refund(agent: VigilAgent, ticket: Ticket): Promise<void> {
+  await agent.toolCall("refund_order", { customerId: ticket.customerId }, async () => {
+    await agent.httpCall(
+      { method: "POST", url: "https://api.stripe.com/v1/refunds", credentialId: "cred-stripe-refunds" },
+      async () => ({ status: 200 }),
+    );
+    await agent.dbQuery(
+      {
+        system: "postgresql",
+        statement: "UPDATE orders SET status = 'refunded' WHERE customer_id = $1 AND status = 'paid'",
+        credentialId: "cred-pg-support-rw",
+        serverAddress: "db.internal",
+      },
+      async () => 1,
+    );
   });
 }

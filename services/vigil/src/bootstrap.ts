@@ -54,6 +54,8 @@ export function loadOrCreateConfig(env: Environment): LoadedConfig {
     "  - id: demo",
     "    tokens:",
     `      - sha256: "${sha256Hex(token)}"`,
+    "    # Refunds move money: the confirmation gate asks a person first (vigil approve <id>).",
+    "    policy: {destructive_tools: [refund_order]}",
     "api_keys:",
     "  - name: first-admin",
     "    role: admin",
