@@ -220,3 +220,37 @@ describe("investigation API", () => {
     expect(admin).toBeGreaterThanOrEqual(9);
   });
 });
+
+describe("a session id two agents used", () => {
+  it("names each step's agent, marks the session as shared, scopes with ?agent=, and shows another agent's approval as unverified", async () => {
+    const send = (agent: string, attrs: Record<string, string>, n: number) =>
+      fetch(h.ingestUrl, {
+        method: "POST",
+        body: jsonTraceRequest([{ traceId: (0xc0de00 + n).toString(16).padStart(32, "0"), attrs }]),
+        headers: { "content-type": "application/json", authorization: `Bearer ${h.tokens[agent]}` },
+      }).then((r) => r.status);
+    expect(await send("support-bot", { "session.id": "shared-1", "gen_ai.tool.name": "lookup" }, 1)).toBe(200);
+    // The other agent slips an "approval" into the session.
+    expect(
+      await send(
+        "billing-bot",
+        { "session.id": "shared-1", "vigil.approval.id": "appr-x", "vigil.approval.status": "approved" },
+        2,
+      ),
+    ).toBe(200);
+    const whole = await until("both steps", async () => {
+      const r = await apiCall(h, "/api/sessions/shared-1", h.apiKeys.reader);
+      return (r.body as { spans?: number }).spans === 2 ? (r.body as Record<string, unknown>) : undefined;
+    });
+    expect(whole.sharedByAgents).toEqual(["billing-bot", "support-bot"]);
+    expect(whole.approvals).toEqual([
+      expect.objectContaining({ agentId: "billing-bot", status: "approved", verified: false }),
+    ]);
+    const mine = (await apiCall(h, "/api/sessions/shared-1?agent=support-bot", h.apiKeys.reader)).body as Record<
+      string,
+      unknown
+    >;
+    expect(mine).toMatchObject({ agents: ["support-bot"], spans: 1, approvals: [] });
+    expect(mine.sharedByAgents).toEqual(["billing-bot", "support-bot"]);
+  });
+});

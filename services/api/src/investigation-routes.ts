@@ -148,15 +148,26 @@ export function investigationRoutes(client: ClickHouseClient, config: VigilConfi
   // A session as a tree of steps with facts, inputs and outputs (redacted), approvals and alerts.
   api.get("/sessions/:id", async (c) => {
     const id = c.req.param("id");
-    const spans = await findSession(client, id);
+    // Session ids are the agents' to choose, so another agent can send steps under the
+    // same id: every step names its agent, a shared id is marked, and ?agent= scopes it.
+    const only = c.req.query("agent");
+    const all = await findSession(client, id);
+    const spans = only === undefined ? all : all.filter((s) => s.agentId === only);
     if (spans.length === 0) return c.json({ error: "not_found", message: `no session ${id}` }, 404);
     const agents = [...new Set(spans.map((s) => s.agentId))];
+    const sharedBy = [...new Set(all.map((s) => s.agentId))].sort();
     const alerts = (await Promise.all(agents.map((a) => findAlerts(client, { agentId: a, limit: 1000 }))))
       .flat()
       .filter((a) => a.sessionId === id);
     return c.json({
       sessionId: id,
       agents,
+      ...(sharedBy.length > 1
+        ? {
+            sharedByAgents: sharedBy,
+            note: `${sharedBy.length} agents sent steps under this session id; each step names its agent (scope with ?agent=)`,
+          }
+        : {}),
       start: isoOfNs(spans[0]?.startTimeUnixNano as string),
       end: isoOfNs(
         spans
@@ -168,9 +179,12 @@ export function investigationRoutes(client: ClickHouseClient, config: VigilConfi
       approvals: spans
         .filter((s) => s.facts.approvalStatus !== "")
         .map((s) => ({
+          agentId: s.agentId,
           spanId: s.spanId,
           approvalId: s.facts.approvalId,
           status: s.facts.approvalStatus,
+          // Only a token Vigil signed, checked at ingest, is an approval; the rest is what the agent said.
+          verified: s.facts.approvalStatus === "verified",
           at: isoOfNs(s.startTimeUnixNano),
         })),
       alerts,
