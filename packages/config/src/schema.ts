@@ -79,6 +79,13 @@ export const AgentSchema = z.strictObject({
   tokens: z.array(TokenSchema).min(1, "an agent needs at least one token"),
   /** Host names at which this agent serves other agents: a CLIENT span to one is a peer-agent call. */
   hosts: z.array(z.string().min(1)).default([]),
+  /**
+   * The deployment environments this agent runs in. Spans naming another are rejected
+   * (partial success), so an agent cannot invent an environment to get a fresh, silent
+   * profile. Empty: any environment, and detection judges the agent by one profile
+   * across all of them.
+   */
+  environments: z.array(z.string().min(1)).default([]),
   /** Names the agent's spans may claim (service.name, gen_ai.agent.*) besides its id; any other claim is impersonation. */
   claims: z.array(z.string().min(1)).default([]),
   /** IANA timezone of the agent's working hours (off-hours detection, policy hours). */

@@ -9,6 +9,7 @@ import {
   newTableOperation,
   newTool,
 } from "./learned/novelty";
+import { newEnvironment } from "./learned/new-environment";
 import { offHours } from "./learned/off-hours";
 import type { DetectionContext, Detector } from "./model";
 import { destructiveWithoutApproval } from "./rules/destructive-without-approval";
@@ -34,6 +35,7 @@ export const DETECTORS: readonly Detector[] = [
   newPeerAgent,
   newCredential,
   credentialNewHost,
+  newEnvironment,
   offHours,
   callVolume,
 ];

@@ -79,7 +79,11 @@ export async function runDetection(
           client,
           spans,
           nowMs: Date.now(),
-          activity: new ActivityCache(client, spans),
+          activity: new ActivityCache(
+            client,
+            spans,
+            (agentId) => (options.agents?.get(agentId)?.environments.length ?? 0) === 0,
+          ),
           baselines,
           sessions: new SessionHistoryCache(client, spans),
           agents: options.agents ?? new Map(),

@@ -67,6 +67,7 @@ export {
   sameHourOfWeekHistory,
   hourHistogramBefore,
   seenPairs,
+  environmentsFirstSeen,
   weeklySeries,
 } from "./activity/activity";
 export type { SeenValue, AgentProfile } from "./activity/activity";

@@ -262,6 +262,14 @@ function applyIdentity(
         return;
       }
     }
+    if (identity.environments.size > 0 && f.environment !== "" && !identity.environments.has(f.environment)) {
+      recordRejection(
+        decoded,
+        `spans of environment "${f.environment}" were sent by agent ${identity.agentId}, which declares only ` +
+          `${[...identity.environments].join(", ")}`,
+      );
+      return;
+    }
     spans.push(span);
     spanFacts.push(f);
     const claimed = f.claimedAgent;

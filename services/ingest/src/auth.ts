@@ -10,6 +10,8 @@ export interface TokenIdentity {
   environment: string | undefined;
   /** Agent names the agent's spans may claim without it being impersonation. */
   claims: ReadonlySet<string>;
+  /** The environments the agent declares (empty: any). */
+  environments: ReadonlySet<string>;
 }
 
 export type AuthResult =
@@ -30,6 +32,8 @@ export class TokenRegistry {
    */
   static fromConfig(config: VigilConfig, stored: readonly StoredToken[] = []): TokenRegistry {
     const claims = new Map(config.agents.map((a) => [a.id, new Set([a.id, ...a.claims])]));
+    const environments = new Map(config.agents.map((a) => [a.id, new Set(a.environments)]));
+    const none: ReadonlySet<string> = new Set();
     return new TokenRegistry(
       new DigestRegistry([
         ...config.agents.flatMap((agent) =>
@@ -37,7 +41,12 @@ export class TokenRegistry {
             sha256Hex: t.sha256,
             value: {
               expiresAtMs: t.expires === undefined ? undefined : Date.parse(t.expires),
-              identity: { agentId: agent.id, environment: t.environment, claims: claims.get(agent.id) as Set<string> },
+              identity: {
+                agentId: agent.id,
+                environment: t.environment,
+                claims: claims.get(agent.id) as Set<string>,
+                environments: environments.get(agent.id) ?? none,
+              },
             },
           })),
         ),
@@ -51,6 +60,7 @@ export class TokenRegistry {
                 agentId: t.agentId,
                 environment: t.environment === "" ? undefined : t.environment,
                 claims: claims.get(t.agentId) ?? new Set([t.agentId]),
+                environments: environments.get(t.agentId) ?? none,
               },
             },
           })),

@@ -48,17 +48,26 @@ function pairsOf(spans: readonly DetectSpan[]): Array<[string, string]> {
 export class ActivityCache {
   private readonly reads = new Map<string, Promise<Map<string, SeenValue>>>();
 
+  /**
+   * @param acrossEnvironments agents judged by one profile across all their environments
+   *   (those that declare none): a span in an environment never used before is then
+   *   compared with everything the agent did, not with an empty, silent profile.
+   */
   constructor(
     private readonly client: ClickHouseClient,
     private readonly spans: readonly DetectSpan[],
+    private readonly acrossEnvironments: (agentId: string) => boolean = () => false,
   ) {}
 
   private history(agentId: string, environment: string): Promise<Map<string, SeenValue>> {
-    const key = `${agentId}\n${environment}`;
+    const scope = this.acrossEnvironments(agentId) ? undefined : environment;
+    const key = `${agentId}\n${scope ?? "*"}`;
     const cached = this.reads.get(key);
     if (cached !== undefined) return cached;
-    const mine = this.spans.filter((s) => s.agentId === agentId && s.facts.environment === environment);
-    const read = seenPairs(this.client, agentId, environment, pairsOf(mine));
+    const mine = this.spans.filter(
+      (s) => s.agentId === agentId && (scope === undefined || s.facts.environment === scope),
+    );
+    const read = seenPairs(this.client, agentId, scope, pairsOf(mine));
     this.reads.set(key, read);
     return read;
   }

@@ -195,7 +195,8 @@ export async function hourHistogramBefore(
 export async function seenPairs(
   client: ClickHouseClient,
   agentId: string,
-  environment: string,
+  /** One environment, or undefined for all of the agent's environments together. */
+  environment: string | undefined,
   pairs: ReadonlyArray<readonly [string, string]>,
 ): Promise<Map<string, SeenValue>> {
   if (pairs.length === 0) return new Map();
@@ -203,11 +204,11 @@ export async function seenPairs(
     query: `SELECT dimension AS dim, value AS val, toString(toUnixTimestamp64Nano(min(first_seen))) AS first_ns,
               toString(toUnixTimestamp64Nano(max(last_seen))) AS last_ns, toString(sum(calls)) AS total
             FROM agent_activity
-            WHERE agent_id = {agentId:String} AND environment = {environment:String}
+            WHERE agent_id = {agentId:String} ${environment === undefined ? "" : "AND environment = {environment:String}"}
               AND concat(dimension, '\\n', value) IN {keys:Array(String)}
             GROUP BY dimension, value`,
     // Pairs travel as "dimension\nvalue" strings: tuple parameters are not bound alike in both placements.
-    query_params: { agentId, environment, keys: pairs.map(([d, v]) => `${d}\n${v}`) },
+    query_params: { agentId, environment: environment ?? "", keys: pairs.map(([d, v]) => `${d}\n${v}`) },
     format: "JSONEachRow",
   });
   const rows = await rs.json<{ dim: string; val: string; first_ns: string; last_ns: string; total: string }>();
@@ -217,4 +218,15 @@ export async function seenPairs(
       { value: r.val, firstSeenNs: r.first_ns, lastSeenNs: r.last_ns, calls: Number(r.total) },
     ]),
   );
+}
+
+/** When the agent was first seen in each of its environments (event time, ns). */
+export async function environmentsFirstSeen(client: ClickHouseClient, agentId: string): Promise<Map<string, string>> {
+  const rs = await client.query({
+    query: `SELECT environment AS env, toString(toUnixTimestamp64Nano(min(first_seen))) AS first_ns
+            FROM agent_activity WHERE agent_id = {agentId:String} AND dimension = 'hour' GROUP BY environment`,
+    query_params: { agentId },
+    format: "JSONEachRow",
+  });
+  return new Map((await rs.json<{ env: string; first_ns: string }>()).map((r) => [r.env, r.first_ns]));
 }

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateToken, sha256Hex } from "@vigil/config";
+import { findAlerts } from "@vigil/store";
+import { jsonTraceRequest } from "../../support/otlp-json";
+import { startVigil } from "../../support/vigil-harness";
+import type { Harness } from "../../support/vigil-harness";
+
+/**
+ * Environment hopping: the environment comes from the span, so an agent could name a new
+ * one ("prod-2") and get a fresh profile in which every learned detector was silent: a
+ * tool it never used raised nothing. Now an agent that declares no environments is
+ * judged by one profile across all of them, and its first step in a new environment is
+ * an alert; an agent that declares its environments has spans of any other refused.
+ * Honest controls beside each: the same agent's known work in its usual environment
+ * raises nothing, and a declared environment is accepted.
+ */
+const DAY = 86_400_000;
+const tokens = { hopper: generateToken(), fenced: generateToken(), steady: generateToken() };
+let h: Harness;
+
+const send = (agent: keyof typeof tokens, spans: Array<{ at: number; env: string; tool: string }>) =>
+  fetch(h.ingestUrl, {
+    method: "POST",
+    body: jsonTraceRequest(
+      spans.map((s, i) => ({
+        traceId: `${agent.length.toString(16)}${(s.at + i).toString(16)}`.padStart(32, "0"),
+        startNs: BigInt(s.at) * 1_000_000n + BigInt(i),
+        attrs: { "gen_ai.tool.name": s.tool, "deployment.environment.name": s.env, "session.id": `${agent}-${s.env}` },
+      })),
+    ),
+    headers: { "content-type": "application/json", authorization: `Bearer ${tokens[agent]}` },
+  }).then(async (r) => ({
+    status: r.status,
+    body: (await r.json()) as { partialSuccess?: { rejectedSpans?: string; errorMessage?: string } },
+  }));
+
+/** Ten days of ordinary work in production: enough history to end learning. */
+const history = (from: number) =>
+  Array.from({ length: 240 }, (_, i) => ({
+    at: from + i * 3_600_000,
+    env: "production",
+    tool: i % 2 === 0 ? "lookup" : "reply",
+  }));
+
+beforeAll(async () => {
+  const agent = (id: string, token: string, extra = "") =>
+    `  - id: ${id}\n    tokens:\n      - sha256: "${sha256Hex(token)}"\n${extra}`;
+  h = await startVigil([], {
+    agentsYaml:
+      "agents:\n" +
+      agent("hopper", tokens.hopper) +
+      agent("fenced", tokens.fenced, "    environments: [production, staging]\n") +
+      agent("steady", tokens.steady) +
+      "detection:\n  learning_days: 3\n  learning_min_spans: 100\n",
+    env: { VIGIL_DETECT_INTERVAL_SECONDS: "3600" },
+  });
+  const start = Date.now() - 11 * DAY;
+  for (const a of ["hopper", "steady"] as const) expect((await send(a, history(start))).status).toBe(200);
+  await h.vigil.ingest.drain();
+  await h.vigil.detection.trigger();
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+const alertsOf = async (agent: string) =>
+  (await findAlerts(h.vigil.client, { agentId: agent, limit: 100 }))
+    .map((a) => `${a.detector}:${a.environment}`)
+    .sort();
+
+describe("environment hopping", () => {
+  it("alerts the first step in a new environment, and a tool new to the agent there; the honest agent stays quiet", async () => {
+    const now = Date.now() - 60_000;
+    expect((await send("hopper", [{ at: now, env: "prod-2", tool: "exfil_tool" }])).status).toBe(200);
+    expect((await send("steady", [{ at: now, env: "production", tool: "lookup" }])).status).toBe(200);
+    await h.vigil.ingest.drain();
+    await h.vigil.detection.trigger();
+    expect(await alertsOf("hopper")).toEqual(["new_environment:prod-2", "new_tool:prod-2"]);
+    expect(await alertsOf("steady")).toEqual([]);
+    // A tool the agent knows from production is not new in prod-2.
+    expect((await send("hopper", [{ at: now + 1000, env: "prod-2", tool: "lookup" }])).status).toBe(200);
+    await h.vigil.ingest.drain();
+    await h.vigil.detection.trigger();
+    expect(await alertsOf("hopper")).toEqual(["new_environment:prod-2", "new_tool:prod-2"]);
+  });
+
+  it("refuses spans of an environment the agent does not declare, and takes the declared ones", async () => {
+    const now = Date.now();
+    const refused = await send("fenced", [{ at: now, env: "prod-2", tool: "lookup" }]);
+    expect(refused.status).toBe(200);
+    expect(refused.body.partialSuccess).toMatchObject({
+      rejectedSpans: "1", // int64 as a string, as OTLP/JSON encodes it
+      errorMessage: expect.stringContaining(
+        'environment "prod-2" were sent by agent fenced, which declares only production, staging',
+      ) as unknown,
+    });
+    const accepted = await send("fenced", [{ at: now, env: "staging", tool: "lookup" }]);
+    expect(accepted.body.partialSuccess).toBeUndefined();
+  });
+});
