@@ -1,4 +1,4 @@
-export { RULE_DETECTORS, labelsOf, matches } from "./labels";
+export { FIRST_TIME_DETECTORS, RULE_DETECTORS, labelsOf, matches } from "./labels";
 export type { AlertLabels } from "./labels";
 export { routeAlert, allRoutes } from "./routing";
 export type { ResolvedRoute } from "./routing";

@@ -10,6 +10,23 @@ export const RULE_DETECTORS: ReadonlySet<string> = new Set([
   "policy_violation",
 ]);
 
+/**
+ * Detectors that flag a first time (a tool, table, host, credential, peer or environment
+ * new to the agent). The inbox collapses them per agent and detector, so a flood of
+ * novelty cannot push a rule's alert out of sight.
+ */
+export const FIRST_TIME_DETECTORS: readonly string[] = [
+  "new_table",
+  "new_table_operation",
+  "new_tool",
+  "new_host",
+  "new_peer_agent",
+  "new_credential",
+  "credential_new_agent",
+  "credential_new_host",
+  "new_environment",
+];
+
 export type AlertLabels = Record<GroupLabel, string>;
 
 /** The labels routing, grouping, silences and inhibition match on. */

@@ -53,12 +53,13 @@ export type { StoredSpan, DetectSpan } from "./spans/read";
 export {
   insertAlerts,
   findAlerts,
+  countAlertsByAgentAndDetector,
   alertsByIds,
   alertsCreatedSince,
   readDetectionCursor,
   advanceDetectionCursor,
 } from "./alerts/alerts";
-export type { Alert, AlertFilter, Severity } from "./alerts/alerts";
+export type { Alert, AlertFilter, AlertGroupCount, Severity } from "./alerts/alerts";
 export {
   seenValues,
   credentialUsers,

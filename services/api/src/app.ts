@@ -11,6 +11,7 @@ import type { VigilConfig } from "@vigil/config";
 import {
   ProofUnavailableError,
   buildSpanProof,
+  countAlertsByAgentAndDetector,
   findAlerts,
   latestBaselines,
   verifierKey,
@@ -20,6 +21,7 @@ import {
 import type { Severity } from "@vigil/store";
 import type { Checkpointer, ClickHouseClient, SigningKey, StoredCheckpoint } from "@vigil/store";
 import { resolveSecret } from "@vigil/config";
+import { FIRST_TIME_DETECTORS } from "@vigil/alerting";
 import { apiKeyRegistry, requireAdmin, requireApiKey } from "./auth";
 import type { ApiEnv } from "./auth";
 import { advisorRoutes } from "./advisor-routes";
@@ -205,18 +207,34 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
       cursor === undefined ? undefined : { createdAtMs: Number(cursor[1]), alertId: cursor[2] as string };
     // Newest raised first, and `since` by when Vigil raised the alert: an agent states its
     // spans' times, so event times could hide an alert in the past or flood the top.
+    // collapse=first-time: first-time-activity alerts as one row per agent and detector
+    // (`firstTime`), the rest listed; a flood of novelty cannot push a rule's alert away.
+    const collapse = q.collapse === "first-time";
+    if (q.collapse !== undefined && !collapse)
+      return c.json({ error: "bad_request", message: 'collapse takes one value: "first-time"' }, 400);
     const alerts = await findAlerts(deps.client, {
       ...(q.agent === undefined ? {} : { agentId: q.agent }),
       ...(q.detector === undefined ? {} : { detector: q.detector }),
       ...(q.severity === undefined ? {} : { severity: q.severity as Severity }),
       ...(sinceMs === undefined ? {} : { raisedSinceMs: sinceMs }),
       ...(raisedBefore === undefined ? {} : { raisedBefore }),
+      ...(collapse ? { excludeDetectors: FIRST_TIME_DETECTORS } : {}),
       order: "raised",
       limit,
     });
     const last = alerts.at(-1);
     return c.json({
       alerts,
+      ...(collapse && raisedBefore === undefined
+        ? {
+            firstTime: await countAlertsByAgentAndDetector(
+              deps.client,
+              FIRST_TIME_DETECTORS,
+              sinceMs ?? Date.now() - 7 * 86_400_000,
+              q.agent,
+            ),
+          }
+        : {}),
       ...(alerts.length === limit && last !== undefined ? { nextCursor: `${last.createdAtMs}:${last.alertId}` } : {}),
     });
   });

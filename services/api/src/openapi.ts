@@ -19,6 +19,7 @@ const QUERY: Record<string, ReturnType<typeof q>> = {
   cursor: q("cursor", "nextCursor of the previous page"),
   agent: q("agent", "agent id"),
   status: q("status", "pending, allowed, denied, approved or expired"),
+  collapse: q("collapse", '"first-time": first-time-activity alerts as one row per agent and detector (firstTime)'),
   detector: q("detector", "detector name"),
   severity: q("severity", "info, low, medium, high, critical"),
   environment: q("environment", "deployment environment"),
@@ -71,7 +72,7 @@ const PATHS: Record<string, Record<string, Op>> = {
   "/api/alerts": {
     get: {
       summary: "Alerts, newest raised first (since: raised since, not event time), paged by cursor",
-      params: ["agent", "detector", "severity", "since", "cursor", "limit"],
+      params: ["agent", "detector", "severity", "since", "cursor", "limit", "collapse"],
     },
   },
   "/api/alerts/{id}": { get: { summary: "One alert with its acknowledgement and delivery attempts" } },

@@ -131,6 +131,8 @@ export interface AlertFilter {
   raisedBefore?: { createdAtMs: number; alertId: string };
   /** `raised`: newest raised first (the inbox, paged with raisedBeforeMs); default: newest event first. */
   order?: "event" | "raised";
+  /** Leave out these detectors (the inbox lists first-time activity collapsed, apart). */
+  excludeDetectors?: readonly string[];
   limit?: number;
 }
 
@@ -163,6 +165,10 @@ export async function findAlerts(client: ClickHouseClient, filter: AlertFilter =
     params.beforeMs = filter.raisedBefore.createdAtMs;
     params.beforeId = filter.raisedBefore.alertId;
   }
+  if (filter.excludeDetectors !== undefined && filter.excludeDetectors.length > 0) {
+    where.push("detector NOT IN {excluded:Array(String)}");
+    params.excluded = filter.excludeDetectors;
+  }
   const order = filter.order === "raised" ? "created_at DESC, alert_id DESC" : "event_time DESC, alert_id";
   const rs = await client.query({
     query: `${SELECT_ALERT} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ${order} LIMIT {limit:UInt32}`,
@@ -170,6 +176,46 @@ export async function findAlerts(client: ClickHouseClient, filter: AlertFilter =
     format: "JSONEachRow",
   });
   return (await rs.json<AlertRow>()).map(toAlert);
+}
+
+/** Alerts of some detectors raised since an instant, one row per agent and detector. */
+export interface AlertGroupCount {
+  agentId: string;
+  detector: string;
+  count: number;
+  /** The newest alert of the group (raised last). */
+  latest: Alert;
+}
+
+/**
+ * Alerts of `detectors` raised since `raisedSinceMs`, collapsed per agent and detector:
+ * how many, and the newest. A flood of first-time-activity alerts becomes one row per
+ * agent and detector, so it cannot push a rule's alert out of the inbox.
+ */
+export async function countAlertsByAgentAndDetector(
+  client: ClickHouseClient,
+  detectors: readonly string[],
+  raisedSinceMs: number,
+  agentId?: string,
+): Promise<AlertGroupCount[]> {
+  const rs = await client.query({
+    // (The inner alias is not "created_at": an alias shadows the column in WHERE.)
+    query: `SELECT agent_id AS a, detector AS d, count() AS n, argMax(alert_id, (raised, alert_id)) AS latest
+            FROM (SELECT agent_id, detector, alert_id, any(created_at) AS raised FROM alerts
+                  WHERE detector IN {detectors:Array(String)}
+                    AND created_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')
+                    ${agentId === undefined ? "" : "AND agent_id = {agentId:String}"}
+                  GROUP BY agent_id, detector, alert_id)
+            GROUP BY agent_id, detector ORDER BY max(raised) DESC LIMIT 500`,
+    query_params: { detectors, since: raisedSinceMs, agentId: agentId ?? "" },
+    format: "JSONEachRow",
+  });
+  const rows = await rs.json<{ a: string; d: string; n: string | number; latest: string }>();
+  const latest = new Map((await alertsByIds(client, rows.map((r) => r.latest))).map((x) => [x.alertId, x]));
+  return rows.flatMap((r) => {
+    const l = latest.get(r.latest);
+    return l === undefined ? [] : [{ agentId: r.a, detector: r.d, count: Number(r.n), latest: l }];
+  });
 }
 
 /** The last ledger sequence detection has examined, per chain. */

@@ -8,6 +8,7 @@ import {
   allCallBuckets,
   alertsByIds,
   causingInputs,
+  countAlertsByAgentAndDetector,
   deliveriesOfAlert,
   findAgentActions,
   findAlerts,
@@ -21,6 +22,7 @@ import {
 } from "@vigil/store";
 import type { Alert, ClickHouseClient, SigningKey, StoredSpan } from "@vigil/store";
 import { decideRequest } from "../decision-routes";
+import { FIRST_TIME_DETECTORS } from "@vigil/alerting";
 import type { KeyObject } from "node:crypto";
 import type { ApiCaller } from "../auth";
 import { parseSince } from "../params";
@@ -139,18 +141,47 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
   ui.get("/alerts", auth, async (c) => {
     const q = c.req.query();
     const sinceMs = parseSince(q.since ?? "7d", Date.now()) ?? Date.now() - 7 * 86_400_000;
-    // By when Vigil raised them (not the event time the agent stated), newest first.
+    // By when Vigil raised them (not the event time the agent stated), newest first, 100 a
+    // page. First-time activity is collapsed per agent and detector above the list (all of
+    // it with ?all=1), so a flood of novelty cannot push a rule's alert off the page.
+    const PAGE = 100;
+    const expand = q.all === "1";
+    const before = /^(\d{1,15}):([0-9a-f]{32})$/.exec(q.before ?? "");
     const alerts = await findAlerts(client, {
       ...(q.agent ? { agentId: q.agent } : {}),
       ...(q.severity ? { severity: q.severity as Alert["severity"] } : {}),
+      ...(before === null ? {} : { raisedBefore: { createdAtMs: Number(before[1]), alertId: before[2] as string } }),
+      ...(expand ? {} : { excludeDetectors: FIRST_TIME_DETECTORS }),
       raisedSinceMs: sinceMs,
       order: "raised",
-      limit: 200,
+      limit: PAGE,
     });
+    const firstTime =
+      expand || before !== null
+        ? []
+        : await countAlertsByAgentAndDetector(client, FIRST_TIME_DETECTORS, sinceMs, q.agent || undefined);
     const acks = await acksOf(
       client,
       alerts.map((a) => a.alertId),
     );
+    const last = alerts.at(-1);
+    const older =
+      alerts.length === PAGE && last !== undefined
+        ? `/alerts?${new URLSearchParams({ ...q, before: `${last.createdAtMs}:${last.alertId}` }).toString()}`
+        : undefined;
+    // The event time is the agent's to state: say when it is far from when Vigil raised it.
+    const when = (a: Alert) => {
+      const eventMs = Number(BigInt(a.eventTimeNs) / 1_000_000n);
+      const mark =
+        eventMs < a.createdAtMs - 3_600_000
+          ? html` <span class="tag bad">backdated</span>`
+          : eventMs > a.createdAtMs + 300_000
+            ? html` <span class="tag bad">future-dated</span>`
+            : "";
+      return html`${new Date(a.createdAtMs).toISOString()}<br /><span class="muted"
+          >event ${nsToIso(a.eventTimeNs)}</span
+        >${mark}`;
+    };
     return c.html(
       page(
         "Alerts",
@@ -167,13 +198,32 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
             <label>Since<input name="since" value="${q.since ?? "7d"}" size="6" /></label
             ><button type="submit">Filter</button>
           </form>
+          ${
+            firstTime.length === 0
+              ? ""
+              : html`<h2>First-time activity</h2>
+                  ${dataTable(
+                    [{ label: "Agent" }, { label: "Detector", mono: true }, { label: "Alerts" }, { label: "Latest" }],
+                    firstTime.map((g) => [
+                      html`<a href="/agents/${g.agentId}">${g.agentId}</a>`,
+                      g.detector,
+                      g.count,
+                      html`<a href="/alerts/${g.latest.alertId}">${g.latest.summary}</a>`,
+                    ]),
+                    "",
+                  )}
+                  <p class="muted">
+                    <a href="/alerts?${new URLSearchParams({ ...q, all: "1" }).toString()}">List every alert</a>
+                  </p>
+                  <h2>Rules, policies and baselines</h2>`
+          }
           ${dataTable(
             [
               { label: "Severity" },
               { label: "Alert" },
               { label: "Agent" },
               { label: "Detector", optional: true, mono: true },
-              { label: "When", optional: true },
+              { label: "Raised (and event time)", optional: true },
               { label: "State" },
             ],
             alerts.map((a) => [
@@ -181,13 +231,14 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
               html`<a href="/alerts/${a.alertId}">${a.summary}</a>`,
               html`<a href="/agents/${a.agentId}">${a.agentId}</a>`,
               a.detector,
-              nsToIso(a.eventTimeNs),
+              when(a),
               acks.has(a.alertId)
                 ? html`<span class="tag good">acknowledged</span>`
                 : html`<span class="tag bad">open</span>`,
             ]),
             "No alerts in this window.",
-          )}`,
+          )}
+          ${older === undefined ? "" : html`<p><a href="${older}">Older alerts</a></p>`}`,
       ),
     );
   });
