@@ -211,7 +211,14 @@ export async function countAlertsByAgentAndDetector(
     format: "JSONEachRow",
   });
   const rows = await rs.json<{ a: string; d: string; n: string | number; latest: string }>();
-  const latest = new Map((await alertsByIds(client, rows.map((r) => r.latest))).map((x) => [x.alertId, x]));
+  const latest = new Map(
+    (
+      await alertsByIds(
+        client,
+        rows.map((r) => r.latest),
+      )
+    ).map((x) => [x.alertId, x]),
+  );
   return rows.flatMap((r) => {
     const l = latest.get(r.latest);
     return l === undefined ? [] : [{ agentId: r.a, detector: r.d, count: Number(r.n), latest: l }];
