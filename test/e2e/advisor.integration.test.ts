@@ -27,7 +27,7 @@ import { until } from "../support/wait";
  * Scenario with a known answer: billing-bot in staging for ten days, 30 regular sessions
  * (09:00–16:59 UTC: read invoices and insert payments with the Postgres credential, POST
  * to Stripe with its own), plus three one-offs: a DELETE of all invoices (no approval),
- * an approved UPDATE, and an export tool run at 03:00.
+ * an UPDATE with an approval the agent reported itself, and an export tool run at 03:00.
  */
 const exec = promisify(execFile);
 const DAY = 86_400_000;
@@ -214,14 +214,19 @@ describe("least-privilege advisor on a known scenario", () => {
       windowDays: 14,
     });
     expect(report.verdict.ready).toBe(false);
-    expect(report.verdict.reasons[0]).toBe("1 destructive operation(s) without approval in the last 14 days");
+    expect(report.verdict.reasons[0]).toBe(
+      "1 destructive operation(s) without an approval through Vigil's gate in the last 14 days",
+    );
     expect(report.irreversible.filter((a) => a.kind === "destructive")).toMatchObject([
       { sessionId: "oneoff-delete", approved: false },
     ]);
+    // The agent reported that approval itself: shown, not counted (only the gate's approvals are).
     expect(report.irreversible.find((a) => a.sessionId === "oneoff-approved-update")).toMatchObject({
       kind: "write",
-      approved: true,
+      approved: false,
+      selfReportedApproval: true,
     });
+    expect(report.gated).toBe(0);
     expect(report.irreversible.filter((a) => a.kind === "outbound_write")).toHaveLength(30);
     expect(report.credentialUses).toEqual([
       { credential: "cred-pg-billing", uses: 62 },
@@ -281,7 +286,7 @@ describe("advisor surfaces: API, CLI and console", () => {
     const promotion = await vigil(["advise", "promotion", "--agent", "billing-bot", "--days", "14"]);
     expect(promotion.code).toBe(1); // not ready: a CI gate can stop the promotion
     expect(promotion.out).toContain(
-      "**Verdict: not ready: 1 destructive operation(s) without approval in the last 14 days",
+      "**Verdict: not ready: 1 destructive operation(s) without an approval through Vigil's gate in the last 14 days",
     );
     expect(promotion.out).toMatch(
       /\| DELETE without WHERE on invoices \| destructive \| \*\*no\*\* \| oneoff-delete \|/,

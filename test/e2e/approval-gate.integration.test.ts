@@ -10,6 +10,7 @@ import type { VigilAgent } from "@vigil/agent-sdk";
 import { actionAttributes, actionDigestOf, signApprovalToken } from "@vigil/approvals";
 import { generateToken, sha256Hex } from "@vigil/config";
 import { findAlerts, loadOrCreateSigningKey } from "@vigil/store";
+import { promotionReport } from "@vigil/advisor";
 import { jsonTraceRequest } from "../support/otlp-json";
 import { LocalReceiver } from "../support/receivers";
 import { apiCall, startVigil } from "../support/vigil-harness";
@@ -402,5 +403,19 @@ describe("the confirmation gate", () => {
     expect(alerts.every((a) => a.detector === "destructive_without_approval")).toBe(true);
     expect(alerts).toHaveLength(6);
     expect(alerts.map((a) => a.explanation).join("\n")).toMatch(/did not verify: not signed by Vigil/);
+  });
+
+  it("counts the approved, gated actions in the promotion report", async () => {
+    await agent.forceFlush();
+    const report = await until("the gated actions in the report", async () => {
+      const r = await promotionReport(h.vigil.client, { agentId: "gated-bot", environment: "production" });
+      return r.gated >= 3 ? r : undefined;
+    });
+    expect(
+      report.irreversible
+        .filter((a) => a.approved)
+        .map((a) => a.what)
+        .sort(),
+    ).toEqual(["DELETE without WHERE on drafts", "DROP TABLE on staging_invoices", "TRUNCATE on sessions_cache"]);
   });
 });

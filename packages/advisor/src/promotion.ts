@@ -9,7 +9,10 @@ export interface IrreversibleAction {
   spanId: string;
   what: string;
   kind: "destructive" | "write" | "outbound_write";
+  /** A person approved it through the confirmation gate (a token Vigil signed, verified on the span). */
   approved: boolean;
+  /** The agent reported an approval in the session itself: shown, never counted as approval. */
+  selfReportedApproval: boolean;
 }
 
 export interface PromotionReport {
@@ -20,6 +23,8 @@ export interface PromotionReport {
   sessions: number;
   spans: number;
   irreversible: IrreversibleAction[];
+  /** Irreversible actions that went through the confirmation gate and were approved. */
+  gated: number;
   credentialUses: Array<{ credential: string; uses: number }>;
   alerts: Array<{ detector: string; severity: string; count: number }>;
   verdict: { ready: boolean; reasons: string[] };
@@ -67,6 +72,7 @@ export async function promotionReport(
     what: string;
     kind: IrreversibleAction["kind"];
     approved: number;
+    self_reported: number;
   };
   const actions = await read<Row>(
     `WITH approvals AS (
@@ -78,7 +84,8 @@ export async function promotionReport(
                notEmpty(s.db_tables_written), concat(s.db_operation, ' on ', arrayStringConcat(s.db_tables_written, ', ')),
                concat(JSONExtractString(s.attributes, 'http.request.method', 'stringValue'), ' ', s.outbound_host)) AS what,
        multiIf(s.destructive, 'destructive', notEmpty(s.db_tables_written), 'write', 'outbound_write') AS kind,
-       s.session_id != '' AND a.first_approved IS NOT NULL AND a.first_approved <= s.start_time AS approved
+       s.approval_status = 'verified' AS approved,
+       s.session_id != '' AND a.first_approved IS NOT NULL AND a.first_approved <= s.start_time AS self_reported
      FROM spans AS s LEFT JOIN approvals AS a ON a.session_id = s.session_id
      WHERE s.agent_id = {agentId:String} AND s.environment = {environment:String}
        AND s.start_time >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND s.start_time < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
@@ -108,6 +115,7 @@ export async function promotionReport(
     what: r.what,
     kind: r.kind,
     approved: Number(r.approved) === 1,
+    selfReportedApproval: Number(r.self_reported) === 1,
   }));
   const firstMs = history === undefined || Number(history.n) === 0 ? undefined : Number(history.first_ms);
   const daysObserved = firstMs === undefined ? 0 : Math.max(0, (nowMs - firstMs) / 86_400_000);
@@ -117,10 +125,14 @@ export async function promotionReport(
   const unapproved = irreversible.filter((a) => !a.approved);
   const destructive = unapproved.filter((a) => a.kind === "destructive").length;
   if (destructive > 0)
-    reasons.push(`${destructive} destructive operation(s) without approval in the last ${windowDays} days`);
+    reasons.push(
+      `${destructive} destructive operation(s) without an approval through Vigil's gate in the last ${windowDays} days`,
+    );
   const otherUnapproved = unapproved.length - destructive;
   if (otherUnapproved > 0)
-    reasons.push(`${otherUnapproved} write(s) or outbound write(s) without approval in the last ${windowDays} days`);
+    reasons.push(
+      `${otherUnapproved} write(s) or outbound write(s) without an approval through Vigil's gate in the last ${windowDays} days`,
+    );
   const serious = alerts.filter((a) => a.severity === "critical" || a.severity === "high").length;
   if (serious > 0) reasons.push(`${serious} critical or high alert(s) in the last ${windowDays} days`);
   if (daysObserved < criteria.minDays)
@@ -134,6 +146,7 @@ export async function promotionReport(
     sessions,
     spans: Number(totals?.spans ?? 0),
     irreversible,
+    gated: irreversible.filter((a) => a.approved).length,
     credentialUses: credentialUses.map((c) => ({ credential: c.credential, uses: Number(c.uses) })),
     alerts: [...alertCounts.values()].sort((a, b) => b.count - a.count),
     verdict: { ready: reasons.length === 0, reasons },
@@ -154,7 +167,8 @@ export function promotionMarkdown(r: PromotionReport): string {
     "| when | what | kind | approved | session |",
     "| --- | --- | --- | --- | --- |",
     ...r.irreversible.map(
-      (a) => `| ${a.at} | ${a.what} | ${a.kind} | ${a.approved ? "yes" : "**no**"} | ${a.sessionId || "-"} |`,
+      (a) =>
+        `| ${a.at} | ${a.what} | ${a.kind} | ${a.approved ? "yes (gate)" : a.selfReportedApproval ? "**no** (self-reported only)" : "**no**"} | ${a.sessionId || "-"} |`,
     ),
   ];
   if (r.irreversible.length === 0) lines.push("| - | no irreversible action | | | |");
