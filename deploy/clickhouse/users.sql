@@ -19,13 +19,15 @@ GRANT TABLE ENGINE ON * TO vigil_migrate;
 -- the ledger, the recent request digests for retry dedup (and, by batch id, which
 -- requests of a batch refused during a store outage were stored after all), and the
 -- tokens created through the API (SHA-256 only), the approvals already used (so a
--- token is accepted once), and its agents' gate requests (to answer and collect them).
+-- token is accepted once), its agents' gate requests (to answer and collect them) and the
+-- per-agent activity aggregates (values only) the gate's history triggers judge by.
 -- No UPDATE, DELETE, ALTER, TRUNCATE, DROP.
 CREATE USER IF NOT EXISTS vigil_ingest IDENTIFIED WITH sha256_hash BY '{ingest_password_sha256}' DEFAULT DATABASE vigil;
 GRANT INSERT ON vigil.spans TO vigil_ingest;
 GRANT INSERT, SELECT ON vigil.ledger TO vigil_ingest;
 GRANT SELECT(request_digest, received_at, batch_id, trace_id, span_id, approval_id, approval_status) ON vigil.spans TO vigil_ingest;
 GRANT INSERT, SELECT ON vigil.decisions TO vigil_ingest;
+GRANT SELECT ON vigil.agent_activity TO vigil_ingest;
 GRANT SELECT ON vigil.agent_tokens TO vigil_ingest;
 
 -- The worker reads spans, the ledger, the aggregates and what people decided (silences,

@@ -27,7 +27,7 @@ import { until } from "../support/wait";
 const secrets = mkdtempSync(join(tmpdir(), "vigil-gate-"));
 const slack = new LocalReceiver("slack");
 const signingSecret = randomBytes(16).toString("hex");
-const tokens = { gated: generateToken(), slow: generateToken(), other: generateToken() };
+const tokens = { gated: generateToken(), slow: generateToken(), other: generateToken(), careful: generateToken() };
 let h: Harness;
 let agent: VigilAgent;
 
@@ -42,7 +42,8 @@ beforeAll(async () => {
       "agents:\n" +
       agentYaml("gated-bot", tokens.gated) +
       agentYaml("slow-bot", tokens.slow, "    approvals: {timeout_minutes: 0.05}\n") +
-      agentYaml("other-bot", tokens.other),
+      agentYaml("other-bot", tokens.other) +
+      agentYaml("careful-bot", tokens.careful, "    approvals: {require: [new_host_write, new_table_write]}\n"),
     extraYaml:
       `receivers:\n  - name: sec-slack\n    slack: {webhook_url: {file: ${join(secrets, "slack-url")}}}\n` +
       `approvals:\n  receivers: [sec-slack]\n  slack_signing_secret: {file: ${join(secrets, "slack-signing")}}\n`,
@@ -291,6 +292,53 @@ describe("the confirmation gate", () => {
     ).toBe(303);
     await confirmed;
     expect(ran).toBe(true);
+  });
+
+  it("asks a person for what is new to the agent: a write to a host or table it never wrote to", async () => {
+    const gate = (action: unknown) =>
+      fetch(h.ingestUrl.replace("/v1/traces", "/v1/decisions"), {
+        method: "POST",
+        headers: { authorization: `Bearer ${tokens.careful}`, "content-type": "application/json" },
+        body: JSON.stringify({ description: "routine work", session_id: "s-careful", action }),
+      }).then(async (r) => (await r.json()) as { decision: string; reasons: string[] });
+    // Its history: orders written, api.known.example posted to.
+    const res = await fetch(h.ingestUrl, {
+      method: "POST",
+      body: jsonTraceRequest([
+        {
+          traceId: "ca4e".padEnd(32, "1"),
+          attrs: { "db.system.name": "postgresql", "db.query.text": "INSERT INTO orders (id) VALUES (1)" },
+        },
+        {
+          traceId: "ca4e".padEnd(32, "2"),
+          kind: 3,
+          attrs: {
+            "http.request.method": "POST",
+            "url.full": "https://api.known.example/v1/notify",
+            "server.address": "api.known.example",
+          },
+        },
+      ]),
+      headers: { "content-type": "application/json", authorization: `Bearer ${tokens.careful}` },
+    });
+    expect(res.status).toBe(200);
+    await h.vigil.ingest.drain();
+    expect(await gate({ db: { system: "postgresql", statement: "INSERT INTO orders (id) VALUES (2)" } })).toMatchObject(
+      { decision: "allow" },
+    );
+    expect(await gate({ http: { method: "POST", url: "https://api.known.example/v1/notify" } })).toMatchObject({
+      decision: "allow",
+    });
+    expect(
+      await gate({ db: { system: "postgresql", statement: "INSERT INTO payouts (id) VALUES (1)" } }),
+    ).toMatchObject({
+      decision: "pending",
+      reasons: ["INSERT on payouts, which this agent never did"],
+    });
+    expect(await gate({ http: { method: "POST", url: "https://paste.example/upload" } })).toMatchObject({
+      decision: "pending",
+      reasons: ["writes to paste.example, a host this agent never used"],
+    });
   });
 
   it("treats a request no one answers in time as denied", async () => {

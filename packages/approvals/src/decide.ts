@@ -3,6 +3,13 @@ import { policyBreaches } from "@vigil/detect";
 import type { SpanFacts } from "@vigil/facts";
 import type { Action } from "./action";
 
+/** What the agent did before, for the triggers judged against its history. */
+export interface KnownActivity {
+  hosts: ReadonlySet<string>;
+  /** "table:OPERATION" pairs the agent has run. */
+  tableOperations: ReadonlySet<string>;
+}
+
 export interface Verdict {
   decision: "allow" | "deny" | "pending";
   /** Why, in words a person reads: every answer explains itself. */
@@ -15,9 +22,16 @@ const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  * The gate's answer to an action, from its facts and the agent's declared config:
  * `deny` when it is outside a policy marked blocking, `pending` when it is of a kind the
  * agent's `approvals.require` sends to a human (irreversible by default), `allow`
- * otherwise. No store read: the answer is immediate, cheap enough before every action.
+ * otherwise. No store read here (the caller reads `known` only for agents whose
+ * triggers need their history): the answer is immediate, cheap enough before every action.
  */
-export function decide(action: Action, facts: SpanFacts, agent: AgentConfig | undefined, nowMs: number): Verdict {
+export function decide(
+  action: Action,
+  facts: SpanFacts,
+  agent: AgentConfig | undefined,
+  nowMs: number,
+  known?: KnownActivity,
+): Verdict {
   if (agent === undefined) return { decision: "deny", reasons: ["the agent is not declared in Vigil's config"] };
   const breaches =
     agent.policy === undefined
@@ -41,6 +55,13 @@ export function decide(action: Action, facts: SpanFacts, agent: AgentConfig | un
   if (require.has("outside_policy")) needs.push(...breaches);
   if (require.has("outbound_write") && action.kind === "http" && WRITE_METHODS.has(action.method.toUpperCase()))
     needs.push(`writes to ${facts.outboundHost} (${action.method.toUpperCase()})`);
+  const writes = action.kind === "http" && WRITE_METHODS.has(action.method.toUpperCase());
+  if (require.has("new_host_write") && writes && known !== undefined && !known.hosts.has(facts.outboundHost))
+    needs.push(`writes to ${facts.outboundHost}, a host this agent never used`);
+  if (require.has("new_table_write") && known !== undefined)
+    for (const t of facts.dbTablesWritten)
+      if (!known.tableOperations.has(`${t}:${facts.dbOperation}`))
+        needs.push(`${facts.dbOperation} on ${t}, which this agent never did`);
   if (needs.length > 0) return { decision: "pending", reasons: needs };
   return {
     decision: "allow",

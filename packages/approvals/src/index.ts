@@ -3,4 +3,4 @@ export type { Action } from "./action";
 export { signApprovalToken, verifyApprovalToken } from "./token";
 export type { ApprovalClaims, TokenCheck } from "./token";
 export { decide } from "./decide";
-export type { Verdict } from "./decide";
+export type { KnownActivity, Verdict } from "./decide";

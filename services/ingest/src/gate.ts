@@ -11,13 +11,13 @@ import {
   renderAction,
   verifyApprovalToken,
 } from "@vigil/approvals";
-import type { Action } from "@vigil/approvals";
+import type { Action, KnownActivity } from "@vigil/approvals";
 import type { Logger } from "@vigil/common";
 import type { VigilConfig } from "@vigil/config";
 import type { SpanFacts } from "@vigil/facts";
 import type { Attributes } from "@vigil/otlp";
 import { redactSecrets } from "@vigil/secrets";
-import { findDecision, insertDecisionEvent, insertDecisionEvents } from "@vigil/store";
+import { findDecision, insertDecisionEvent, insertDecisionEvents, seenPairs } from "@vigil/store";
 import type { ClickHouseClient, Decision, DecisionRow } from "@vigil/store";
 import type { Authenticator, TokenIdentity } from "./auth";
 
@@ -77,6 +77,24 @@ export interface GateDeps {
   /** Where Vigil's own answers are recorded (group commit); default one per app. */
   writer?: DecisionWriter;
   now?: () => number;
+}
+
+/** Whether the agent used this host and ran this operation on these tables before (any environment). */
+async function knownActivity(
+  client: ClickHouseClient,
+  agentId: string,
+  host: string,
+  tables: readonly string[],
+  operation: string,
+): Promise<KnownActivity> {
+  const pairs: Array<[string, string]> = [
+    ...(host === "" ? [] : [["host", host] as [string, string]]),
+    ...tables.map((t) => ["table_operation", `${t}:${operation}`] as [string, string]),
+  ];
+  const seen = await seenPairs(client, agentId, undefined, pairs);
+  const values = (dimension: string) =>
+    new Set([...seen].filter(([key]) => key.startsWith(`${dimension}\n`)).map(([, v]) => v.value));
+  return { hosts: values("host"), tableOperations: values("table_operation") };
 }
 
 /** What the agent gets back: the answer, why, and for an approval the token to attach. */
@@ -139,7 +157,19 @@ export function createGateApp(deps: GateDeps): Hono {
       const agent = agents.get(identity.agentId);
       const facts: SpanFacts = actionFacts(action, req.session_id);
       if (identity.environment !== undefined) facts.environment = identity.environment;
-      const verdict = decide(action, facts, agent, nowMs);
+      // Triggers judged against the agent's history read it (one small aggregate query).
+      const historyNeeded = agent?.approvals.require.some((r) => r === "new_host_write" || r === "new_table_write");
+      const known =
+        historyNeeded === true
+          ? await knownActivity(
+              deps.client,
+              identity.agentId,
+              facts.outboundHost,
+              facts.dbTablesWritten,
+              facts.dbOperation,
+            )
+          : undefined;
+      const verdict = decide(action, facts, agent, nowMs, known);
       const decisionId = randomUUID();
       const timeoutMs = (agent?.approvals.timeout_minutes ?? 15) * 60_000;
       const rendering = redactSecrets(renderAction(action, facts, req.session_id)).text;

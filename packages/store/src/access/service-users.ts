@@ -42,13 +42,15 @@ export const SERVICE_USERS: readonly ServiceUser[] = [
       "the ledger, the recent request digests for retry dedup (and, by batch id, which\n" +
       "requests of a batch refused during a store outage were stored after all), and the\n" +
       "tokens created through the API (SHA-256 only), the approvals already used (so a\n" +
-      "token is accepted once), and its agents' gate requests (to answer and collect them).\n" +
+      "token is accepted once), its agents' gate requests (to answer and collect them) and the\n" +
+      "per-agent activity aggregates (values only) the gate's history triggers judge by.\n" +
       "No UPDATE, DELETE, ALTER, TRUNCATE, DROP.",
     grants: [
       "INSERT ON {db}.spans",
       "INSERT, SELECT ON {db}.ledger",
       "SELECT(request_digest, received_at, batch_id, trace_id, span_id, approval_id, approval_status) ON {db}.spans",
       "INSERT, SELECT ON {db}.decisions",
+      "SELECT ON {db}.agent_activity",
       "SELECT ON {db}.agent_tokens",
     ],
   },
