@@ -29,6 +29,18 @@ const SPAN_KINDS: Record<string, number> = {
 const STATUS_CODES: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 };
 
 /**
+ * The OTLP 64-bit fields may be JSON numbers (the specification allows numbers or
+ * strings), but JSON.parse turns a number above 2^53 into the nearest double: every
+ * current nanosecond timestamp would lose its last digits. Their digits are quoted
+ * before parsing, so they decode exactly. Only keys match: inside a JSON string every
+ * quote is escaped, so `"startTimeUnixNano":` cannot occur there.
+ */
+const INT64_NUMBER = /"(startTimeUnixNano|endTimeUnixNano|timeUnixNano|intValue)"(\s*):(\s*)(-?\d+)(?=\s*[,}\]])/g;
+function quoteInt64Numbers(body: string): string {
+  return body.replace(INT64_NUMBER, '"$1"$2:$3"$4"');
+}
+
+/**
  * Decodes an OTLP/JSON `ExportTraceServiceRequest` as the OTLP specification defines
  * it: lowerCamelCase keys, trace and span ids as hex (not base64), 64-bit integers as
  * strings or numbers, enums as integers (names are accepted too), unknown keys ignored.
@@ -39,7 +51,7 @@ const STATUS_CODES: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE
 export function decodeTraceRequestJson(body: string): DecodedRequest {
   let root: unknown;
   try {
-    root = JSON.parse(body);
+    root = JSON.parse(quoteInt64Numbers(body));
   } catch (err) {
     throw new InputError(`malformed JSON ExportTraceServiceRequest: ${(err as Error).message}`, 400, err);
   }

@@ -83,6 +83,25 @@ describe("OTLP decoders", () => {
     });
   });
 
+  it("keeps JSON number int64 values above 2^53 exact (current nanosecond times), and leaves strings alone", () => {
+    // As the OTLP project's own example request writes them: bare numbers.
+    const body = `{"resourceSpans":[{"resource":{"attributes":[]},"scopeSpans":[{"spans":[{
+      "traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"I'm a server span",
+      "startTimeUnixNano": 1544712660000000001, "endTimeUnixNano":1544712661000000009, "kind":2,
+      "attributes":[{"key":"my.count","value":{"intValue": 9007199254740993}},
+        {"key":"note","value":{"stringValue":"\\"startTimeUnixNano\\": 1"}}],
+      "events":[{"timeUnixNano":1544712660500000007,"name":"e"}]}]}]}]}`;
+    const [span] = decodeTraceRequestJson(body).spans;
+    expect(span).toMatchObject({
+      startTimeUnixNano: "1544712660000000001",
+      endTimeUnixNano: "1544712661000000009",
+      events: [{ timeUnixNano: "1544712660500000007" }],
+    });
+    expect(span?.attributes["my.count"]).toEqual({ intValue: "9007199254740993" });
+    // Inside a string the key's quotes are escaped in the JSON, so the text is kept as sent.
+    expect(span?.attributes.note).toEqual({ stringValue: '"startTimeUnixNano": 1' });
+  });
+
   it("rejects invalid spans individually and keeps the valid ones", () => {
     const good = richRequest();
     const bad = richRequest("00000000000000000000000000000000");
