@@ -328,4 +328,27 @@ export const SQL_CORPUS: CorpusCase[] = [
   ch("SELECT * FROM events ARRAY JOIN tags AS tag WHERE tag = 'x'", S, ["events"]),
   ch("DELETE FROM events WHERE user_id = 7", D, ["events"], ["events"], "DELETE"),
   ch("SELECT a.x FROM a INNER JOIN b USING (x) WHERE b.y = 1 FORMAT JSONEachRow", S, ["a", "b"]),
+  // A database dropped names no table: every table in it.
+  ch("DROP DATABASE analytics", ["DROP"], ["analytics.*"], ["analytics.*"], "DROP DATABASE"),
+  pg("DROP SCHEMA staging CASCADE", ["DROP"], ["staging.*"], ["staging.*"], "DROP SCHEMA"),
+  // Table functions that read a table on another server.
+  ch("SELECT * FROM remote('db2:9000', shop, orders)", S, ["shop.orders"]),
+  ch("SELECT count() FROM cluster('main', 'shop.orders')", S, ["shop.orders"]),
+  ch(
+    "INSERT INTO local_copy SELECT * FROM mysql('db:3306', 'shop', 'customers', 'u', 'p')",
+    ["INSERT"],
+    ["local_copy", "shop.customers"],
+    ["local_copy"],
+  ),
+  ch("SELECT * FROM numbers(10)", S, []),
+  // Privilege changes: on the tables they name.
+  pg("GRANT SELECT ON TABLE invoices TO bob", ["GRANT"], ["invoices"], ["invoices"], "GRANT (privilege change)"),
+  my("REVOKE ALL ON orders FROM alice", ["REVOKE"], ["orders"], ["orders"], "REVOKE (privilege change)"),
+  pg(
+    "GRANT ALL ON ALL TABLES IN SCHEMA billing TO mallory",
+    ["GRANT"],
+    ["billing.*"],
+    ["billing.*"],
+    "GRANT (privilege change)",
+  ),
 ];

@@ -72,6 +72,10 @@ function visitStatement(node: Node, c: Collected): void {
       c.kinds.push("DROP");
       if (["Table", "View", "MaterializedView"].includes(String(body.object_type))) {
         for (const n of asArray(body.names)) collectName(n, c.writes);
+      } else if (["Database", "Schema"].includes(String(body.object_type))) {
+        // Every table in it: "analytics.*".
+        for (const n of asArray(body.names))
+          collectName([...asArray(n), { Identifier: { value: "*", quote_style: '"' } }], c.writes);
       }
       markDestructive(c, `DROP ${String(body.object_type ?? "").toUpperCase()}`.trim());
       return;
@@ -92,6 +96,21 @@ function visitStatement(node: Node, c: Collected): void {
       const like = body.like as Node | undefined | null;
       if (isNode(like)) collectName((isNode(like.Plain) ? like.Plain : like).name, c.reads);
       walkReads(body.query, c);
+      return;
+    }
+    case "Grant":
+    case "Revoke": {
+      // A privilege change: on the tables (or every table of the databases) it names.
+      c.kinds.push(kind.toUpperCase());
+      const objects = body.objects as Node | null | undefined;
+      for (const t of asArray(objects?.Tables)) collectName(t, c.writes);
+      const inSchemas = [
+        ...asArray((objects?.AllTablesInSchema as Node | undefined)?.schemas),
+        ...asArray((objects?.AllSequencesInSchema as Node | undefined)?.schemas),
+      ];
+      for (const d of [...asArray(objects?.Schemas), ...asArray(objects?.Databases), ...inSchemas])
+        collectName([...asArray(d), { Identifier: { value: "*", quote_style: '"' } }], c.writes);
+      markDestructive(c, `${kind.toUpperCase()} (privilege change)`);
       return;
     }
     case "Merge":
@@ -175,7 +194,7 @@ function walkReads(node: unknown, c: Collected): void {
   for (const [key, value] of Object.entries(node)) {
     if (!isNode(value) && !Array.isArray(value)) continue;
     if (key === "Table" && isNode(value) && Array.isArray(value.name)) {
-      const name = relationName({ Table: value });
+      const name = relationName({ Table: value }) ?? tableFunctionTarget(value);
       if (name !== undefined) c.reads.push(name);
       walkReads(value.args, c);
     } else if ((key === "subquery" || key === "Subquery" || key === "query") && isNode(value) && "body" in value) {
@@ -199,6 +218,40 @@ function relationName(relation: unknown): string | undefined {
   const alias = (table.alias as Node | null | undefined)?.name as Node | undefined;
   if (name === "only" && typeof alias?.value === "string") return alias.value.toLowerCase();
   return name;
+}
+
+/**
+ * The table a table function reads when it names one: ClickHouse's `remote('host', db,
+ * table)` (and remoteSecure, cluster, clusterAllReplicas; or `'db.table'` as one
+ * argument), `mysql('host', 'db', 'table', ...)`, `postgresql(...)`. A table on another
+ * server is still a table the agent touched.
+ */
+const TABLE_FUNCTIONS: Record<string, number> = {
+  remote: 1,
+  remotesecure: 1,
+  cluster: 1,
+  clusterallreplicas: 1,
+  mysql: 1,
+  postgresql: 1,
+};
+function tableFunctionTarget(table: Node): string | undefined {
+  const parts: string[] = [];
+  collectName(table.name, parts);
+  const fn = parts[0];
+  const from = fn === undefined ? undefined : TABLE_FUNCTIONS[fn];
+  if (from === undefined) return undefined;
+  const args = asArray((table.args as Node | null | undefined)?.args).map((a) => {
+    const expr = ((a as Node).Unnamed as Node | undefined)?.Expr as Node | undefined;
+    if (isNode(expr?.Identifier) && typeof expr.Identifier.value === "string")
+      return expr.Identifier.value.toLowerCase();
+    const value = (isNode(expr?.Value) ? (expr.Value.value as Node | undefined) : undefined) ?? {};
+    const text = value.SingleQuotedString ?? value.DoubleQuotedString;
+    return typeof text === "string" ? text : undefined;
+  });
+  const db = args[from];
+  const tbl = args[from + 1];
+  if (db !== undefined && tbl !== undefined) return `${db}.${tbl}`;
+  return db !== undefined && db.includes(".") ? db : undefined;
 }
 
 function collectRelation(relation: unknown, into: string[]): void {
