@@ -97,11 +97,14 @@ describe("agent identity", () => {
     expect(span?.integrity.impersonatedAgent).toBe("billing-bot");
   });
 
-  it("does not mark a declared alias, or the agent's own name, as impersonation", async () => {
+  it("does not mark a declared alias, the agent's own id, or a display name as impersonation", async () => {
     const alias = await send(tokens.support, [], [["service.name", "support-bot-api"]]);
-    const own = await send(tokens.billing, [["gen_ai.agent.name", "billing-bot"]]);
-    expect((await findTrace(h.vigil.client, alias.traceId))[0]?.integrity.impersonatedAgent).toBe("");
-    expect((await findTrace(h.vigil.client, own.traceId))[0]?.integrity.impersonatedAgent).toBe("");
+    const own = await send(tokens.billing, [["gen_ai.agent.id", "billing-bot"]]);
+    // Libraries put display names and sub-agent names in gen_ai.agent.name: not a claim to be that agent.
+    const display = await send(tokens.support, [["gen_ai.agent.name", "Support Agent"]]);
+    const subAgent = await send(tokens.support, [["gen_ai.agent.name", "billing-bot"]]);
+    for (const r of [alias, own, display, subAgent])
+      expect((await findTrace(h.vigil.client, r.traceId))[0]?.integrity.impersonatedAgent).toBe("");
   });
 
   it("lets a staging-bound token write staging spans only; production spans are rejected by partial success", async () => {

@@ -48,3 +48,26 @@ it("a declared policy alerts the first step outside it, with no learning period,
   expect(byTrace.a3).toEqual(["table users is not allowed", "operation DELETE is not allowed"]);
   expect(byTrace.a4).toEqual(["tool export_all is not allowed", "host paste.example is not allowed"]);
 });
+
+it("fails closed: under an allow-list, a step whose tool, tables or host cannot be read alerts, beside readable honest steps", async () => {
+  // A tool span with no tool name (a library that does not send gen_ai.tool.name).
+  await send("b1", { "gen_ai.operation.name": "execute_tool", "input.value": "{}" });
+  // A database span with no statement to read tables from.
+  await send("b2", { "db.system.name": "postgresql", "db.operation.name": "EXECUTE" }, 3);
+  // An outbound call without a host (old HTTP conventions Vigil could not read).
+  await send("b3", { "http.method": "POST" }, 3);
+  // Honest, readable steps: no alert.
+  await send("b4", { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "reply" });
+  await send("b5", { "db.system.name": "postgresql", "db.query.text": "SELECT 1" }, 3);
+  await h.vigil.ingest.drain();
+  await h.vigil.detection.trigger();
+  const alerts = await findAlerts(h.vigil.client, { detector: "policy_violation", limit: 100 });
+  const byTrace = Object.fromEntries(
+    alerts.filter((a) => a.traceId.startsWith("b")).map((a) => [a.traceId.slice(0, 2), a.evidence.breaches]),
+  );
+  expect(byTrace).toEqual({
+    b1: ["a tool step whose tool could not be identified"],
+    b2: ["a database step whose tables could not be identified", "operation EXECUTE is not allowed"],
+    b3: ["an outbound call whose host could not be identified"],
+  });
+});

@@ -45,7 +45,9 @@ export function extractFacts(span: Span, options: ExtractOptions = {}): SpanFact
   const callsAgent = span.kind === SPAN_KIND_CLIENT && f.operation === "invoke_agent";
   f.claimedAgent = callsAgent
     ? text(r, "service.name")
-    : firstText(a, ["gen_ai.agent.id", "gen_ai.agent.name"])[0] || text(r, "service.name");
+    : // gen_ai.agent.name is a display name ("Support Agent", a sub-agent's name): libraries
+      // set it freely, so only an id (gen_ai.agent.id, service.name) claims an identity.
+      text(a, "gen_ai.agent.id") || text(r, "service.name");
   f.sessionId = firstText(a, ["session.id", "gen_ai.conversation.id"])[0];
   f.environment =
     firstText(a, ["deployment.environment.name", "deployment.environment"])[0] ||

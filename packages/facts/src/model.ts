@@ -4,7 +4,7 @@
  * false means "not present".
  */
 export interface SpanFacts {
-  /** The agent the span claims to be (gen_ai.agent.id / gen_ai.agent.name / service.name); the token decides the stored agent. */
+  /** The agent the span claims to be (gen_ai.agent.id, else service.name; a gen_ai.agent.name is a display name, not a claim); the token decides the stored agent. */
   claimedAgent: string;
   sessionId: string;
   environment: string;

@@ -12,6 +12,20 @@ export function policyBreaches(span: DetectSpan, policy: PolicyConfig, timezone:
     if (allowed !== undefined && value !== "" && !allowed.includes(value)) out.push(`${what} ${value} is not allowed`);
   };
   outside(policy.tools, f.tool, "tool");
+  // Fail closed: under an allow-list, a step of that kind whose fact cannot be read is not
+  // let through silently (a tool span without a tool name, a statement whose tables could
+  // not be read, an outbound call without a host).
+  if (policy.tools !== undefined && f.tool === "" && f.operation === "execute_tool")
+    out.push("a tool step whose tool could not be identified");
+  if (
+    policy.tables !== undefined &&
+    f.dbTables.length === 0 &&
+    f.dbSystem !== "" &&
+    (f.dbTablesApproximate || f.dbStatementKinds.length === 0)
+  )
+    out.push("a database step whose tables could not be identified");
+  if (policy.hosts !== undefined && span.kind === 3 && f.outboundHost === "" && f.dbSystem === "" && f.operation === "")
+    out.push("an outbound call whose host could not be identified");
   for (const t of f.dbTables) outside(policy.tables, t, "table");
   outside(
     policy.operations?.map((o) => o.toUpperCase()),
