@@ -32,6 +32,8 @@ export interface Environment {
    */
   approvalKeyFile: string;
   approvalPublicKeyFile: string;
+  /** The ledger's public key for a process that only verifies (the separate API): default `<signing key>.pub`. */
+  ledgerPublicKeyFile: string;
   /** The key's name in signed checkpoints, and the log origin prefix. */
   ledgerName: string;
   /**
@@ -190,6 +192,10 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
       sql: credentials("sql"),
     },
     logLevel,
+    ledgerPublicKeyFile: resolve(
+      env.VIGIL_LEDGER_PUBLIC_KEY_FILE ??
+        `${env.VIGIL_SIGNING_KEY_FILE ?? resolve(env.VIGIL_DATA_DIR ?? "./data", "ledger-signing.key")}.pub`,
+    ),
     approvalKeyFile: resolve(
       env.VIGIL_APPROVAL_KEY_FILE ?? resolve(env.VIGIL_DATA_DIR ?? "./data", "approval-signing.key"),
     ),

@@ -27,7 +27,7 @@ await runMain("vigil-api", async () => {
   const client = openStoreClient(serverConnection(env, "api", "the API"));
   // POST /api/sql runs as its own user, which may only SELECT the readable tables.
   const sqlClient = openStoreClient(serverConnection(env, "sql", "the API"));
-  const publicKeyFile = process.env.VIGIL_LEDGER_PUBLIC_KEY_FILE ?? `${env.signingKeyFile}.pub`;
+  const publicKeyFile = env.ledgerPublicKeyFile;
   // A pinned verifier key wins over the key file: it is what operators recorded outside Vigil.
   let loadedKey: { name: string; publicKey: KeyObject } | undefined;
   const ledgerKey = () =>

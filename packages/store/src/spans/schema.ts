@@ -12,8 +12,8 @@ import type { Migration } from "../migrations";
  *   bloom filters on trace_id and session_id skip the granules that do not match.
  * - Daily partitions on event time, so retention drops whole parts.
  * - Attributes, events and links are kept losslessly as OTLP/JSON text in one String
- *   each: the fastest layout to insert (measured in DESIGN.md) and exact for every
- *   AnyValue type. Typed security facts live in their own columns.
+ *   each, exact for every AnyValue type; the typed security facts live in their own
+ *   columns, which is what queries filter and group on.
  */
 export const SPANS_TABLE = `
 CREATE TABLE IF NOT EXISTS spans (
