@@ -68,6 +68,17 @@ describe("Kubernetes manifests", () => {
     expect(ingest).not.toContain("VIGIL_SIGNING_KEY_FILE");
   });
 
+  it("give the approval signing key to the API only; ingest gets the public half", () => {
+    const mentions = documents
+      .filter((d) => d.kind === "Deployment")
+      .filter((d) => JSON.stringify(d.spec).includes("vigil-approval-signing-key"))
+      .map((d) => d.metadata.name);
+    expect(mentions).toEqual(["vigil-api"]);
+    const ingest = JSON.stringify(documents.find((d) => d.metadata.name === "vigil-ingest")?.spec);
+    expect(ingest).toContain("VIGIL_APPROVAL_PUBLIC_KEY_FILE");
+    expect(ingest).not.toContain("VIGIL_APPROVAL_KEY_FILE");
+  });
+
   it("let agents reach only ingest, and only its OTLP port", () => {
     const policies = documents.filter((d) => d.kind === "NetworkPolicy");
     const fromAgents = policies.filter((p) => JSON.stringify(p.spec).includes("vigil.dev/agent"));
