@@ -201,6 +201,53 @@ describe("separate processes on a ClickHouse server and one Redis, each service 
     // A witness that does not match the store (another size under the same signature) is caught.
     const forged = await verify({ witnesses: [{ ...witnesses[0], size: (witnesses[0]?.size ?? 0) + 5 }] });
     expect(forged.ok).toBe(false);
+
+    // The confirmation gate across the split: ingest takes the request (as vigil_ingest),
+    // the API's approval is signed with the API's key (as vigil_api), and ingest verifies
+    // the token on the span with the public half only.
+    const ingestBase = `http://127.0.0.1:${ingestPort}`;
+    const statement = "DROP TABLE split_tmp";
+    const ask = await fetch(`${ingestBase}/v1/decisions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        description: "drop the scratch table",
+        session_id: "split-gate",
+        action: { db: { system: "postgresql", statement } },
+      }),
+    });
+    expect(ask.status).toBe(202);
+    const { decision_id: decisionId } = (await ask.json()) as { decision_id: string };
+    const approved = await fetch(`http://127.0.0.1:${apiPort}/api/decisions/${decisionId}/approve`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ justification: "scratch table" }),
+    });
+    expect(approved.status).toBe(200);
+    const collected = (await (
+      await fetch(`${ingestBase}/v1/decisions/${decisionId}?wait=5`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as { status: string; approval_token: string };
+    expect(collected.status).toBe("approved");
+    const gated = await fetch(`${ingestBase}/v1/traces`, {
+      method: "POST",
+      body: jsonTraceRequest([
+        {
+          traceId: randomBytes(16).toString("hex"),
+          attrs: {
+            "session.id": "split-gate",
+            "db.system.name": "postgresql",
+            "db.query.text": statement,
+            "vigil.approval.token": collected.approval_token,
+          },
+        },
+      ]),
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    });
+    expect(gated.status).toBe(200);
+    expect(await sql("SELECT approval_status AS s FROM spans WHERE session_id = 'split-gate'")).toMatchObject({
+      status: 200,
+      body: { rows: [{ s: "verified" }] },
+    });
     expect(hook.received.filter((m) => m.problems.length > 0)).toEqual([]);
   }, 120_000);
 });

@@ -299,7 +299,8 @@ export class ApprovalVerifier {
   /** Decision ids already used: on which span, and until when that matters. */
   private readonly used = new Map<string, { span: string; until: number }>();
 
-  constructor(private readonly key: KeyObject | undefined) {}
+  /** @param key the public key, read when first needed (it may appear after ingest starts). */
+  constructor(private readonly key: () => KeyObject | undefined) {}
 
   /** Marks decision ids used before this process started (read back from the store). */
   seed(uses: ReadonlyArray<{ decisionId: string; span: string }>, nowMs: number): void {
@@ -323,11 +324,12 @@ export class ApprovalVerifier {
       if (facts.approvalStatus.toLowerCase().startsWith("verified")) facts.approvalStatus = "unverified:self-reported";
       return;
     }
-    if (this.key === undefined) {
+    const key = this.key();
+    if (key === undefined) {
       facts.approvalStatus = "unverified:no approval key is configured";
       return;
     }
-    const result = await verifyApprovalToken(presented.token, this.key, {
+    const result = await verifyApprovalToken(presented.token, key, {
       agentId,
       sessionId: facts.sessionId,
       actionDigest: presented.actionDigest,

@@ -1,4 +1,5 @@
 import { createPublicKey } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { approvalRequestSender } from "@vigil/alerting";
@@ -29,17 +30,20 @@ await runMain("vigil-ingest", async () => {
   const client = openStoreClient(serverConnection(env, "ingest", "ingest"));
   const queue = env.redisUrl === undefined ? undefined : new DetectQueue(env.redisUrl, logger);
   const chainId = env.chainId ?? process.env.HOSTNAME ?? "main";
-  // Approval tokens are checked with the public half only: the API signs them.
-  const approvalKey = existsSync(env.approvalPublicKeyFile)
-    ? createPublicKey(readFileSync(env.approvalPublicKeyFile))
-    : undefined;
-  if (approvalKey === undefined)
-    logger.warn("no approval public key: approval tokens on spans are recorded as unverified", {
+  // Approval tokens are checked with the public half only: the API signs them (and may
+  // create the key after ingest starts, so the file is read when first needed).
+  let approvalPublic: KeyObject | undefined;
+  const approvalKey = () =>
+    (approvalPublic ??= existsSync(env.approvalPublicKeyFile)
+      ? createPublicKey(readFileSync(env.approvalPublicKeyFile))
+      : undefined);
+  if (approvalKey() === undefined)
+    logger.warn("no approval public key yet: approval tokens on spans are unverified until it appears", {
       file: env.approvalPublicKeyFile,
     });
   const pendingSender = approvalRequestSender(config, process.env, env.publicUrl, logger);
   const ingest = await createIngestService({
-    ...(approvalKey === undefined ? {} : { approvalKey }),
+    approvalKey,
     ...(pendingSender === undefined ? {} : { onPendingDecision: pendingSender }),
     client,
     config,

@@ -47,8 +47,8 @@ export interface IngestServiceOptions {
   journalFile?: string;
   /** Called after each batch's ledger entry is stored (to wake detection). Must not throw or block. */
   onBatchCommitted?: (entry: LedgerEntry) => void;
-  /** The public key approval tokens are checked with (the confirmation gate); unset: none verify. */
-  approvalKey?: KeyObject;
+  /** The public key approval tokens are checked with (the confirmation gate), read when first needed; unset or undefined: none verify. */
+  approvalKey?: KeyObject | (() => KeyObject | undefined);
   /** Called with each gate request that waits for a human (to post it to Slack). Must not throw. */
   onPendingDecision?: (decision: Decision) => void;
 }
@@ -158,7 +158,8 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     logger.warn("token refresh failed; the last tokens stay in force", { error: String(err) }),
   );
   // Approvals used in the last day stay used after a restart.
-  const approvals = new ApprovalVerifier(options.approvalKey);
+  const approvalKey = options.approvalKey;
+  const approvals = new ApprovalVerifier(typeof approvalKey === "function" ? approvalKey : () => approvalKey);
   approvals.seed(await usedApprovals(options.client, Date.now() - 24 * 3600_000), Date.now());
   const app = createIngestApp({
     approvals,
