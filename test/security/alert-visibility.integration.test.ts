@@ -61,8 +61,12 @@ describe("alerts are found by when Vigil raised them", () => {
       cursor = page.nextCursor;
       if (cursor === undefined) break;
     }
-    expect(seen).toHaveLength(252);
-    expect(new Set(seen.map((a) => a.alertId)).size).toBe(252);
+    // 250 DELETEs, two DROPs, and the backdated DROP's batch flagged as backdated.
+    expect(seen).toHaveLength(253);
+    expect(new Set(seen.map((a) => a.alertId)).size).toBe(253);
+    expect(seen.filter((a) => a.detector === "backdated_spans").map((a) => a.summary)).toEqual([
+      "time-bot sent 1 span(s) dated up to 30.0 days before Vigil received them",
+    ]);
     expect(seen.map((a) => a.summary)).toContain("time-bot ran DROP TABLE on payments without a human approval");
     expect((await apiCall(h, "/api/alerts?cursor=not-a-cursor", h.apiKeys.reader)).status).toBe(400);
   });

@@ -8,6 +8,7 @@ export const RULE_DETECTORS: ReadonlySet<string> = new Set([
   "secret_in_prompt",
   "impersonation",
   "policy_violation",
+  "backdated_spans",
 ]);
 
 /**

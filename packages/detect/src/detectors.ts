@@ -12,6 +12,7 @@ import {
 import { newEnvironment } from "./learned/new-environment";
 import { offHours } from "./learned/off-hours";
 import type { DetectionContext, Detector } from "./model";
+import { backdatedSpans } from "./rules/backdated-spans";
 import { destructiveWithoutApproval } from "./rules/destructive-without-approval";
 import { impersonation } from "./rules/impersonation";
 import { injectionThenAction } from "./rules/injection-then-action";
@@ -28,6 +29,7 @@ export const DETECTORS: readonly Detector[] = [
   secretInPrompt,
   impersonation,
   policyViolation,
+  backdatedSpans,
   newTable,
   newTableOperation,
   newTool,

@@ -15,7 +15,7 @@ import type { Harness } from "../../support/vigil-harness";
  * raises nothing, and a declared environment is accepted.
  */
 const DAY = 86_400_000;
-const tokens = { hopper: generateToken(), fenced: generateToken(), steady: generateToken() };
+const tokens = { hopper: generateToken(), fenced: generateToken(), steady: generateToken(), dater: generateToken() };
 let h: Harness;
 
 const send = (agent: keyof typeof tokens, spans: Array<{ at: number; env: string; tool: string }>) =>
@@ -51,11 +51,12 @@ beforeAll(async () => {
       agent("hopper", tokens.hopper) +
       agent("fenced", tokens.fenced, "    environments: [production, staging]\n") +
       agent("steady", tokens.steady) +
+      agent("dater", tokens.dater) +
       "detection:\n  learning_days: 3\n  learning_min_spans: 100\n",
     env: { VIGIL_DETECT_INTERVAL_SECONDS: "3600" },
   });
   const start = Date.now() - 11 * DAY;
-  for (const a of ["hopper", "steady"] as const) expect((await send(a, history(start))).status).toBe(200);
+  for (const a of ["hopper", "steady", "dater"] as const) expect((await send(a, history(start))).status).toBe(200);
   await h.vigil.ingest.drain();
   await h.vigil.detection.trigger();
 });
@@ -64,8 +65,11 @@ afterAll(async () => {
   await h?.stop();
 });
 
+// The ten days of history are sent dated in the past, which Vigil flags (backdated_spans):
+// expected here, and left out of what each case looks at.
 const alertsOf = async (agent: string) =>
   (await findAlerts(h.vigil.client, { agentId: agent, limit: 100 }))
+    .filter((a) => a.detector !== "backdated_spans")
     .map((a) => `${a.detector}:${a.environment}`)
     .sort();
 
@@ -97,5 +101,24 @@ describe("environment hopping", () => {
     });
     const accepted = await send("fenced", [{ at: now, env: "staging", tool: "lookup" }]);
     expect(accepted.body.partialSuccess).toBeUndefined();
+  });
+});
+
+describe("backdating", () => {
+  it("flags a step dated into the past (a new tool sent 9.5 days back), which used to pass as old history", async () => {
+    const before = new Set((await findAlerts(h.vigil.client, { agentId: "dater", limit: 100 })).map((a) => a.alertId));
+    const backdatedAt = Date.now() - 9.5 * DAY;
+    expect((await send("dater", [{ at: backdatedAt, env: "production", tool: "exfil_tool" }])).status).toBe(200);
+    // The honest control: a live step with a known tool.
+    expect((await send("steady", [{ at: Date.now() - 5_000, env: "production", tool: "reply" }])).status).toBe(200);
+    await h.vigil.ingest.drain();
+    await h.vigil.detection.trigger();
+    const fresh = (await findAlerts(h.vigil.client, { agentId: "dater", limit: 100 })).filter(
+      (a) => !before.has(a.alertId),
+    );
+    expect(fresh.map((a) => a.detector)).toEqual(["backdated_spans"]);
+    expect(fresh[0]?.evidence).toMatchObject({ spans: 1, tools: ["exfil_tool"] });
+    expect(fresh[0]?.summary).toBe("dater sent 1 span(s) dated up to 9.5 days before Vigil received them");
+    expect(await alertsOf("steady")).toEqual([]);
   });
 });

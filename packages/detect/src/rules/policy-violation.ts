@@ -5,7 +5,11 @@ import { alertFor } from "../model";
 import type { Detector } from "../model";
 
 /** Every way a span steps outside a declared policy. */
-export function policyBreaches(span: DetectSpan, policy: PolicyConfig, timezone: string): string[] {
+export function policyBreaches(
+  span: Pick<DetectSpan, "facts" | "kind" | "startTimeUnixNano">,
+  policy: PolicyConfig,
+  timezone: string,
+): string[] {
   const f = span.facts;
   const out: string[] = [];
   const outside = (allowed: string[] | undefined, value: string, what: string): void => {

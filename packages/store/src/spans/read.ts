@@ -251,13 +251,18 @@ export type DetectSpan = Pick<
   | "sessionId"
   | "facts"
   | "integrity"
->;
+> & {
+  /** When the span ended, as the agent states it (ns), and when Vigil received it (ms): Vigil's own time. */
+  endTimeUnixNano: string;
+  receivedAtMs: number;
+};
 
 /** The spans of some insert batches as detection sees them, in start order (no attribute JSON is read). */
 export async function findBatchSpans(client: ClickHouseClient, batchIds: readonly string[]): Promise<DetectSpan[]> {
   if (batchIds.length === 0) return [];
   const rs = await client.query({
     query: `SELECT agent_id, trace_id, span_id, parent_span_id, name, kind, toString(toUnixTimestamp64Nano(start_time)) AS start_ns,
+              toString(toUnixTimestamp64Nano(end_time)) AS end_ns, toString(toUnixTimestamp64Milli(received_at)) AS received_ms,
               session_id, claimed_agent, environment, operation, tool, db_system, db_operation, db_tables, db_tables_written,
               db_statement_kinds, db_tables_approximate, outbound_host, credential_id, peer_agent, input, input_source,
               approval_id, approval_status, destructive, destructive_reason,
@@ -266,7 +271,7 @@ export async function findBatchSpans(client: ClickHouseClient, batchIds: readonl
     query_params: { batchIds },
     format: "JSONEachRow",
   });
-  return (await rs.json<SpanRow>()).map((r) => {
+  return (await rs.json<SpanRow & { received_ms: string }>()).map((r) => {
     const full = toStoredSpanFacts(r);
     return {
       agentId: r.agent_id,
@@ -276,6 +281,8 @@ export async function findBatchSpans(client: ClickHouseClient, batchIds: readonl
       name: r.name,
       kind: Number(r.kind),
       startTimeUnixNano: r.start_ns,
+      endTimeUnixNano: r.end_ns,
+      receivedAtMs: Number(r.received_ms),
       sessionId: r.session_id,
       facts: full.facts,
       integrity: full.integrity,
