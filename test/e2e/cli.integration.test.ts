@@ -156,7 +156,7 @@ describe("vigil CLI", () => {
     expect((await vigil(["session", "nope"], key)).err).toContain("404");
 
     const alerts = await vigil(["alerts", "--severity", "critical"], key);
-    expect(alerts.out).toMatch(/^ID\s+TIME\s+SEVERITY\s+DETECTOR\s+AGENT\s+SUMMARY/);
+    expect(alerts.out).toMatch(/^ID\s+RAISED\s+EVENT TIME\s+SEVERITY\s+DETECTOR\s+AGENT\s+SUMMARY/);
     expect(alerts.out).toContain("destructive_without_approval");
 
     expect((await vigil(["baselines", "rebuild"], key)).err).toContain("403");

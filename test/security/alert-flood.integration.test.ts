@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import type { Alert, AlertGroupCount } from "@vigil/store";
 import { jsonTraceRequest } from "../support/otlp-json";
 import { apiCall, startVigil } from "../support/vigil-harness";
@@ -87,5 +89,25 @@ describe("a flood of first-time activity", () => {
     expect(inbox).toContain("ran DROP TABLE on ledger_archive without a human approval");
     expect(inbox).toContain("backdated");
     expect(inbox.match(/href="\/alerts\/[0-9a-f]{32}"/g)?.length).toBeLessThan(10);
+  });
+
+  it("in the CLI too: collapsed, both times shown, paged with a cursor", async () => {
+    const cli = async (args: string[]) =>
+      (
+        await promisify(execFile)(process.execPath, ["services/cli/bin/vigil.js", ...args], {
+          env: { PATH: process.env.PATH ?? "", VIGIL_API_URL: h.apiUrl, VIGIL_API_KEY: h.apiKeys.reader },
+        })
+      ).stdout;
+    const first = await cli(["alerts", "--limit", "1"]);
+    expect(first).toMatch(/first-time activity \(collapsed; --all lists each\)/);
+    expect(first).toMatch(/flood-bot\s+new_tool\s+250/);
+    expect(first).toMatch(/\(backdated\)/);
+    const cursor = /more: vigil alerts --cursor (\S+)/.exec(first)?.[1];
+    expect(cursor).toBeDefined();
+    const second = await cli(["alerts", "--limit", "1", "--cursor", cursor as string]);
+    expect(second).not.toContain("first-time activity");
+    // The two rule alerts of the DROP, one a page.
+    const ids = [first, second].map((out) => /^([0-9a-f]{32})\s/m.exec(out)?.[1]);
+    expect(new Set(ids).size).toBe(2);
   });
 });

@@ -232,6 +232,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
               FIRST_TIME_DETECTORS,
               sinceMs ?? Date.now() - 7 * 86_400_000,
               q.agent,
+              q.severity as Severity | undefined,
             ),
           }
         : {}),

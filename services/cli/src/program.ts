@@ -172,12 +172,14 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
     });
   program
     .command("alerts")
-    .description("alerts, newest first")
+    .description("alerts, newest raised first, first-time activity collapsed (--all: each)")
     .option("--agent <id>", "one agent's")
     .option("--detector <name>", "one detector's")
     .option("--severity <level>", "info, low, medium, high or critical")
     .option("--since <when>", "a duration or an ISO time", "24h")
     .option("--limit <n>", "how many", "100")
+    .option("--cursor <cursor>", "the next page (printed at the end of a full page)")
+    .option("--all", "list first-time-activity alerts one by one instead of collapsed")
     .option("--json", "print JSON")
     .action(
       async (opts: {
@@ -186,6 +188,8 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
         severity?: string;
         since: string;
         limit: string;
+        cursor?: string;
+        all?: boolean;
         json?: boolean;
       }) => {
         code = await alertsCommand(target(), opts, io.print);

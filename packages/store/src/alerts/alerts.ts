@@ -197,6 +197,7 @@ export async function countAlertsByAgentAndDetector(
   detectors: readonly string[],
   raisedSinceMs: number,
   agentId?: string,
+  severity?: Severity,
 ): Promise<AlertGroupCount[]> {
   const rs = await client.query({
     // (The inner alias is not "created_at": an alias shadows the column in WHERE.)
@@ -205,9 +206,10 @@ export async function countAlertsByAgentAndDetector(
                   WHERE detector IN {detectors:Array(String)}
                     AND created_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')
                     ${agentId === undefined ? "" : "AND agent_id = {agentId:String}"}
+                    ${severity === undefined ? "" : "AND severity = {severity:String}"}
                   GROUP BY agent_id, detector, alert_id)
             GROUP BY agent_id, detector ORDER BY max(raised) DESC LIMIT 500`,
-    query_params: { detectors, since: raisedSinceMs, agentId: agentId ?? "" },
+    query_params: { detectors, since: raisedSinceMs, agentId: agentId ?? "", severity: severity ?? "" },
     format: "JSONEachRow",
   });
   const rows = await rs.json<{ a: string; d: string; n: string | number; latest: string }>();

@@ -159,7 +159,13 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const firstTime =
       expand || before !== null
         ? []
-        : await countAlertsByAgentAndDetector(client, FIRST_TIME_DETECTORS, sinceMs, q.agent || undefined);
+        : await countAlertsByAgentAndDetector(
+            client,
+            FIRST_TIME_DETECTORS,
+            sinceMs,
+            q.agent || undefined,
+            (q.severity || undefined) as Alert["severity"] | undefined,
+          );
     const acks = await acksOf(
       client,
       alerts.map((a) => a.alertId),

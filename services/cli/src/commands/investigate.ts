@@ -129,6 +129,7 @@ export async function sessionCommand(
 
 interface AlertRow {
   alertId: string;
+  createdAtMs: number;
   eventTimeNs: string;
   severity: string;
   detector: string;
@@ -136,31 +137,80 @@ interface AlertRow {
   summary: string;
 }
 
+interface AlertGroup {
+  agentId: string;
+  detector: string;
+  count: number;
+  latest: AlertRow;
+}
+
+/**
+ * `vigil alerts`: newest raised first, paged (`--cursor`, printed at the end of a full
+ * page). First-time-activity alerts are collapsed per agent and detector unless `--all`,
+ * so a flood of them cannot hide a rule's alert. Both times are shown: when Vigil raised
+ * the alert, and the event time the agent stated.
+ */
 export async function alertsCommand(
   target: ApiTarget,
-  o: { agent?: string; detector?: string; severity?: string; since: string; limit: string; json?: boolean },
+  o: {
+    agent?: string;
+    detector?: string;
+    severity?: string;
+    since: string;
+    limit: string;
+    cursor?: string;
+    all?: boolean;
+    json?: boolean;
+  },
   print: Print,
 ): Promise<number> {
-  const { alerts } = await apiRequest<{ alerts: AlertRow[] }>(
+  const page = await apiRequest<{ alerts: AlertRow[]; firstTime?: AlertGroup[]; nextCursor?: string }>(
     target,
-    `/api/alerts${qs({ agent: o.agent, detector: o.detector, severity: o.severity, since: o.since, limit: o.limit })}`,
+    `/api/alerts${qs({
+      agent: o.agent,
+      detector: o.detector,
+      severity: o.severity,
+      since: o.since,
+      limit: o.limit,
+      cursor: o.cursor,
+      collapse: o.all === true || o.detector !== undefined ? undefined : "first-time",
+    })}`,
   );
-  if (o.json === true) print(JSON.stringify(alerts, null, 2));
-  else if (alerts.length === 0) print("no alerts");
+  const { alerts } = page;
+  if (o.json === true) {
+    print(JSON.stringify(page, null, 2));
+    return 0;
+  }
+  const groups = page.firstTime ?? [];
+  if (groups.length > 0)
+    print(
+      `first-time activity (collapsed; --all lists each):\n${table(
+        ["AGENT", "DETECTOR", "ALERTS", "LATEST"],
+        groups.map((g) => [g.agentId, g.detector, String(g.count), cut(g.latest.summary, 80)]),
+      )}\n`,
+    );
+  if (alerts.length === 0) print(groups.length > 0 ? "no other alerts" : "no alerts");
   else
     print(
       table(
-        ["ID", "TIME", "SEVERITY", "DETECTOR", "AGENT", "SUMMARY"],
-        alerts.map((a) => [
-          a.alertId,
-          when(new Date(Number(BigInt(a.eventTimeNs) / 1_000_000n)).toISOString()),
-          a.severity,
-          a.detector,
-          a.agentId,
-          cut(a.summary, 80),
-        ]),
+        ["ID", "RAISED", "EVENT TIME", "SEVERITY", "DETECTOR", "AGENT", "SUMMARY"],
+        alerts.map((a) => {
+          const eventMs = Number(BigInt(a.eventTimeNs) / 1_000_000n);
+          const mark =
+            eventMs < a.createdAtMs - 3_600_000 ? " (backdated)" : eventMs > a.createdAtMs + 300_000 ? " (future)" : "";
+          return [
+            a.alertId,
+            when(new Date(a.createdAtMs).toISOString()),
+            `${when(new Date(eventMs).toISOString())}${mark}`,
+            a.severity,
+            a.detector,
+            a.agentId,
+            cut(a.summary, 80),
+          ];
+        }),
       ),
     );
+  if (page.nextCursor !== undefined) print(`more: vigil alerts --cursor ${page.nextCursor}`);
   return 0;
 }
 
