@@ -9,6 +9,7 @@ export const RULE_DETECTORS: ReadonlySet<string> = new Set([
   "impersonation",
   "policy_violation",
   "backdated_spans",
+  "span_id_reuse",
 ]);
 
 /**

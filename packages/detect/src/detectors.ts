@@ -18,6 +18,7 @@ import { impersonation } from "./rules/impersonation";
 import { injectionThenAction } from "./rules/injection-then-action";
 import { policyViolation } from "./rules/policy-violation";
 import { secretInPrompt } from "./rules/secret-in-prompt";
+import { spanIdReuse } from "./rules/span-id-reuse";
 
 /**
  * Every detector, in the order they run. Rules and declared policies fire from the first
@@ -30,6 +31,7 @@ export const DETECTORS: readonly Detector[] = [
   impersonation,
   policyViolation,
   backdatedSpans,
+  spanIdReuse,
   newTable,
   newTableOperation,
   newTool,
