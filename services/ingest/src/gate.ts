@@ -307,6 +307,12 @@ export class ApprovalVerifier {
     for (const u of uses) this.used.set(u.decisionId, { span: u.span, until: nowMs + 24 * 3600_000 });
   }
 
+  /** A span without a token that reports "verified" itself: recorded as self-reported. */
+  markSelfReported(facts: SpanFacts): void {
+    if (facts.approvalStatus !== "" && facts.approvalStatus.toLowerCase().startsWith("verified"))
+      facts.approvalStatus = "unverified:self-reported";
+  }
+
   /**
    * @param presented the token a span carried and the digest of the action it runs, read
    *   from the span before redaction (which would rewrite both)
@@ -321,7 +327,7 @@ export class ApprovalVerifier {
     atMs: number,
   ): Promise<void> {
     if (presented === undefined) {
-      if (facts.approvalStatus.toLowerCase().startsWith("verified")) facts.approvalStatus = "unverified:self-reported";
+      this.markSelfReported(facts);
       return;
     }
     const key = this.key();

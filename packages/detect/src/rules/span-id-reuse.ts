@@ -16,17 +16,24 @@ export const spanIdReuse: Detector = {
   // trace ids of a busy step do not fit in a request), so copies sent far apart are not
   // compared here; each is still stored and alerted on by its own content.
   detect({ spans, nowMs }) {
-    const byIds = new Map<string, { span: DetectSpan; contents: Set<string>; names: Set<string> }>();
+    // Group by ids first: almost every id pair has one span, and only pairs with more
+    // than one need their contents compared (a step holds tens of thousands of spans).
+    const byIds = new Map<string, DetectSpan[]>();
     for (const s of spans) {
       const key = `${s.agentId}\n${s.traceId}/${s.spanId}`;
-      const entry = byIds.get(key) ?? { span: s, contents: new Set<string>(), names: new Set<string>() };
-      entry.contents.add(JSON.stringify([s.name, s.startTimeUnixNano, s.endTimeUnixNano, s.facts]));
-      entry.names.add(s.name);
-      byIds.set(key, entry);
+      const group = byIds.get(key);
+      if (group === undefined) byIds.set(key, [s]);
+      else group.push(s);
     }
     const alerts: Alert[] = [];
-    for (const { span, contents, names } of byIds.values()) {
+    for (const group of byIds.values()) {
+      if (group.length < 2) continue;
+      const span = group[0] as DetectSpan;
+      const contents = new Set(
+        group.map((g) => JSON.stringify([g.name, g.startTimeUnixNano, g.endTimeUnixNano, g.facts])),
+      );
       if (contents.size < 2) continue;
+      const names = new Set(group.map((g) => g.name));
       alerts.push(
         alertFor(
           span,
