@@ -10,6 +10,14 @@ import { notAfter } from "../session-history";
  * detector was silent ("environment hopping"); now the first step there is itself an
  * alert, and the agent is judged by its whole profile (see ActivityCache).
  */
+/** Per store: the environments each agent is known to have used (only ever grows). */
+const KNOWN = new WeakMap<object, Map<string, Set<string>>>();
+function knownEnvironments(client: object): Map<string, Set<string>> {
+  let m = KNOWN.get(client);
+  if (m === undefined) KNOWN.set(client, (m = new Map()));
+  return m;
+}
+
 export const newEnvironment: Detector = {
   name: "new_environment",
   async detect(ctx) {
@@ -17,7 +25,12 @@ export const newEnvironment: Detector = {
     const byAgent = new Map<string, DetectSpan[]>();
     for (const s of ctx.spans)
       if (s.facts.environment !== "") byAgent.set(s.agentId, [...(byAgent.get(s.agentId) ?? []), s]);
+    const known = knownEnvironments(ctx.client);
     for (const [agentId, spans] of byAgent) {
+      // Almost every step is in environments already known before it: no query then (a
+      // query per step held the embedded engine from ingest's writes: half the throughput).
+      const seenBefore = known.get(agentId);
+      if (seenBefore !== undefined && spans.every((s) => seenBefore.has(s.facts.environment))) continue;
       const firstSeen = await environmentsFirstSeen(ctx.client, agentId);
       const flagged = new Set<string>();
       for (const span of spans) {
@@ -47,6 +60,14 @@ export const newEnvironment: Detector = {
           ),
         );
       }
+      // Environments that existed before this step's spans are known for good.
+      const earliest = spans.reduce(
+        (m, s) => (BigInt(s.startTimeUnixNano) < m ? BigInt(s.startTimeUnixNano) : m),
+        BigInt(spans[0]?.startTimeUnixNano ?? "0"),
+      );
+      const set = known.get(agentId) ?? new Set<string>();
+      for (const [env, ns] of firstSeen) if (BigInt(ns) < earliest || flagged.has(env)) set.add(env);
+      known.set(agentId, set);
     }
     return alerts;
   },
