@@ -24,7 +24,11 @@ export const newEnvironment: Detector = {
     const alerts: Alert[] = [];
     const byAgent = new Map<string, DetectSpan[]>();
     for (const s of ctx.spans)
-      if (s.facts.environment !== "") byAgent.set(s.agentId, [...(byAgent.get(s.agentId) ?? []), s]);
+      if (s.facts.environment !== "") {
+        const group = byAgent.get(s.agentId);
+        if (group === undefined) byAgent.set(s.agentId, [s]);
+        else group.push(s);
+      }
     const known = knownEnvironments(ctx.client);
     for (const [agentId, spans] of byAgent) {
       // Almost every step is in environments already known before it: no query then (a

@@ -19,7 +19,11 @@ export const backdatedSpans: Detector = {
     const byAgent = new Map<string, DetectSpan[]>();
     for (const s of spans) {
       const lateMs = s.receivedAtMs - Number(BigInt(s.endTimeUnixNano) / 1_000_000n);
-      if (lateMs > BACKDATED_AFTER_MS) byAgent.set(s.agentId, [...(byAgent.get(s.agentId) ?? []), s]);
+      if (lateMs > BACKDATED_AFTER_MS) {
+        const group = byAgent.get(s.agentId);
+        if (group === undefined) byAgent.set(s.agentId, [s]);
+        else group.push(s);
+      }
     }
     const alerts: Alert[] = [];
     for (const [agentId, late] of byAgent) {
