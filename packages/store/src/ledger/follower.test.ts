@@ -8,7 +8,7 @@ import { loadOrCreateSigningKey, verifyCheckpoint } from "./checkpoint";
 import { Checkpointer } from "./checkpointer";
 import { entryHashOf } from "./entry";
 import { LedgerFollower } from "./follower";
-import { Ledger, readLedger } from "./ledger";
+import { Ledger, ledgerRow, readLedger } from "./ledger";
 import { leafHash } from "./merkle";
 
 /**
@@ -35,22 +35,7 @@ const writeBatches = async (chainId: string, n: number) => {
 };
 
 const insertEntry = (e: Parameters<typeof entryHashOf>[0] & { entryHash: string }) =>
-  client.insert({
-    table: "ledger",
-    format: "JSONEachRow",
-    values: [
-      {
-        chain_id: e.chainId,
-        seq: String(e.seq),
-        batch_id: e.batchId,
-        row_count: e.rowCount,
-        batch_root: e.batchRoot,
-        prev_hash: e.prevHash,
-        entry_hash: e.entryHash,
-        created_at: String(e.createdAtMs),
-      },
-    ],
-  });
+  client.insert({ table: "ledger", format: "JSONEachRow", values: [ledgerRow(e)] });
 
 describe("the checkpoint signer's own view of a chain", () => {
   it("signs the same tree head as the writer, and follows what the writer appends", async () => {

@@ -47,6 +47,20 @@ export async function readLedger(client: ClickHouseClient, chainId?: string): Pr
   return (await rs.json<EntryRow>()).map(toEntry);
 }
 
+/** An entry as a row of the `ledger` table (JSONEachRow). */
+export function ledgerRow(e: LedgerEntry): Record<string, string | number> {
+  return {
+    chain_id: e.chainId,
+    seq: String(e.seq),
+    batch_id: e.batchId,
+    row_count: e.rowCount,
+    batch_root: e.batchRoot,
+    prev_hash: e.prevHash,
+    entry_hash: e.entryHash,
+    created_at: String(e.createdAtMs),
+  };
+}
+
 /** A batch waiting for its entry: chained only when it is written, onto what is stored. */
 interface PendingEntry {
   batchId: string;
@@ -177,16 +191,7 @@ export class Ledger {
         await this.client.insert({
           table: "ledger",
           format: "JSONEachRow",
-          values: entries.map((e) => ({
-            chain_id: e.chainId,
-            seq: String(e.seq),
-            batch_id: e.batchId,
-            row_count: e.rowCount,
-            batch_root: e.batchRoot,
-            prev_hash: e.prevHash,
-            entry_hash: e.entryHash,
-            created_at: String(e.createdAtMs),
-          })),
+          values: entries.map(ledgerRow),
         });
       } catch (err) {
         // The INSERT may have landed anyway: re-read the table before chaining again.
