@@ -23,9 +23,12 @@ import { redactSpans } from "@vigil/secrets";
 import { decodeTraceRequestProtobuf } from "@vigil/otlp";
 import { startAllInOne } from "@vigil/service-vigil";
 import type { AllInOne } from "@vigil/service-vigil";
+import type { ClickHouseClient } from "@clickhouse/client";
 import { countSpans, encodeSpanRows } from "@vigil/store";
 import { jsonTraceRequest } from "../test/support/otlp-json";
 import { TestClickHouse } from "../test/support/clickhouse-server";
+import { cpuBetween, sampleCpu, sampleProcessCpu } from "./cpu";
+import { profileStages } from "./profile";
 import { templateRequest } from "./workload";
 
 interface LoadResult {
@@ -75,12 +78,21 @@ function runLoad(
 }
 
 /** Ledger batches not yet examined by detection. */
-async function detectionBacklog(vigil: AllInOne): Promise<number> {
-  const rs = await vigil.client.query({
+async function detectionBacklog(client: ClickHouseClient): Promise<number> {
+  const rs = await client.query({
     query: `SELECT toString((SELECT max(seq) FROM ledger) - (SELECT max(seq) FROM detection_cursor)) AS n`,
     format: "JSONEachRow",
   });
   return Number((await rs.json<{ n: string }>())[0]?.n ?? 0);
+}
+
+/**
+ * Runs detection until it has examined every ledger batch (at most two minutes);
+ * `client` may read the ledger and detection's cursor (on a server: not ingest's user).
+ */
+async function drainDetection(vigil: AllInOne, client = vigil.client): Promise<void> {
+  const started = performance.now();
+  while ((await detectionBacklog(client)) > 0 && performance.now() - started < 120_000) await vigil.detection.trigger();
 }
 
 /**
@@ -206,6 +218,9 @@ const insertsBefore = { n: vigil.ingest.stats.inserts, ms: vigil.ingest.stats.in
 const batchesBefore = vigil.ingest.batcher.batchesWritten;
 const rowsBefore = vigil.ingest.batcher.rowsWritten;
 process.stderr.write(`bench: end-to-end, ${MEASURE_SECONDS} s at full speed\n`);
+// CPU per stored span: this whole process (Node and the embedded engine, detection
+// included) from the start of full load until ingest and detection have caught up.
+const cpuBefore = sampleCpu();
 const full = await runLoad(url, token, MEASURE_SECONDS);
 await vigil.ingest.drain();
 const batches = vigil.ingest.batcher.batchesWritten - batchesBefore;
@@ -217,11 +232,10 @@ process.stderr.write(`bench: end-to-end, 10 s paced at half the measured maximum
 // Detection examines batches behind ingest; at full load it falls behind. Measure how
 // long the backlog takes to drain, then the lag at half load from a caught-up start.
 const backlogStart = performance.now();
-const backlog = await detectionBacklog(vigil);
-while ((await detectionBacklog(vigil)) > 0 && performance.now() - backlogStart < 120_000) {
-  await vigil.detection.trigger();
-}
+const backlog = await detectionBacklog(vigil.client);
+await drainDetection(vigil);
 const backlogDrainMs = performance.now() - backlogStart;
+const cpuFull = cpuBetween(cpuBefore, sampleCpu(), String(process.pid));
 // Meanwhile, anomalous spans (a DROP with no approval) from this process: time from the
 // acknowledgement of each to its alert being stored, with detection running under load.
 const timingsBefore = { ...vigil.detection.timings, runs: vigil.detection.runs, batches: vigil.detection.batches };
@@ -246,20 +260,26 @@ const detectionRun = {
 // Latency near the maximum, then the other encodings at full load.
 process.stderr.write(`bench: end-to-end at 90% of the maximum, then JSON and gzip\n`);
 const ninety = await runLoad(url, token, 10, full.spansPerSecond * 0.9);
+// Where the main thread's time goes at full load: a V8 CPU profile of this process.
+process.stderr.write(`bench: main-thread profile at full load (5 s)\n`);
+const profiledLoad = runLoad(url, token, 7);
+await new Promise((r) => setTimeout(r, 1000));
+const profile = await profileStages(5000);
+await profiledLoad;
 const jsonFull = await runLoad(url, token, 10, undefined, { json: true });
 const protobufGzip = await runLoad(url, token, 10, undefined, { gzip: true });
 const jsonGzip = await runLoad(url, token, 10, undefined, { json: true, gzip: true });
 
 // The same rows, straight into a fresh engine, in a process of its own.
 process.stderr.write(`bench: raw engine insert, batches of ${RAW_BATCH_ROWS}\n`);
-const raw = await runChild<{ rowsPerSecond: number }>(["bench/raw-insert.ts", String(RAW_BATCH_ROWS), "10"]);
+type RawResult = { rowsPerSecond: number; cpuUsPerRow: number; cpuByGroup: Record<string, number> };
+const raw = await runChild<RawResult>(["bench/raw-insert.ts", String(RAW_BATCH_ROWS), "10"]);
 const rawRate = raw.rowsPerSecond;
+const rawBare = await runChild<RawResult>(["bench/raw-insert.ts", String(RAW_BATCH_ROWS), "10"], {
+  RAW_TARGET: "bare",
+});
 // And at the batch size group commit actually produced, for a like-for-like view.
-const rawSame = await runChild<{ rowsPerSecond: number }>([
-  "bench/raw-insert.ts",
-  String(Math.round(avgBatchRows)),
-  "10",
-]);
+const rawSame = await runChild<RawResult>(["bench/raw-insert.ts", String(Math.round(avgBatchRows)), "10"]);
 
 const stored = await countSpans(vigil.client);
 await vigil.stop();
@@ -285,12 +305,30 @@ const serverVigil = await startAllInOne(
 );
 const serverUrl = `http://127.0.0.1:${serverVigil.ingestPort}/v1/traces`;
 await runLoad(serverUrl, token, 3);
+// CPU here is this process (Vigil's Node side) plus the server's, over full load and
+// until ingest and detection have caught up.
+const serverPid = clickhouse.pid ?? 0;
+const serverCpuBefore = { vigil: sampleCpu(), engine: sampleProcessCpu(serverPid) };
 const serverFull = await runLoad(serverUrl, token, MEASURE_SECONDS);
+await serverVigil.ingest.drain();
+const serverAdmin = clickhouse.adminClient();
+await drainDetection(serverVigil, serverAdmin);
+await serverAdmin.close();
+const serverCpu = {
+  vigil: cpuBetween(serverCpuBefore.vigil, sampleCpu(), String(process.pid)),
+  engine: cpuBetween(serverCpuBefore.engine, sampleProcessCpu(serverPid), ""),
+};
 await serverVigil.stop();
-const serverRaw = await runChild<{ rowsPerSecond: number }>(["bench/raw-insert.ts", String(RAW_BATCH_ROWS), "10"], {
+const serverRawEnv = {
   RAW_CLICKHOUSE_URL: `${clickhouse.url}/`,
   RAW_CLICKHOUSE_USER: clickhouse.admin.username,
   RAW_CLICKHOUSE_PASSWORD: clickhouse.admin.password,
+  RAW_CLICKHOUSE_PID: String(serverPid),
+};
+const serverRaw = await runChild<RawResult>(["bench/raw-insert.ts", String(RAW_BATCH_ROWS), "10"], serverRawEnv);
+const serverRawBare = await runChild<RawResult>(["bench/raw-insert.ts", String(RAW_BATCH_ROWS), "10"], {
+  ...serverRawEnv,
+  RAW_TARGET: "bare",
 });
 await clickhouse.stop();
 rmSync(serverDataDir, { recursive: true, force: true });
@@ -309,6 +347,23 @@ const queries = await runChild<{
 }>(["bench/query-latency.ts", String(QUERY_SPANS)]);
 
 const ratio = full.spansPerSecond / rawRate;
+// CPU per stored span, and where it went: the main thread split by stage in the
+// profile's proportions; the engine is every non-Node thread plus Node's libuv pool,
+// where chDB's queries and inserts run (and V8's GC helpers, also named "node").
+const perSpan = (us: number) => us / Math.max(1, full.spansAcked);
+const cpuUsPerSpan = perSpan(cpuFull.totalUs);
+const mainUs = perSpan(cpuFull.byGroup["node main thread"] ?? 0);
+const mainByStage = Object.fromEntries(Object.entries(profile.shares).map(([k, share]) => [k, share * mainUs]));
+const cpuByThread = Object.fromEntries(
+  Object.entries(cpuFull.byGroup)
+    .map(([k, us]) => [k, perSpan(us)] as const)
+    .sort((a, b) => b[1] - a[1]),
+);
+const serverSpans = Math.max(1, serverFull.spansAcked);
+const serverCpuUs = {
+  vigil: serverCpu.vigil.totalUs / serverSpans,
+  engine: serverCpu.engine.totalUs / serverSpans,
+};
 const cpu = execFileSync("sh", ["-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).toString().trim();
 const results = {
   when: new Date().toISOString(),
@@ -332,11 +387,30 @@ const results = {
     p99: pctOf(detectionLagMs, 99),
     max: detectionLagMs.at(-1),
   },
+  cpu: {
+    usPerSpanStored: cpuUsPerSpan,
+    engineUsPerRowWithViews: raw.cpuUsPerRow,
+    engineUsPerRowBare: rawBare.cpuUsPerRow,
+    ratioToEngineWithViews: cpuUsPerSpan / raw.cpuUsPerRow,
+    mainThreadUsPerSpan: mainUs,
+    mainThreadByStage: mainByStage,
+    mainThreadIdleShareWhileProfiled: profile.idleShare,
+    byThread: cpuByThread,
+    rawByThread: raw.cpuByGroup,
+  },
   rawInsert: { batchRows: RAW_BATCH_ROWS, rowsPerSecond: rawRate },
+  rawInsertBare: { batchRows: RAW_BATCH_ROWS, rowsPerSecond: rawBare.rowsPerSecond },
   serverPlacement: {
     endToEnd: serverFull,
     rawInsert: { batchRows: RAW_BATCH_ROWS, rowsPerSecond: serverRaw.rowsPerSecond },
     ratio: serverFull.spansPerSecond / serverRaw.rowsPerSecond,
+    cpu: {
+      vigilUsPerSpan: serverCpuUs.vigil,
+      engineUsPerSpan: serverCpuUs.engine,
+      engineUsPerRowWithViews: serverRaw.cpuUsPerRow,
+      engineUsPerRowBare: serverRawBare.cpuUsPerRow,
+      ratioToEngineWithViews: (serverCpuUs.vigil + serverCpuUs.engine) / serverRaw.cpuUsPerRow,
+    },
   },
   rawInsertSameBatch: { batchRows: Math.round(avgBatchRows), rowsPerSecond: rawSame.rowsPerSecond },
   ratio,
@@ -360,7 +434,42 @@ function pctOf(sorted: number[], p: number): number {
 
 const fmt = (n: number, d = 0): string =>
   n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+const us = (n: number) => `${fmt(n, 1)} µs`;
 const rows: Array<[string, string]> = [
+  [
+    "CPU per span stored, embedded (whole process, all threads, full load until detection caught up)",
+    `${us(cpuUsPerSpan)} (${fmt(full.spansAcked)} spans)`,
+  ],
+  [
+    "  engine CPU per row, raw insert with the same views and indexes / bare spans table",
+    `${us(raw.cpuUsPerRow)} / ${us(rawBare.cpuUsPerRow)}`,
+  ],
+  ["  ratio Vigil CPU per span / engine CPU per row with views (target ≤ 2)", fmt(cpuUsPerSpan / raw.cpuUsPerRow, 2)],
+  [
+    `  main thread ${us(mainUs)}, by stage (V8 profile, 5 s at full load; ${fmt(profile.idleShare * 100)} % idle)`,
+    Object.entries(mainByStage)
+      .map(([k, n]) => `${k} ${fmt(n, 1)}`)
+      .join(", "),
+  ],
+  [
+    "  other threads: the engine, Node's libuv pool (chDB inserts and queries) and GC helpers",
+    us(cpuUsPerSpan - mainUs),
+  ],
+  [
+    "  by thread",
+    Object.entries(cpuByThread)
+      .filter(([, n]) => n >= 0.5)
+      .map(([k, n]) => `${k} ${fmt(n, 1)}`)
+      .join(", "),
+  ],
+  [
+    "CPU per span stored, server placement: Vigil's Node + the server",
+    `${us(serverCpuUs.vigil)} + ${us(serverCpuUs.engine)} = ${us(serverCpuUs.vigil + serverCpuUs.engine)}`,
+  ],
+  [
+    "  server CPU per row, raw insert with views / bare; ratio",
+    `${us(serverRaw.cpuUsPerRow)} / ${us(serverRawBare.cpuUsPerRow)}; ${fmt((serverCpuUs.vigil + serverCpuUs.engine) / serverRaw.cpuUsPerRow, 2)}`,
+  ],
   ["end-to-end ingest (OTLP protobuf, loopback, separate load process)", `${fmt(full.spansPerSecond)} spans/s`],
   [
     `  acknowledge latency p50 / p99 at full load (${CONCURRENCY} requests in flight)`,
@@ -397,6 +506,7 @@ const rows: Array<[string, string]> = [
   ],
   [`raw engine insert (same rows, pre-serialized, ${fmt(RAW_BATCH_ROWS)}-row batches)`, `${fmt(rawRate)} rows/s`],
   ["ratio end-to-end / raw", fmt(ratio, 2)],
+  [`raw engine insert into a bare spans table (no views, no indexes)`, `${fmt(rawBare.rowsPerSecond)} rows/s`],
   [
     `raw engine insert at the end-to-end batch size (${fmt(avgBatchRows)} rows)`,
     `${fmt(rawSame.rowsPerSecond)} rows/s`,

@@ -64,6 +64,11 @@ export class TestClickHouse {
   private stderr = "";
   private readonly passwords: Record<ServiceRole | "admin", string>;
 
+  /** The server's process id (the bench reads its CPU time); undefined before start. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** `extraConfig`: more of the server's config (e.g. `<remote_servers>`), inside `<clickhouse>`. */
   constructor(private readonly extraConfig = "") {
     const password = () => randomBytes(12).toString("hex");

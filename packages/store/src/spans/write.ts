@@ -5,7 +5,7 @@ import { SPAN_INSERT_COLUMNS } from "./rows";
 
 // Objects and arrays in the JSON columns arrive as raw JSON and are stored as their text.
 const INSERT_SETTINGS = { input_format_json_read_objects_as_strings: 1, input_format_json_read_arrays_as_strings: 1 };
-const INSERT_SPANS = `INSERT INTO spans (${SPAN_INSERT_COLUMNS.join(", ")})
+const insertInto = (table: string): string => `INSERT INTO ${table} (${SPAN_INSERT_COLUMNS.join(", ")})
 SETTINGS ${Object.entries(INSERT_SETTINGS)
   .map(([k, v]) => `${k} = ${v}`)
   .join(", ")}
@@ -17,16 +17,21 @@ FORMAT JSONCompactEachRow`;
  * rows) is written as one part, so it is committed whole or not at all.
  *
  * On the embedded engine the bytes go to chDB's raw insert, which takes a Buffer without
- * copying it into a string first; on a server, as the HTTP request body.
+ * copying it into a string first; on a server, as the HTTP request body. `table` is
+ * another table of the spans table's columns (the bench's bare copy); never input.
  */
-export async function insertSpanBatch(client: ClickHouseClient, rows: string | readonly Buffer[]): Promise<void> {
+export async function insertSpanBatch(
+  client: ClickHouseClient,
+  rows: string | readonly Buffer[],
+  table: "spans" | "spans_bare" = "spans",
+): Promise<void> {
   const engine = embeddedEngine(client);
   if (engine !== undefined) {
     const values =
       typeof rows === "string" ? Buffer.from(rows, "utf8") : rows.length === 1 ? rows[0] : Buffer.concat(rows);
     if (values === undefined || values.length === 0) return;
     await engine.rawInsert({
-      table: "spans",
+      table,
       columns: SPAN_INSERT_COLUMNS,
       values,
       format: "JSONCompactEachRow",
@@ -35,7 +40,7 @@ export async function insertSpanBatch(client: ClickHouseClient, rows: string | r
     return;
   }
   const result = await client.exec({
-    query: INSERT_SPANS,
+    query: insertInto(table),
     values: Readable.from(typeof rows === "string" ? [rows] : rows),
   });
   result.stream.destroy();
