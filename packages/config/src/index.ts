@@ -7,7 +7,11 @@ export type {
   DetectionConfig,
   AgentApprovalsConfig,
   ApprovalsConfig,
+  AuditConfig,
+  AuditSourceConfig,
 } from "./schema";
+export { AUDIT_FORMATS, UNMAPPED_DB_USER_AGENT } from "./audit";
+export type { AuditFormat } from "./audit";
 export { parseVigilConfig, loadVigilConfig } from "./load";
 export { generateToken, sha256Hex, TOKEN_PREFIX, API_KEY_PREFIX } from "./tokens";
 export { readEnvironment, serverConnection } from "./environment";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AUDIT_FORMATS, UNMAPPED_DB_USER_AGENT } from "./audit";
 import { InhibitRuleSchema, ReceiverSchema, RouteSchema, SecretRefSchema } from "./alerting";
 import type { RouteConfig } from "./alerting";
 
@@ -129,6 +130,38 @@ export const DetectionSchema = z.strictObject({
   call_volume_floor: z.number().int().min(1).default(50),
 });
 
+/** Which agent (and environment) a database user is: audit records of the user are judged as that agent's. */
+export const DatabaseUserSchema = z.strictObject({
+  user: z.string().min(1),
+  agent: z.string().regex(AGENT_ID, "must be a declared agent id"),
+  environment: z.string().min(1).optional(),
+});
+
+/**
+ * A database whose own audit log Vigil reads: the ground truth beside the agents'
+ * spans. Records arrive as OTLP log records on /v1/logs with one of `tokens` (from a
+ * collector's filelog receiver, say), or from `file`, which Vigil follows itself.
+ */
+export const AuditSourceSchema = z.strictObject({
+  id: z.string().regex(AGENT_ID, "must be 1-63 characters of a-z, 0-9, '.', '_' or '-'"),
+  format: z.enum(AUDIT_FORMATS),
+  /** A log file Vigil follows (position kept across restarts and rotation). */
+  file: z.string().min(1).optional(),
+  tokens: z.array(TokenSchema.pick({ sha256: true, name: true })).default([]),
+  /** MariaDB's audit file has local times without a zone: the server's offset from UTC, minutes. */
+  utc_offset_minutes: z.number().int().min(-840).max(840).default(0),
+  users: z.array(DatabaseUserSchema).default([]),
+});
+
+/** Reported vs observed: how audit records are matched to agents' spans. */
+export const AuditSchema = z.strictObject({
+  sources: z.array(AuditSourceSchema).default([]),
+  /** A span matches an audit record when its time is within this many seconds of the record's. */
+  match_window_seconds: z.number().min(1).max(3600).default(120),
+  /** An agent whose database user is active while it sends no spans for this long is silent. */
+  silence_minutes: z.number().min(1).max(1440).default(10),
+});
+
 /** The YAML file named by VIGIL_CONFIG. Unknown keys are errors, so typos do not pass silently. */
 export const VigilConfigSchema = z
   .strictObject({
@@ -144,6 +177,7 @@ export const VigilConfigSchema = z
      */
     checkpoints: z.strictObject({ webhooks: z.array(z.string().min(1)).default([]) }).default({ webhooks: [] }),
     approvals: ApprovalsSchema.default({ receivers: [], slack_approvers: [] }),
+    audit: AuditSchema.default({ sources: [], match_window_seconds: 120, silence_minutes: 10 }),
     /** Days to keep, per table (ClickHouse TTL); unset keeps everything. */
     retention: z
       .strictObject({
@@ -179,6 +213,7 @@ export const VigilConfigSchema = z
     });
     const ids = new Map<string, number>();
     const hashes = new Map<string, string>();
+    checkAuditSources(config, ctx);
     config.agents.forEach((agent, i) => {
       const first = ids.get(agent.id);
       if (first !== undefined) {
@@ -202,6 +237,58 @@ export const VigilConfigSchema = z
   });
 
 export type VigilConfig = z.infer<typeof VigilConfigSchema>;
+export type AuditSourceConfig = z.infer<typeof AuditSourceSchema>;
+export type AuditConfig = z.infer<typeof AuditSchema>;
+
+/** Audit sources are named once, map users to declared agents, and have a way in (a file or a token). */
+function checkAuditSources(
+  config: { agents: Array<{ id: string; tokens: Array<{ sha256: string }> }>; audit: AuditConfig },
+  ctx: z.RefinementCtx,
+): void {
+  const agents = new Set(config.agents.map((a) => a.id));
+  config.agents.forEach((a, i) => {
+    if (a.id === UNMAPPED_DB_USER_AGENT)
+      ctx.addIssue({
+        code: "custom",
+        path: ["agents", i, "id"],
+        message: `"${UNMAPPED_DB_USER_AGENT}" is reserved for audit records of database users no agent is mapped to`,
+      });
+  });
+  const agentTokens = new Set(config.agents.flatMap((a) => a.tokens.map((t) => t.sha256)));
+  const seen = new Set<string>();
+  config.audit.sources.forEach((source, i) => {
+    const path = ["audit", "sources", i];
+    if (seen.has(source.id))
+      ctx.addIssue({ code: "custom", path: [...path, "id"], message: `duplicate audit source "${source.id}"` });
+    seen.add(source.id);
+    if (source.file === undefined && source.tokens.length === 0)
+      ctx.addIssue({ code: "custom", path, message: "an audit source needs a file to follow or a token to send with" });
+    source.tokens.forEach((t, j) => {
+      if (agentTokens.has(t.sha256))
+        ctx.addIssue({
+          code: "custom",
+          path: [...path, "tokens", j, "sha256"],
+          message: "an agent's token cannot be an audit source's: the database's record must not come from the agent",
+        });
+    });
+    const users = new Set<string>();
+    source.users.forEach((u, j) => {
+      if (!agents.has(u.agent))
+        ctx.addIssue({
+          code: "custom",
+          path: [...path, "users", j, "agent"],
+          message: `"${u.agent}" is not a declared agent`,
+        });
+      if (users.has(u.user))
+        ctx.addIssue({
+          code: "custom",
+          path: [...path, "users", j, "user"],
+          message: `database user "${u.user}" is mapped twice`,
+        });
+      users.add(u.user);
+    });
+  });
+}
 export type AgentConfig = z.infer<typeof AgentSchema>;
 export type ApiKeyConfig = z.infer<typeof ApiKeySchema>;
 export type PolicyConfig = z.infer<typeof PolicySchema>;

@@ -1,5 +1,7 @@
 export { decodeTraceRequestProtobuf } from "./decode-protobuf";
 export { decodeTraceRequestJson } from "./decode-json";
+export { decodeLogBodiesJson, decodeLogBodiesProtobuf } from "./decode-logs";
+export type { DecodedLogBodies } from "./decode-logs";
 export {
   encodeExportResponseProtobuf,
   encodeExportResponseJson,
