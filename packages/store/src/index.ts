@@ -36,6 +36,8 @@ export { buildSpanProof, verifySpanProof, ProofUnavailableError } from "./ledger
 export type { SpanProof, ProofVerdict } from "./ledger/proof";
 export type { RowContext } from "./spans/rows";
 export { insertSpanBatch, isRowRejection } from "./spans/write";
+export { AUDIT_DIGEST_PREFIX, IS_AUDIT_ROW_SQL } from "./spans/origin";
+export type { RowOrigin } from "./spans/origin";
 export {
   findTrace,
   findSession,
@@ -43,6 +45,9 @@ export {
   findAgentActions,
   causingInputs,
   findBatchSpans,
+  findAuditSpansSince,
+  findReportedSpans,
+  auditRecordDetails,
   recentRequestDigests,
   countSpans,
 } from "./spans/read";

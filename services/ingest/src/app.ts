@@ -4,12 +4,15 @@ import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import type { RequestIdVariables } from "hono/request-id";
 import type { Context } from "hono";
-import { InputError, UnavailableError, VigilError } from "@vigil/common";
+import { InputError, UnavailableError, VigilError, bearerToken } from "@vigil/common";
+import type { DigestRegistry } from "@vigil/common";
 import type { Logger } from "@vigil/common";
 import {
   RpcCode,
   compareDecimal,
   recordRejection,
+  decodeLogBodiesJson,
+  decodeLogBodiesProtobuf,
   decodeTraceRequestJson,
   decodeTraceRequestProtobuf,
   encodeExportResponseJson,
@@ -31,6 +34,7 @@ import type { RequestDedup } from "./dedup";
 import type { IngestStats } from "./stats";
 import { presentedApproval } from "./gate";
 import type { ApprovalVerifier } from "./gate";
+import type { AuditIntake } from "./audit-intake";
 
 export interface IngestLimits {
   /** Largest body accepted, before and after decompression. */
@@ -61,6 +65,8 @@ export interface IngestDeps {
   extract?: ExtractOptions;
   /** Checks the approval tokens spans carry (the confirmation gate). */
   approvals?: ApprovalVerifier;
+  /** Database audit records (POST /v1/logs with an audit source's token); unset: no audit sources. */
+  audit?: { intake: AuditIntake; tokens: DigestRegistry<string> };
   now?: () => number;
 }
 
@@ -135,6 +141,72 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
   });
 
   app.all("/v1/traces", (c) => c.text("use POST", 405, { allow: "POST" }));
+
+  /**
+   * OTLP/HTTP log records from a database's audit log (a collector's filelog receiver
+   * forwards each line as a record's string body), with the audit source's token.
+   * An agent's token is refused: what the database saw must not come from the agent.
+   * Answered once every record stored is committed; unparseable lines are rejected
+   * alone (partial success: ExportLogsServiceResponse has the trace response's field
+   * numbers, so its protobuf bytes are the same).
+   */
+  app.post("/v1/logs", async (c) => {
+    const encoding = mediaEncoding(c.req.header("content-type"));
+    const token = bearerToken(c.req.header("authorization"));
+    const sourceId = token === undefined ? undefined : deps.audit?.tokens.lookup(token);
+    if (sourceId === undefined) {
+      deps.stats.reject("unauthenticated");
+      return statusResponse(
+        c,
+        encoding ?? "json",
+        401,
+        RpcCode.UNAUTHENTICATED,
+        "log records are taken from audit sources only: send Authorization: Bearer <audit source token>",
+      );
+    }
+    if (encoding === undefined) {
+      deps.stats.reject("unsupported_media_type");
+      return statusResponse(c, "json", 415, RpcCode.INVALID_ARGUMENT, "use application/x-protobuf or application/json");
+    }
+    const reservation = new BodyReservation(bodies);
+    try {
+      const body = await readRequestBody(c.env.incoming, limits.maxBodyBytes, reservation);
+      let decoded;
+      try {
+        decoded = encoding === "protobuf" ? decodeLogBodiesProtobuf(body) : decodeLogBodiesJson(body.toString("utf8"));
+      } finally {
+        reservation.release();
+      }
+      const result = await (deps.audit as NonNullable<IngestDeps["audit"]>).intake.store(
+        sourceId,
+        decoded.bodies,
+        now(),
+      );
+      const rejected = result.rejected + decoded.rejectedRecords;
+      const reasons = [
+        ...result.reasons,
+        ...(decoded.rejectedRecords > 0 ? ["log records without a string body"] : []),
+      ];
+      const partial = rejected > 0 ? { rejectedSpans: rejected, errorMessage: reasons.join("; ") } : undefined;
+      return encoding === "protobuf"
+        ? c.body(toArrayBuffer(encodeExportResponseProtobuf(partial)), 200, {
+            "content-type": "application/x-protobuf",
+          })
+        : c.body(
+            partial === undefined
+              ? "{}"
+              : JSON.stringify({
+                  partialSuccess: { rejectedLogRecords: String(rejected), errorMessage: partial.errorMessage },
+                }),
+            200,
+            { "content-type": "application/json" },
+          );
+    } catch (err) {
+      reservation.release();
+      return errorResponse(c, encoding, err, deps);
+    }
+  });
+  app.all("/v1/logs", (c) => c.text("use POST", 405, { allow: "POST" }));
   return app;
 }
 

@@ -53,6 +53,7 @@ await runMain("vigil-ingest", async () => {
     maxPendingBytes: env.maxPendingBytes,
     // One journal per chain, in ingest's data directory (a volume that survives restarts).
     journalFile: join(env.dataDir, `ingest-${chainId.replace(/[^\w.-]/g, "_")}.journal`),
+    auditPositionsDir: join(env.dataDir, "audit-positions"),
     onBatchCommitted: (entry) => queue?.notify({ chainId: entry.chainId, seq: entry.seq }),
   });
   const registry = createMetricsRegistry("ingest");

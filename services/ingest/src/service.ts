@@ -21,6 +21,11 @@ import { LeafJournal } from "./journal";
 import { UnresolvedBatches } from "./reconcile";
 import { RequestDedup } from "./dedup";
 import { IngestStats } from "./stats";
+import { AuditIntake } from "./audit-intake";
+import { AuditFileFollower } from "@vigil/audit";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { DigestRegistry } from "@vigil/common";
 import { ApprovalVerifier, DecisionWriter, createGateApp } from "./gate";
 
 export interface IngestServiceOptions {
@@ -49,6 +54,10 @@ export interface IngestServiceOptions {
   onBatchCommitted?: (entry: LedgerEntry) => void;
   /** The public key approval tokens are checked with (the confirmation gate), read when first needed; unset or undefined: none verify. */
   approvalKey?: KeyObject | (() => KeyObject | undefined);
+  /** Where the audit file readers keep their positions (one file per source); unset: audit files are not read. */
+  auditPositionsDir?: string;
+  /** How often audit files are polled (default 500 ms). */
+  auditPollMs?: number;
   /** Called with each gate request that waits for a human (to post it to Slack). Must not throw. */
   onPendingDecision?: (decision: Decision) => void;
 }
@@ -64,6 +73,10 @@ export interface IngestService {
   ledger: Ledger;
   stats: IngestStats;
   batcher: SpanBatcher;
+  /** Database audit records into the store (the file readers and /v1/logs hand them here). */
+  audit: AuditIntake;
+  /** The readers of audit log files, one per source with a `file`. */
+  auditFollowers: AuditFileFollower[];
   /** Config tokens plus tokens created through the API (re-read every few seconds). */
   tokens: LiveTokenRegistry;
   /** Batches refused while their rows may be stored, until settled against the store. */
@@ -161,8 +174,38 @@ export async function createIngestService(options: IngestServiceOptions): Promis
   const approvalKey = options.approvalKey;
   const approvals = new ApprovalVerifier(typeof approvalKey === "function" ? approvalKey : () => approvalKey);
   approvals.seed(await usedApprovals(options.client, Date.now() - 24 * 3600_000), Date.now());
+  const auditIntake = new AuditIntake(options.config.audit, { batcher, dedup, stats, logger });
+  const auditTokens = new DigestRegistry(
+    options.config.audit.sources.flatMap((s) => s.tokens.map((t) => ({ sha256Hex: t.sha256, value: s.id }))),
+  );
+  // Audit log files Vigil follows itself: records go through the same intake as /v1/logs.
+  const followers =
+    options.auditPositionsDir === undefined
+      ? []
+      : options.config.audit.sources.flatMap((source) => {
+          if (source.file === undefined) return [];
+          mkdirSync(options.auditPositionsDir as string, { recursive: true });
+          const follower = new AuditFileFollower({
+            file: source.file,
+            format: source.format,
+            positionFile: join(options.auditPositionsDir as string, `${source.id}.position.json`),
+            deliver: async (records) => {
+              const r = await auditIntake.store(source.id, records, Date.now());
+              if (r.rejected > 0)
+                logger.warn("audit log lines Vigil could not read", {
+                  source: source.id,
+                  lines: r.rejected,
+                  reasons: r.reasons,
+                });
+            },
+            logger,
+          });
+          follower.start(options.auditPollMs ?? 500);
+          return [follower];
+        });
   const app = createIngestApp({
     approvals,
+    audit: { intake: auditIntake, tokens: auditTokens },
     tokens,
     batcher,
     dedup,
@@ -188,8 +231,10 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     ledger,
     stats,
     batcher,
+    audit: auditIntake,
     tokens,
     unresolved,
+    auditFollowers: followers,
     drain: async () => {
       await batcher.flush();
       await decisions.flush();
@@ -198,6 +243,7 @@ export async function createIngestService(options: IngestServiceOptions): Promis
       tokens.stop();
       unresolved.stop();
       clearTimeout(orphanTimer);
+      for (const f of followers) void f.stop();
       void decisions.close();
     },
   };

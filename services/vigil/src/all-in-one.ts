@@ -5,7 +5,7 @@ import { approvalRequestSender } from "@vigil/alerting";
 import { serverConnection } from "@vigil/config";
 import type { Environment, StoreRole, VigilConfig } from "@vigil/config";
 import { DEFAULT_SQL_LIMITS, createApiApp } from "@vigil/service-api";
-import { BaselineCache } from "@vigil/detect";
+import { AuditJudge, BaselineCache } from "@vigil/detect";
 import {
   BaselineBuilder,
   BaselinesQueue,
@@ -138,6 +138,7 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     agents: new Map(config.agents.map((a) => [a.id, a])),
     detection: config.detection,
     baselines: baselineCache,
+    ...(config.audit.sources.length > 0 ? { audit: new AuditJudge(config.audit) } : {}),
   });
   const baselines = new BaselineBuilder(clients.worker, workerLogger, config.detection, baselineCache);
   const queue = env.redisUrl === undefined ? undefined : new DetectQueue(env.redisUrl, logger);
@@ -171,6 +172,7 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     maxPendingBytes: env.maxPendingBytes,
     chainId: env.chainId ?? "main",
     journalFile: join(env.dataDir, `ingest-${env.chainId ?? "main"}.journal`),
+    auditPositionsDir: join(env.dataDir, "audit-positions"),
     onBatchCommitted: (entry) => {
       if (queue === undefined) void detection.trigger();
       else queue.notify({ chainId: entry.chainId, seq: entry.seq });

@@ -1,7 +1,7 @@
 import { createLogger, createMetricsRegistry, runMain, startOpsServer } from "@vigil/common";
 import { ConfigError } from "@vigil/common";
 import { loadVigilConfig, parseVigilConfig, readEnvironment, serverConnection } from "@vigil/config";
-import { BaselineCache } from "@vigil/detect";
+import { AuditJudge, BaselineCache } from "@vigil/detect";
 import { loadOrCreateSigningKey, openStoreClient } from "@vigil/store";
 import { CheckpointSigner, checkpointWitnesses } from "./checkpoint-signer";
 import { BaselineBuilder } from "./baseline-builder";
@@ -28,6 +28,7 @@ await runMain("vigil-worker", async () => {
     agents: new Map(config.agents.map((a) => [a.id, a])),
     detection: config.detection,
     baselines: baselineCache,
+    ...(config.audit.sources.length > 0 ? { audit: new AuditJudge(config.audit) } : {}),
   });
   const worker = startDetectWorker(redisUrl, loop, logger);
   const builder = new BaselineBuilder(client, logger, config.detection, baselineCache);

@@ -1,3 +1,5 @@
+import { IS_AUDIT_ROW_SQL } from "./origin";
+import type { RowOrigin } from "./origin";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { SpanFacts } from "@vigil/facts";
 import type { AnyValue, SpanEvent, SpanLink } from "@vigil/otlp";
@@ -255,39 +257,111 @@ export type DetectSpan = Pick<
   /** When the span ended, as the agent states it (ns), and when Vigil received it (ms): Vigil's own time. */
   endTimeUnixNano: string;
   receivedAtMs: number;
+  /** An agent's span, or a database's audit record (see spans/origin.ts). */
+  origin: RowOrigin;
 };
+
+const DETECT_COLUMNS = `agent_id, trace_id, span_id, parent_span_id, name, kind, toString(toUnixTimestamp64Nano(start_time)) AS start_ns,
+              toString(toUnixTimestamp64Nano(end_time)) AS end_ns, toString(toUnixTimestamp64Milli(received_at)) AS received_ms,
+              session_id, claimed_agent, environment, operation, tool, db_system, db_operation, db_tables, db_tables_written,
+              db_statement_kinds, db_tables_approximate, outbound_host, credential_id, peer_agent, input, input_source,
+              approval_id, approval_status, destructive, destructive_reason,
+              redacted_rules, redacted_fingerprints, redacted_locations, impersonated_agent, ${IS_AUDIT_ROW_SQL} AS is_audit`;
+
+type DetectRow = SpanRow & { received_ms: string; is_audit: number | boolean };
+
+function toDetectSpan(r: DetectRow): DetectSpan {
+  const full = toStoredSpanFacts(r);
+  return {
+    agentId: r.agent_id,
+    traceId: r.trace_id,
+    spanId: r.span_id,
+    parentSpanId: r.parent_span_id,
+    name: r.name,
+    kind: Number(r.kind),
+    startTimeUnixNano: r.start_ns,
+    endTimeUnixNano: r.end_ns,
+    receivedAtMs: Number(r.received_ms),
+    sessionId: r.session_id,
+    facts: full.facts,
+    integrity: full.integrity,
+    origin: Number(r.is_audit) === 1 || r.is_audit === true ? "db-audit" : "agent",
+  };
+}
 
 /** The spans of some insert batches as detection sees them, in start order (no attribute JSON is read). */
 export async function findBatchSpans(client: ClickHouseClient, batchIds: readonly string[]): Promise<DetectSpan[]> {
   if (batchIds.length === 0) return [];
   const rs = await client.query({
-    query: `SELECT agent_id, trace_id, span_id, parent_span_id, name, kind, toString(toUnixTimestamp64Nano(start_time)) AS start_ns,
-              toString(toUnixTimestamp64Nano(end_time)) AS end_ns, toString(toUnixTimestamp64Milli(received_at)) AS received_ms,
-              session_id, claimed_agent, environment, operation, tool, db_system, db_operation, db_tables, db_tables_written,
-              db_statement_kinds, db_tables_approximate, outbound_host, credential_id, peer_agent, input, input_source,
-              approval_id, approval_status, destructive, destructive_reason,
-              redacted_rules, redacted_fingerprints, redacted_locations, impersonated_agent
-            FROM spans WHERE batch_id IN {batchIds:Array(UUID)} ORDER BY start_time, span_id`,
+    query: `SELECT ${DETECT_COLUMNS} FROM spans WHERE batch_id IN {batchIds:Array(UUID)} ORDER BY start_time, span_id`,
     query_params: { batchIds },
     format: "JSONEachRow",
   });
-  return (await rs.json<SpanRow & { received_ms: string }>()).map((r) => {
-    const full = toStoredSpanFacts(r);
-    return {
-      agentId: r.agent_id,
-      traceId: r.trace_id,
-      spanId: r.span_id,
-      parentSpanId: r.parent_span_id,
-      name: r.name,
-      kind: Number(r.kind),
-      startTimeUnixNano: r.start_ns,
-      endTimeUnixNano: r.end_ns,
-      receivedAtMs: Number(r.received_ms),
-      sessionId: r.session_id,
-      facts: full.facts,
-      integrity: full.integrity,
-    };
+  return (await rs.json<DetectRow>()).map(toDetectSpan);
+}
+
+/** Database audit records received since `sinceMs`, as detection sees them (to judge again after a restart). */
+export async function findAuditSpansSince(client: ClickHouseClient, sinceMs: number): Promise<DetectSpan[]> {
+  const rs = await client.query({
+    query: `SELECT ${DETECT_COLUMNS} FROM spans
+            WHERE received_at >= fromUnixTimestamp64Milli({sinceMs:Int64}, 'UTC') AND ${IS_AUDIT_ROW_SQL}
+            ORDER BY start_time, span_id LIMIT 100000`,
+    query_params: { sinceMs },
+    format: "JSONEachRow",
   });
+  return (await rs.json<DetectRow>()).map(toDetectSpan);
+}
+
+/**
+ * One agent's own spans (not audit records) in [fromNs, toNs], as detection sees them:
+ * what the agent reported, to set beside what its database saw.
+ */
+export async function findReportedSpans(
+  client: ClickHouseClient,
+  agentId: string,
+  fromNs: string,
+  toNs: string,
+  limit = 50_000,
+): Promise<DetectSpan[]> {
+  const rs = await client.query({
+    query: `SELECT ${DETECT_COLUMNS} FROM spans
+            WHERE agent_id = {agentId:String}
+              AND start_time >= fromUnixTimestamp64Nano({fromNs:Int64}, 'UTC')
+              AND start_time <= fromUnixTimestamp64Nano({toNs:Int64}, 'UTC')
+              AND NOT ${IS_AUDIT_ROW_SQL}
+            ORDER BY start_time LIMIT {limit:UInt32}`,
+    query_params: { agentId, fromNs, toNs, limit },
+    format: "JSONEachRow",
+  });
+  return (await rs.json<DetectRow>()).map(toDetectSpan);
+}
+
+/** What a database's audit record said, for alert evidence: by trace id (an audit record's trace is its own). */
+export async function auditRecordDetails(
+  client: ClickHouseClient,
+  traceIds: readonly string[],
+): Promise<Map<string, { source: string; user: string; database: string; command: string; statement: string }>> {
+  if (traceIds.length === 0) return new Map();
+  const rs = await client.query({
+    query: `SELECT trace_id,
+              JSONExtractString(attributes, 'vigil.audit.source', 'stringValue') AS source,
+              JSONExtractString(attributes, 'vigil.audit.user', 'stringValue') AS user,
+              JSONExtractString(attributes, 'db.namespace', 'stringValue') AS database,
+              JSONExtractString(attributes, 'vigil.audit.command', 'stringValue') AS command,
+              JSONExtractString(attributes, 'vigil.audit.statement', 'stringValue') AS statement
+            FROM spans WHERE trace_id IN {traceIds:Array(String)} AND ${IS_AUDIT_ROW_SQL}`,
+    query_params: { traceIds },
+    format: "JSONEachRow",
+  });
+  const rows = await rs.json<{
+    trace_id: string;
+    source: string;
+    user: string;
+    database: string;
+    command: string;
+    statement: string;
+  }>();
+  return new Map(rows.map(({ trace_id, ...rest }) => [trace_id, rest]));
 }
 
 /** Request digests stored since `sinceMs`: ingest reloads them so a retry after a restart is still stored once. */

@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS spans (
   scope_schema_url LowCardinality(String) CODEC(ZSTD(1)),
   received_at DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
   batch_id UUID CODEC(ZSTD(1)),
-  request_digest String COMMENT 'sha256 of agent and request body: retried requests are stored once' CODEC(ZSTD(1)),
+  request_digest String COMMENT 'sha256 of agent and request body (an agent span), or db-audit: and a digest of source and line (a database audit record): retried requests are stored once' CODEC(ZSTD(1)),
   INDEX idx_trace_id trace_id TYPE bloom_filter(0.001) GRANULARITY 1,
   INDEX idx_session_id session_id TYPE bloom_filter(0.01) GRANULARITY 1,
   INDEX idx_received_at received_at TYPE minmax GRANULARITY 1
