@@ -9,4 +9,5 @@ export { policyBreaches } from "./rules/policy-violation";
 export type { DetectionContext, Detector } from "./model";
 export { injectionSignals } from "./injection";
 export { runDetection } from "./run";
+export { AuditJudge } from "./audit/judge";
 export type { DetectionRunResult, DetectionOptions } from "./run";

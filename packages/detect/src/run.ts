@@ -13,6 +13,7 @@ import { ActivityCache } from "./learned/profiles";
 import { BaselineCache } from "./learned/baseline-cache";
 import { DEFAULT_DETECTION } from "./model";
 import { SessionHistoryCache } from "./session-history";
+import type { AuditJudge } from "./audit/judge";
 import type { Detector } from "./model";
 import type { AgentConfig, DetectionConfig } from "@vigil/config";
 
@@ -37,6 +38,8 @@ export interface DetectionOptions {
   detectors?: readonly Detector[];
   /** Baseline snapshots kept across runs; without one, each run reads them afresh. */
   baselines?: BaselineCache;
+  /** Sets databases' audit records beside agents' reports (kept across runs: it holds records until due). */
+  audit?: AuditJudge;
 }
 
 /**
@@ -69,10 +72,14 @@ export async function runDetection(
     while (examined < head) {
       const step = await readLedgerAfter(client, chainId, examined, BATCHES_PER_STEP);
       if (step.length === 0) break;
-      const spans = await findBatchSpans(
+      const stored = await findBatchSpans(
         client,
         step.map((e) => e.batchId),
       );
+      // The detectors judge what agents reported; the databases' own audit records are
+      // set beside those reports by the audit judge, once their matching window has passed.
+      const spans = stored.filter((s) => s.origin === "agent");
+      options.audit?.hold(stored.filter((s) => s.origin === "db-audit"));
       lap("readMs");
       const alerts = await detect(
         {
@@ -97,8 +104,14 @@ export async function runDetection(
       await advanceDetectionCursor(client, chainId, examined);
       lap("storeMs");
       result.batches += step.length;
-      result.spans += spans.length;
+      result.spans += stored.length;
     }
+  }
+  if (options.audit !== undefined) {
+    const judged = await options.audit.judge(client, Date.now(), options.agents ?? new Map());
+    lap("detectMs");
+    result.alerts.push(...(await insertAlerts(client, judged)));
+    lap("storeMs");
   }
   return result;
 }

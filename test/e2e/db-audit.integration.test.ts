@@ -1,0 +1,226 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { SpanKind } from "@opentelemetry/api";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-proto";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs";
+import { BasicTracerProvider, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import pg from "pg";
+import mysql from "mysql2/promise";
+import { generateToken, sha256Hex } from "@vigil/config";
+import { findAlerts } from "@vigil/store";
+import type { Alert, ClickHouseClient } from "@vigil/store";
+import { TestClickHouse } from "../support/clickhouse-server";
+import { PrivateMariaDb, PrivatePostgres } from "../support/private-databases";
+import { startVigil } from "../support/vigil-harness";
+import type { Harness } from "../support/vigil-harness";
+import { until } from "../support/wait";
+
+/**
+ * Ground truth: a PostgreSQL with pgAudit and a MariaDB with server_audit, private to
+ * this test, log every statement an agent runs through the real `pg` and `mysql2`
+ * clients. The agent reports some statements as spans (through the real OTel SDK and
+ * OTLP exporter) and leaves others out. Vigil follows both audit files itself; a second
+ * Vigil, on a ClickHouse server, receives the same PostgreSQL lines as OTLP log records from the real OTel logs
+ * exporter. Every omitted statement raises unreported_action naming the statement and
+ * the database user (a DROP or DELETE: critical); every reported one raises nothing.
+ */
+const postgres = new PrivatePostgres();
+// The second Vigil stores on a ClickHouse server (one embedded engine per process).
+const clickhouse = new TestClickHouse();
+const mariadb = new PrivateMariaDb();
+const agentToken = generateToken();
+const collectorToken = generateToken();
+let files: Harness;
+let otlp: Harness;
+let clickhouseAdmin: ClickHouseClient;
+
+const agentsYaml = `agents:\n  - id: support-bot\n    tokens:\n      - sha256: "${sha256Hex(agentToken)}"\n`;
+const users = "        users:\n          - {user: agent_pg, agent: support-bot}\n";
+
+beforeAll(async () => {
+  await Promise.all([postgres.start(), mariadb.start(), clickhouse.start()]);
+  postgres.admin(
+    "CREATE USER agent_pg; CREATE TABLE orders (id int, total int); CREATE TABLE customers (id int, email text);" +
+      "CREATE TABLE scratch (id int); ALTER TABLE orders OWNER TO agent_pg; ALTER TABLE customers OWNER TO agent_pg;" +
+      "ALTER TABLE scratch OWNER TO agent_pg;",
+  );
+  mariadb.admin(
+    "CREATE DATABASE shop; CREATE TABLE shop.items (id int, name text); " +
+      "CREATE USER agent_my@'%' IDENTIFIED BY 'agent-password'; GRANT ALL ON shop.* TO agent_my@'%';",
+  );
+  const audit = (sources: string) => `audit:\n  match_window_seconds: 2\n  sources:\n${sources}`;
+  files = await startVigil([], {
+    agentsYaml,
+    extraYaml: audit(
+      `      - id: orders-pg\n        format: pgaudit-jsonlog\n        file: ${postgres.logFile}\n${users}` +
+        `      - id: shop-mariadb\n        format: mariadb-server-audit\n        file: ${mariadb.logFile}\n` +
+        "        users:\n          - {user: agent_my, agent: support-bot}\n",
+    ),
+    env: { VIGIL_DETECT_INTERVAL_SECONDS: "1" },
+  });
+  otlp = await startVigil([], {
+    agentsYaml,
+    extraYaml: audit(
+      `      - id: orders-pg\n        format: pgaudit-jsonlog\n        tokens:\n          - sha256: "${sha256Hex(collectorToken)}"\n${users}`,
+    ),
+    env: { VIGIL_DETECT_INTERVAL_SECONDS: "1" },
+    clickhouse,
+  });
+  clickhouseAdmin = clickhouse.adminClient();
+}, 120_000);
+
+afterAll(async () => {
+  await files?.stop();
+  await clickhouseAdmin?.close();
+  await otlp?.stop();
+  await Promise.all([postgres.stop(), mariadb.stop(), clickhouse.stop()]);
+});
+
+/** The agent's tracer: the real SDK and OTLP exporter, reporting to both Vigils. */
+function agentTracer() {
+  const exporter = (h: Harness) =>
+    new OTLPTraceExporter({ url: h.ingestUrl, headers: { authorization: `Bearer ${agentToken}` } });
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ "service.name": "support-bot" }),
+    spanProcessors: [new SimpleSpanProcessor(exporter(files)), new SimpleSpanProcessor(exporter(otlp))],
+  });
+  return { tracer: provider.getTracer("support-bot-db"), provider };
+}
+
+/** On the server, the store is read as its admin: ingest's own user may not read alerts. */
+const reader = (h: Harness) => (h === otlp ? clickhouseAdmin : h.vigil.client);
+const unreported = async (h: Harness): Promise<Alert[]> =>
+  (await findAlerts(reader(h), { agentId: "support-bot", limit: 100 })).filter(
+    (a) => a.detector === "unreported_action",
+  );
+const observed = (a: Alert) => a.evidence.observed as { statement: string; database_user: string; command: string };
+
+describe("what the databases saw beside what the agent reported", () => {
+  it("raises unreported_action for each statement no span reported, and nothing for the reported ones", async () => {
+    const { tracer, provider } = agentTracer();
+    // A statement the agent reports: a client span as the pg and mysql2 instrumentations write them.
+    const reportedQuery = async (system: string, sql: string, run: () => Promise<unknown>) => {
+      const span = tracer.startSpan(`${sql.split(" ")[0]}`, {
+        kind: SpanKind.CLIENT,
+        attributes: { "db.system.name": system, "db.query.text": sql, "session.id": "audit-session" },
+      });
+      await run();
+      span.end();
+    };
+    const pgClient = new pg.Client({ host: "127.0.0.1", port: postgres.port, user: "agent_pg", database: "postgres" });
+    await pgClient.connect();
+    const my = await mysql.createConnection({
+      host: "127.0.0.1",
+      port: mariadb.port,
+      user: "agent_my",
+      password: "agent-password",
+      database: "shop",
+    });
+    try {
+      await reportedQuery("postgresql", "SELECT * FROM orders WHERE id = 7", () =>
+        pgClient.query("SELECT * FROM orders WHERE id = 7"),
+      );
+      await reportedQuery("postgresql", "INSERT INTO orders VALUES (8, 120)", () =>
+        pgClient.query("INSERT INTO orders VALUES (8, 120)"),
+      );
+      // Left out of the trace: the agent's tracer never hears of these.
+      await pgClient.query("UPDATE customers SET email = 'attacker@example.com' WHERE id = 1");
+      await pgClient.query("DROP TABLE scratch");
+      await reportedQuery("mysql", "SELECT name FROM items WHERE id = 3", () =>
+        my.query("SELECT name FROM items WHERE id = 3"),
+      );
+      await my.query("DELETE FROM items WHERE id > 0");
+    } finally {
+      await pgClient.end();
+      await my.end();
+    }
+    await provider.forceFlush();
+
+    // The same PostgreSQL lines, as a collector's filelog receiver would forward them.
+    const lines = readFileSync(postgres.logFile, "utf8")
+      .split("\n")
+      .filter((l) => l.includes('"AUDIT: '));
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    const logs = new LoggerProvider({
+      processors: [
+        new BatchLogRecordProcessor(
+          new OTLPLogExporter({
+            url: otlp.ingestUrl.replace("/v1/traces", "/v1/logs"),
+            headers: { authorization: `Bearer ${collectorToken}` },
+          }),
+        ),
+      ],
+    });
+    const logger = logs.getLogger("filelog");
+    for (const line of lines) logger.emit({ body: line, attributes: { "log.file.name": "postgresql.json" } });
+    await logs.forceFlush();
+
+    const alerts = await until(
+      "four unreported actions seen from the audit files",
+      async () => {
+        const found = await unreported(files);
+        return found.length >= 3 ? found : undefined;
+      },
+      30_000,
+    );
+    const byStatement = new Map(alerts.map((a) => [observed(a).statement, a]));
+    const update = byStatement.get("UPDATE customers SET email = 'attacker@example.com' WHERE id = 1");
+    const drop = byStatement.get("DROP TABLE scratch");
+    const del = byStatement.get("DELETE FROM items WHERE id > 0");
+    expect(update?.severity).toBe("high");
+    expect(observed(update as Alert).database_user).toBe("agent_pg");
+    expect(drop?.severity).toBe("critical");
+    expect(observed(drop as Alert).database_user).toBe("agent_pg");
+    expect(del?.severity).toBe("critical");
+    expect(observed(del as Alert).database_user).toBe("agent_my");
+    expect(del?.summary).toContain("agent_my");
+    // The reported statements matched: no alert names them.
+    const statements = alerts.map((a) => observed(a).statement);
+    expect(statements.some((s) => s.includes("SELECT * FROM orders"))).toBe(false);
+    expect(statements.some((s) => s.includes("INSERT INTO orders"))).toBe(false);
+    expect(statements.some((s) => s.includes("SELECT name FROM items"))).toBe(false);
+    expect(alerts).toHaveLength(3);
+
+    // The OTLP path: the same PostgreSQL lines give the same two alerts.
+    const viaOtlp = await until(
+      "the OTLP source's alerts",
+      async () => {
+        const found = await unreported(otlp);
+        return found.length >= 2 ? found : undefined;
+      },
+      30_000,
+    );
+    expect(viaOtlp.map((a) => [observed(a).statement, a.severity]).sort()).toEqual([
+      ["DROP TABLE scratch", "critical"],
+      ["UPDATE customers SET email = 'attacker@example.com' WHERE id = 1", "high"],
+    ]);
+  }, 90_000);
+
+  it("refuses log records sent with an agent's token: the database's record cannot come from the agent", async () => {
+    const res = await fetch(otlp.ingestUrl.replace("/v1/traces", "/v1/logs"), {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${agentToken}` },
+      body: JSON.stringify({ resourceLogs: [] }),
+    });
+    expect(res.status).toBe(401);
+    // And the collector's honest request with an unparseable line is a partial success, the good line kept.
+    const good = readFileSync(postgres.logFile, "utf8")
+      .split("\n")
+      .find((l) => l.includes('"AUDIT: '));
+    const res2 = await fetch(otlp.ingestUrl.replace("/v1/traces", "/v1/logs"), {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${collectorToken}` },
+      body: JSON.stringify({
+        resourceLogs: [
+          { scopeLogs: [{ logRecords: [{ body: { stringValue: good } }, { body: { stringValue: "{not json" } }] }] },
+        ],
+      }),
+    });
+    expect(res2.status).toBe(200);
+    const body = (await res2.json()) as { partialSuccess: { rejectedLogRecords: string; errorMessage: string } };
+    expect(body.partialSuccess.rejectedLogRecords).toBe("1");
+    expect(body.partialSuccess.errorMessage).toContain("not a PostgreSQL jsonlog line");
+  });
+});
