@@ -36,15 +36,18 @@ let files: Harness;
 let otlp: Harness;
 let clickhouseAdmin: ClickHouseClient;
 
-const agentsYaml = `agents:\n  - id: support-bot\n    tokens:\n      - sha256: "${sha256Hex(agentToken)}"\n`;
-const users = "        users:\n          - {user: agent_pg, agent: support-bot}\n";
+const agentsYaml =
+  `agents:\n  - id: support-bot\n    tokens:\n      - sha256: "${sha256Hex(agentToken)}"\n` +
+  `  - id: quiet-bot\n    tokens:\n      - sha256: "${sha256Hex(generateToken())}"\n`;
+const users =
+  "        users:\n          - {user: agent_pg, agent: support-bot}\n          - {user: agent_quiet, agent: quiet-bot}\n";
 
 beforeAll(async () => {
   await Promise.all([postgres.start(), mariadb.start(), clickhouse.start()]);
   postgres.admin(
-    "CREATE USER agent_pg; CREATE TABLE orders (id int, total int); CREATE TABLE customers (id int, email text);" +
+    "CREATE USER agent_pg; CREATE USER agent_quiet; CREATE TABLE orders (id int, total int); CREATE TABLE customers (id int, email text);" +
       "CREATE TABLE scratch (id int); ALTER TABLE orders OWNER TO agent_pg; ALTER TABLE customers OWNER TO agent_pg;" +
-      "ALTER TABLE scratch OWNER TO agent_pg;",
+      "ALTER TABLE scratch OWNER TO agent_pg; GRANT SELECT ON orders TO agent_quiet;",
   );
   mariadb.admin(
     "CREATE DATABASE shop; CREATE TABLE shop.items (id int, name text); " +
@@ -197,6 +200,33 @@ describe("what the databases saw beside what the agent reported", () => {
       ["UPDATE customers SET email = 'attacker@example.com' WHERE id = 1", "high"],
     ]);
   }, 90_000);
+
+  it("raises telemetry_silent when an agent's database user works while the agent sends no spans at all", async () => {
+    const quiet = new pg.Client({ host: "127.0.0.1", port: postgres.port, user: "agent_quiet", database: "postgres" });
+    await quiet.connect();
+    try {
+      await quiet.query("SELECT total FROM orders");
+    } finally {
+      await quiet.end();
+    }
+    const alerts = await until(
+      "quiet-bot's alerts",
+      async () => {
+        const found = await findAlerts(files.vigil.client, { agentId: "quiet-bot", limit: 10 });
+        return found.some((a) => a.detector === "telemetry_silent") &&
+          found.some((a) => a.detector === "unreported_action")
+          ? found
+          : undefined;
+      },
+      30_000,
+    );
+    const silent = alerts.find((a) => a.detector === "telemetry_silent") as Alert;
+    expect(silent.summary).toContain("agent_quiet");
+    expect(observed(silent).statement).toBe("SELECT total FROM orders");
+    // support-bot, which did send spans, is not silent.
+    const supportAlerts = await findAlerts(files.vigil.client, { agentId: "support-bot", limit: 100 });
+    expect(supportAlerts.filter((a) => a.detector === "telemetry_silent")).toEqual([]);
+  }, 60_000);
 
   it("refuses log records sent with an agent's token: the database's record cannot come from the agent", async () => {
     const res = await fetch(otlp.ingestUrl.replace("/v1/traces", "/v1/logs"), {
