@@ -13,7 +13,7 @@ import { findAlerts } from "@vigil/store";
 import type { Alert, ClickHouseClient } from "@vigil/store";
 import { TestClickHouse } from "../support/clickhouse-server";
 import { PrivateMariaDb, PrivatePostgres } from "../support/private-databases";
-import { startVigil } from "../support/vigil-harness";
+import { apiCall, startVigil } from "../support/vigil-harness";
 import type { Harness } from "../support/vigil-harness";
 import { until } from "../support/wait";
 
@@ -186,6 +186,23 @@ describe("what the databases saw beside what the agent reported", () => {
     expect(statements.some((s) => s.includes("SELECT name FROM items"))).toBe(false);
     expect(alerts).toHaveLength(3);
 
+    // The activity API sets each side beside the other: the database's records matched
+    // or unreported, the agent's database steps matched.
+    const { body } = await apiCall(files, "/api/agents/support-bot/activity?since=1h", files.apiKeys.reader);
+    const actions = (body as { actions: Array<{ origin: string; observed: string | null; name: string }> }).actions;
+    const audit = actions.filter((a) => a.origin === "db-audit");
+    expect(
+      audit
+        .filter((a) => a.observed === "unreported")
+        .map((a) => a.name)
+        .sort(),
+    ).toEqual(["DELETE", "DROP TABLE", "UPDATE public.customers"]);
+    // (pgAudit names no relation for a DROP TABLE: its facts come from the statement text.)
+    expect(audit.filter((a) => a.observed === "matched").length).toBeGreaterThanOrEqual(3);
+    const reportedSteps = actions.filter((a) => a.origin === "agent");
+    expect(reportedSteps.length).toBe(3);
+    expect(reportedSteps.every((a) => a.observed === "matched")).toBe(true);
+
     // The OTLP path: the same PostgreSQL lines give the same two alerts.
     const viaOtlp = await until(
       "the OTLP source's alerts",
@@ -200,6 +217,23 @@ describe("what the databases saw beside what the agent reported", () => {
       ["UPDATE customers SET email = 'attacker@example.com' WHERE id = 1", "high"],
     ]);
   }, 90_000);
+
+  it("shows a step the agent reported that the database never saw as a discrepancy", async () => {
+    const { tracer, provider } = agentTracer();
+    tracer
+      .startSpan("SELECT", {
+        kind: SpanKind.CLIENT,
+        attributes: { "db.system.name": "postgresql", "db.query.text": "SELECT * FROM refunds WHERE id = 1" },
+      })
+      .end();
+    await provider.forceFlush();
+    const action = await until("the reported step in the activity", async () => {
+      const { body } = await apiCall(files, "/api/agents/support-bot/activity?since=1h", files.apiKeys.reader);
+      const actions = (body as { actions: Array<{ observed: string | null; facts: { dbTables: string[] } }> }).actions;
+      return actions.find((a) => a.facts.dbTables.includes("refunds"));
+    });
+    expect(action.observed).toBe("discrepancy");
+  });
 
   it("raises telemetry_silent when an agent's database user works while the agent sends no spans at all", async () => {
     const quiet = new pg.Client({ host: "127.0.0.1", port: postgres.port, user: "agent_quiet", database: "postgres" });

@@ -7,3 +7,4 @@ export { sqlTables, initSqlParser, MAX_PARSED_SQL_LENGTH } from "./sql/statement
 export { approximateSqlTables } from "./sql/approximate";
 export { dialectFor, WRITE_KINDS } from "./sql/model";
 export type { SqlTables, SqlDialect } from "./sql/model";
+export { reportsSameStatement, unqualifiedTable } from "./same-statement";

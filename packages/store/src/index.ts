@@ -46,7 +46,7 @@ export {
   causingInputs,
   findBatchSpans,
   findAuditSpansSince,
-  findReportedSpans,
+  findSpansOfOrigin,
   auditRecordDetails,
   recentRequestDigests,
   countSpans,

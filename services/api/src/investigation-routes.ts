@@ -6,6 +6,7 @@ import {
   causingInputs,
   findAgentActions,
   findAlerts,
+  findSpansOfOrigin,
   deliveriesOfAlert,
   findSession,
   findTrace,
@@ -13,10 +14,59 @@ import {
   listAgentSummaries,
   listSessions,
 } from "@vigil/store";
-import type { ClickHouseClient } from "@vigil/store";
+import type { ClickHouseClient, StoredSpan } from "@vigil/store";
+import { reportsSameStatement } from "@vigil/facts";
 import type { ApiEnv } from "./auth";
 import { bad, decodeCursor, encodeCursor, ns, rangeOf } from "./params";
 import { alertBrief, alertsBySpan, describeBaseline, isoOfNs, stepTree, stepView } from "./views";
+
+/**
+ * Reported vs observed, for a page of actions: an audit record is "matched" when a span
+ * of the agent reports its statement within the match window, else "unreported"; an
+ * agent's database step is "matched" when a database the agent is mapped on logged it,
+ * else a "discrepancy" (reported, never seen). Null for steps no audit source covers.
+ */
+async function observedStatus(
+  client: ClickHouseClient,
+  config: VigilConfig,
+  agentId: string,
+  page: readonly StoredSpan[],
+): Promise<Map<string, "matched" | "unreported" | "discrepancy">> {
+  const out = new Map<string, "matched" | "unreported" | "discrepancy">();
+  // The database systems whose audit logs cover this agent (MariaDB's clients report "mysql").
+  const audited = new Set(
+    config.audit.sources
+      .filter((s) => s.users.some((u) => u.agent === agentId))
+      .flatMap((s) => (s.format === "mariadb-server-audit" ? ["mariadb", "mysql"] : ["postgresql"])),
+  );
+  const steps = page.filter((s) => s.origin === "db-audit" || audited.has(s.facts.dbSystem));
+  if (steps.length === 0) return out;
+  const windowNs = BigInt(config.audit.match_window_seconds) * 1_000_000_000n;
+  const times = steps.map((s) => BigInt(s.startTimeUnixNano));
+  const from = String(times.reduce((a, b) => (b < a ? b : a)) - windowNs);
+  const to = String(times.reduce((a, b) => (b > a ? b : a)) + windowNs);
+  const [reported, seen] = await Promise.all([
+    findSpansOfOrigin(client, agentId, "agent", from, to),
+    findSpansOfOrigin(client, agentId, "db-audit", from, to),
+  ]);
+  const near = (a: { startTimeUnixNano: string }, b: { startTimeUnixNano: string }) => {
+    const d = BigInt(a.startTimeUnixNano) - BigInt(b.startTimeUnixNano);
+    return d >= -windowNs && d <= windowNs;
+  };
+  for (const s of steps) {
+    if (s.origin === "db-audit")
+      out.set(
+        s.spanId,
+        reported.some((r) => near(r, s) && reportsSameStatement(r.facts, s.facts)) ? "matched" : "unreported",
+      );
+    else
+      out.set(
+        s.spanId,
+        seen.some((a) => near(a, s) && reportsSameStatement(s.facts, a.facts)) ? "matched" : "discrepancy",
+      );
+  }
+  return out;
+}
 
 /** Agents, their activity with the inputs that caused it, sessions, traces, single alerts. */
 export function investigationRoutes(client: ClickHouseClient, config: VigilConfig): Hono<ApiEnv> {
@@ -99,12 +149,15 @@ export function investigationRoutes(client: ClickHouseClient, config: VigilConfi
       page.length === 0 ? [] : findAlerts(client, { agentId, sinceMs: range.fromMs - 1, limit: 1000 }),
     ]);
     const bySpan = alertsBySpan(alerts);
+    const observed = await observedStatus(client, config, agentId, page);
     const last = page.at(-1);
     return c.json({
       agentId,
       since: new Date(range.fromMs).toISOString(),
       actions: page.map((s) => ({
         ...stepView(s, false),
+        origin: s.origin,
+        observed: observed.get(s.spanId) ?? null,
         cause: causes.get(s.spanId) ?? null,
         alerts: (bySpan.get(s.spanId) ?? []).map(alertBrief),
       })),

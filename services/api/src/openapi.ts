@@ -55,7 +55,8 @@ const PATHS: Record<string, Record<string, Op>> = {
   },
   "/api/agents/{id}/activity": {
     get: {
-      summary: "The agent's actions in time order, each with the input that caused it and its alerts",
+      summary:
+        "The agent's actions in time order, each with the input that caused it and its alerts, its origin (agent or db-audit) and, where a database audit log covers it, observed: matched, unreported or discrepancy",
       params: ["since", "until", "limit", "cursor"],
     },
   },

@@ -1,6 +1,7 @@
 import type { AgentConfig, AuditConfig } from "@vigil/config";
 import { UNMAPPED_DB_USER_AGENT } from "@vigil/config";
-import { auditRecordDetails, findAuditSpansSince, findReportedSpans } from "@vigil/store";
+import { reportsSameStatement } from "@vigil/facts";
+import { auditRecordDetails, findAuditSpansSince, findSpansOfOrigin } from "@vigil/store";
 import type { Alert, ClickHouseClient, DetectSpan } from "@vigil/store";
 import { alertFor } from "../model";
 
@@ -74,9 +75,10 @@ export class AuditJudge {
       const max = times.reduce((a, b) => (b > a ? b : a));
       const windowNs = BigInt(this.windowMs) * 1_000_000n;
       const silenceNs = BigInt(this.silenceMs) * 1_000_000n;
-      const reported = await findReportedSpans(
+      const reported = await findSpansOfOrigin(
         client,
         agentId,
+        "agent",
         String(min - (silenceNs > windowNs ? silenceNs : windowNs)),
         String(max + windowNs),
       );
@@ -131,7 +133,7 @@ export class AuditJudge {
             ),
           );
         }
-        if (inWindow.some((s) => reportsSameStatement(s, record))) continue;
+        if (inWindow.some((s) => reportsSameStatement(s.facts, record.facts))) continue;
         alerts.push(
           alertFor(
             record,
@@ -154,21 +156,6 @@ export class AuditJudge {
     }
     return alerts;
   }
-}
-
-/** Whether an agent's span reports the statement of an audit record: same operation, and a shared table. */
-function reportsSameStatement(span: DetectSpan, record: DetectSpan): boolean {
-  const operation = record.facts.dbOperation || record.facts.dbStatementKinds[0] || "";
-  const spanOps = new Set([span.facts.dbOperation.toUpperCase(), ...span.facts.dbStatementKinds]);
-  if (operation !== "" && !spanOps.has(operation.toUpperCase())) return false;
-  if (record.facts.dbTables.length === 0) return spanOps.size > 0 && span.facts.dbSystem !== "";
-  const spanTables = new Set(span.facts.dbTables.map(unqualified));
-  return record.facts.dbTables.some((t) => spanTables.has(unqualified(t)));
-}
-
-/** "public.Orders" and "orders" name the same table here: the last name part, unquoted, lower case. */
-function unqualified(table: string): string {
-  return (table.split(".").at(-1) ?? table).replace(/^["`]|["`]$/g, "").toLowerCase();
 }
 
 function nanosToMs(ns: string): number {

@@ -39,6 +39,8 @@ export interface StoredSpan {
   batchId: string;
   facts: SpanFacts;
   integrity: SpanIntegrity;
+  /** An agent's span, or a database's audit record (see spans/origin.ts). */
+  origin: RowOrigin;
 }
 
 const SELECT_SPAN = `
@@ -52,10 +54,11 @@ SELECT agent_id, trace_id, span_id, parent_span_id, trace_state, flags, name, ki
   claimed_agent, environment, operation, tool, db_system, db_operation, db_tables, db_tables_written,
   db_statement_kinds, db_tables_approximate, outbound_host, credential_id, peer_agent, input, input_source,
   approval_id, approval_status, destructive, destructive_reason,
-  redacted_rules, redacted_fingerprints, redacted_locations, impersonated_agent
+  redacted_rules, redacted_fingerprints, redacted_locations, impersonated_agent, ${IS_AUDIT_ROW_SQL} AS is_audit
 FROM spans`;
 
 interface SpanRow {
+  is_audit?: number | boolean | string;
   agent_id: string;
   trace_id: string;
   span_id: string;
@@ -146,8 +149,13 @@ function toStoredSpanFacts(r: SpanRow): Pick<StoredSpan, "facts" | "integrity"> 
   };
 }
 
+function originOf(r: { is_audit?: number | boolean | string }): RowOrigin {
+  return r.is_audit === true || Number(r.is_audit) === 1 ? "db-audit" : "agent";
+}
+
 function toStoredSpan(r: SpanRow): StoredSpan {
   return {
+    origin: originOf(r),
     agentId: r.agent_id,
     traceId: r.trace_id,
     spanId: r.span_id,
@@ -253,12 +261,11 @@ export type DetectSpan = Pick<
   | "sessionId"
   | "facts"
   | "integrity"
+  | "origin"
 > & {
   /** When the span ended, as the agent states it (ns), and when Vigil received it (ms): Vigil's own time. */
   endTimeUnixNano: string;
   receivedAtMs: number;
-  /** An agent's span, or a database's audit record (see spans/origin.ts). */
-  origin: RowOrigin;
 };
 
 const DETECT_COLUMNS = `agent_id, trace_id, span_id, parent_span_id, name, kind, toString(toUnixTimestamp64Nano(start_time)) AS start_ns,
@@ -268,7 +275,7 @@ const DETECT_COLUMNS = `agent_id, trace_id, span_id, parent_span_id, name, kind,
               approval_id, approval_status, destructive, destructive_reason,
               redacted_rules, redacted_fingerprints, redacted_locations, impersonated_agent, ${IS_AUDIT_ROW_SQL} AS is_audit`;
 
-type DetectRow = SpanRow & { received_ms: string; is_audit: number | boolean };
+type DetectRow = SpanRow & { received_ms: string };
 
 function toDetectSpan(r: DetectRow): DetectSpan {
   const full = toStoredSpanFacts(r);
@@ -285,7 +292,7 @@ function toDetectSpan(r: DetectRow): DetectSpan {
     sessionId: r.session_id,
     facts: full.facts,
     integrity: full.integrity,
-    origin: Number(r.is_audit) === 1 || r.is_audit === true ? "db-audit" : "agent",
+    origin: originOf(r),
   };
 }
 
@@ -313,12 +320,13 @@ export async function findAuditSpansSince(client: ClickHouseClient, sinceMs: num
 }
 
 /**
- * One agent's own spans (not audit records) in [fromNs, toNs], as detection sees them:
- * what the agent reported, to set beside what its database saw.
+ * One agent's rows of one origin in [fromNs, toNs], as detection sees them: what the
+ * agent reported ("agent"), or what its databases saw ("db-audit"), to set side by side.
  */
-export async function findReportedSpans(
+export async function findSpansOfOrigin(
   client: ClickHouseClient,
   agentId: string,
+  origin: RowOrigin,
   fromNs: string,
   toNs: string,
   limit = 50_000,
@@ -328,7 +336,7 @@ export async function findReportedSpans(
             WHERE agent_id = {agentId:String}
               AND start_time >= fromUnixTimestamp64Nano({fromNs:Int64}, 'UTC')
               AND start_time <= fromUnixTimestamp64Nano({toNs:Int64}, 'UTC')
-              AND NOT ${IS_AUDIT_ROW_SQL}
+              AND ${origin === "db-audit" ? "" : "NOT "}${IS_AUDIT_ROW_SQL}
             ORDER BY start_time LIMIT {limit:UInt32}`,
     query_params: { agentId, fromNs, toNs, limit },
     format: "JSONEachRow",
