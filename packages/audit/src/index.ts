@@ -1,5 +1,4 @@
 export type { AuditRecord } from "./record";
-export { systemOf } from "./record";
 export { parseAuditRecord, csvRecordComplete } from "./parse";
 export { auditRecordSpan, AUDIT_SCOPE } from "./to-span";
 export { AuditFileFollower } from "./follower";

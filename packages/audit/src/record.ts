@@ -1,5 +1,3 @@
-import type { AuditFormat } from "@vigil/config";
-
 /**
  * One statement as a database's own audit log saw it: the ground truth beside what an
  * agent reported. Every field comes from the database's log line, never from an agent.
@@ -25,9 +23,4 @@ export interface AuditRecord {
   statement: string;
   /** False when the database refused the statement (MariaDB logs failed ones with their error code). */
   succeeded: boolean;
-}
-
-/** The database system a format's records come from. */
-export function systemOf(format: AuditFormat): AuditRecord["system"] {
-  return format === "mariadb-server-audit" ? "mariadb" : "postgresql";
 }

@@ -3,7 +3,10 @@ import { newAttributes } from "@vigil/otlp";
 import type { AnyValue, Span } from "@vigil/otlp";
 import type { AuditRecord } from "./record";
 
-/** The instrumentation scope of every stored audit record (agents' spans never carry it: ingest stores them apart by origin, not by this name). */
+/**
+ * The instrumentation scope of every stored audit record, for readers. It is not what
+ * marks a row as the database's (an agent may name any scope): the request digest is.
+ */
 export const AUDIT_SCOPE = "vigil.db-audit";
 
 const SPAN_KIND_SERVER = 2;
