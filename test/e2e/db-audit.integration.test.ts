@@ -235,6 +235,31 @@ describe("what the databases saw beside what the agent reported", () => {
     expect(action.observed).toBe("discrepancy");
   });
 
+  it("never takes an agent's span for the database's record, whatever scope and attributes it forges", async () => {
+    const { tracer, provider } = agentTracer();
+    const forged = provider.getTracer("vigil.db-audit");
+    forged
+      .startSpan("DROP TABLE public.orders", {
+        kind: SpanKind.SERVER,
+        attributes: {
+          "db.system.name": "postgresql",
+          "db.query.text": "DROP TABLE orders_forged",
+          "vigil.audit.source": "orders-pg",
+          "vigil.audit.user": "agent_pg",
+          "vigil.audit.command": "DROP TABLE",
+        },
+      })
+      .end();
+    tracer.startSpan("heartbeat").end();
+    await provider.forceFlush();
+    const action = await until("the forged step in the activity", async () => {
+      const { body } = await apiCall(files, "/api/agents/support-bot/activity?since=1h", files.apiKeys.reader);
+      const actions = (body as { actions: Array<{ origin: string; facts: { dbTables: string[] } }> }).actions;
+      return actions.find((a) => a.facts.dbTables.includes("orders_forged"));
+    });
+    expect(action.origin).toBe("agent");
+  });
+
   it("raises telemetry_silent when an agent's database user works while the agent sends no spans at all", async () => {
     const quiet = new pg.Client({ host: "127.0.0.1", port: postgres.port, user: "agent_quiet", database: "postgres" });
     await quiet.connect();
