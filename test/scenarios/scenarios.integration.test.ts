@@ -232,7 +232,15 @@ describe("scenario: ten agents, fourteen days of normal traffic, then incidents"
 describe("history sent through agent tokens", () => {
   it("is flagged as backdated for every agent (the agent states its spans' times)", () => {
     expect(new Set(backdated.map((a) => a.agentId))).toEqual(new Set(agents.map((a) => a.id)));
-    expect(backdated.every((a) => a.severity === "high")).toBe(true);
+    // The fourteen days of history are days old: high for every agent. The incident day's
+    // last hours are only hours old when the suite runs early in the day: a small batch of
+    // those is medium, never less.
+    for (const a of agents)
+      expect(
+        backdated.some((x) => x.agentId === a.id && x.severity === "high"),
+        a.id,
+      ).toBe(true);
+    expect(backdated.every((a) => a.severity === "high" || a.severity === "medium")).toBe(true);
   });
 });
 

@@ -59,7 +59,7 @@ export async function promotionReport(
 
   const [history] = await read<{ first_ms: string; n: string }>(
     `SELECT toString(toUnixTimestamp64Milli(min(first_seen))) AS first_ms, toString(sum(calls)) AS n FROM agent_activity
-     WHERE agent_id = {agentId:String} AND environment = {environment:String} AND dimension = 'hour'`,
+     WHERE agent_id = {agentId:String} AND environment = {environment:String} AND dimension = 'hour' AND origin != 'db-audit'`,
   );
   const [totals] = await read<{ spans: string; sessions: string }>(
     `SELECT count() AS spans, uniqExactIf(session_id, session_id != '') AS sessions FROM spans WHERE ${where}`,

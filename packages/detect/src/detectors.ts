@@ -44,6 +44,12 @@ export const DETECTORS: readonly Detector[] = [
   callVolume,
 ];
 
+/**
+ * The learned detectors that also judge the databases' audit records, each against the
+ * history the databases saw of the agent: an agent whose tracer is off is still judged.
+ */
+export const OBSERVED_DETECTORS: readonly Detector[] = [newTable, newTableOperation, offHours, callVolume];
+
 /** Runs every detector over a set of new spans. */
 export async function detect(ctx: DetectionContext, detectors: readonly Detector[] = DETECTORS): Promise<Alert[]> {
   const alerts: Alert[] = [];

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { AgentConfig, DetectionConfig } from "@vigil/config";
-import type { Alert, ClickHouseClient, Severity, DetectSpan } from "@vigil/store";
+import type { Alert, BaselineSnapshot, ClickHouseClient, DetectSpan, RowOrigin, Severity } from "@vigil/store";
 import type { ActivityCache } from "./learned/profiles";
 import type { BaselineCache } from "./learned/baseline-cache";
 import type { SessionHistoryCache } from "./session-history";
@@ -19,6 +19,11 @@ export interface DetectionContext {
   baselines: BaselineCache;
   /** Approvals and inputs earlier in the sessions of the step's acting spans, read once. */
   sessions: SessionHistoryCache;
+  /**
+   * Whose rows the step judges: the agents' reports, or the databases' audit records of
+   * them (the learned detectors then judge against the history the databases saw).
+   */
+  origin: RowOrigin;
 }
 
 export const DEFAULT_DETECTION: DetectionConfig = { learning_days: 7, learning_min_spans: 500, call_volume_floor: 50 };
@@ -27,6 +32,14 @@ export const DEFAULT_DETECTION: DetectionConfig = { learning_days: 7, learning_m
 export interface Detector {
   name: string;
   detect(ctx: DetectionContext): Promise<Alert[]>;
+}
+
+/**
+ * The agent's latest baseline snapshot where it describes the rows being judged. The
+ * snapshots are built from what agents reported; the databases' side is always read.
+ */
+export async function snapshotOf(ctx: DetectionContext, span: DetectSpan): Promise<BaselineSnapshot | undefined> {
+  return ctx.origin === "agent" ? ctx.baselines.get(span.agentId, span.facts.environment) : undefined;
 }
 
 /** Severity bands over the 0-100 score, as Elastic's anomaly scores use them. */
@@ -60,7 +73,9 @@ export function alertFor(
   },
   nowMs: number,
 ): Alert {
-  const subject = a.subject ?? `${span.traceId}/${span.spanId}/${spanContentDigest(span)}`;
+  const observed = span.origin === "db-audit";
+  // What the database saw and what the agent reported are separate findings, each with its own id.
+  const subject = `${observed ? "observed/" : ""}${a.subject ?? `${span.traceId}/${span.spanId}/${spanContentDigest(span)}`}`;
   return {
     alertId: createHash("sha256").update(`${a.detector}\n${span.agentId}\n${subject}`).digest("hex").slice(0, 32),
     createdAtMs: nowMs,
@@ -73,9 +88,9 @@ export function alertFor(
     sessionId: span.sessionId,
     traceId: span.traceId,
     spanIds: a.spanIds ?? [span.spanId],
-    summary: a.summary,
+    summary: observed && !a.evidence.observed ? `the database's audit log: ${a.summary}` : a.summary,
     explanation: a.explanation,
-    evidence: a.evidence,
+    evidence: observed ? { ...a.evidence, origin: span.origin } : a.evidence,
     input: span.facts.input,
     credentials: a.credentials ?? (span.facts.credentialId === "" ? [] : [span.facts.credentialId]),
     fingerprint: `${a.detector}:${span.agentId}:${span.facts.environment}`,

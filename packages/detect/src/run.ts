@@ -7,14 +7,15 @@ import {
   readDetectionCursor,
   readLedgerAfter,
 } from "@vigil/store";
-import type { Alert } from "@vigil/store";
-import { detect } from "./detectors";
+import type { Alert, DetectSpan, RowOrigin } from "@vigil/store";
+import { UNMAPPED_DB_USER_AGENT } from "@vigil/config";
+import { OBSERVED_DETECTORS, detect } from "./detectors";
 import { ActivityCache } from "./learned/profiles";
 import { BaselineCache } from "./learned/baseline-cache";
 import { DEFAULT_DETECTION } from "./model";
 import { SessionHistoryCache } from "./session-history";
 import type { AuditJudge } from "./audit/judge";
-import type { Detector } from "./model";
+import type { DetectionContext, Detector } from "./model";
 import type { AgentConfig, DetectionConfig } from "@vigil/config";
 
 export interface DetectionRunResult {
@@ -55,6 +56,9 @@ export async function runDetection(
   const cursor = await readDetectionCursor(client);
   const heads = await ledgerHeads(client);
   const baselines = options.baselines ?? new BaselineCache(client);
+  const observedDetectors = OBSERVED_DETECTORS.filter((d) => options.detectors?.includes(d) ?? true);
+  const acrossEnvironments = (agentId: string): boolean =>
+    (options.agents?.get(agentId)?.environments.length ?? 0) === 0;
   const result: DetectionRunResult = {
     batches: 0,
     spans: 0,
@@ -76,28 +80,26 @@ export async function runDetection(
         client,
         step.map((e) => e.batchId),
       );
-      // The detectors judge what agents reported; the databases' own audit records are
-      // set beside those reports by the audit judge, once their matching window has passed.
+      // The detectors judge what agents reported. The databases' own audit records are
+      // judged by the learned detectors against the databases' history of each agent, and
+      // set beside the agents' reports by the audit judge once their window has passed.
       const spans = stored.filter((s) => s.origin === "agent");
-      options.audit?.hold(stored.filter((s) => s.origin === "db-audit"));
+      const records = stored.filter((s) => s.origin === "db-audit" && s.agentId !== UNMAPPED_DB_USER_AGENT);
+      options.audit?.hold(records);
       lap("readMs");
-      const alerts = await detect(
-        {
-          client,
-          spans,
-          nowMs: Date.now(),
-          activity: new ActivityCache(
-            client,
-            spans,
-            (agentId) => (options.agents?.get(agentId)?.environments.length ?? 0) === 0,
-          ),
-          baselines,
-          sessions: new SessionHistoryCache(client, spans),
-          agents: options.agents ?? new Map(),
-          detection: options.detection ?? DEFAULT_DETECTION,
-        },
-        options.detectors,
-      );
+      const context = (origin: RowOrigin, rows: readonly DetectSpan[]): DetectionContext => ({
+        client,
+        spans: rows,
+        nowMs: Date.now(),
+        activity: new ActivityCache(client, rows, acrossEnvironments, origin),
+        baselines,
+        sessions: new SessionHistoryCache(client, rows),
+        agents: options.agents ?? new Map(),
+        detection: options.detection ?? DEFAULT_DETECTION,
+        origin,
+      });
+      const alerts = await detect(context("agent", spans), options.detectors);
+      if (records.length > 0) alerts.push(...(await detect(context("db-audit", records), observedDetectors)));
       lap("detectMs");
       result.alerts.push(...(await insertAlerts(client, alerts)));
       examined = (step.at(-1) as { seq: number }).seq;

@@ -71,9 +71,19 @@ ENGINE = Distributed('${cluster}', currentDatabase(), ${local(name)}, ${SHARDING
     // Views keep their names on every node (they read the local tables).
     if (/^\s*ALTER TABLE \w+ MODIFY SQL SECURITY\b/i.test(statement))
       return [statement.replace(ALTER_TABLE, `ALTER TABLE ${name} ${on}`)];
+    if (/^\s*ALTER TABLE \w+ MODIFY QUERY\b/i.test(statement))
+      return [
+        statement
+          .replace(ALTER_TABLE, `ALTER TABLE ${name} ${on}`)
+          .replace(/\bFROM spans\b/g, `FROM ${local("spans")}`),
+      ];
     const onLocal = statement.replace(ALTER_TABLE, `ALTER TABLE ${local(name)} ${on}`);
     // Skip indexes live only in the local tables; new columns also go to the Distributed table.
     if (/^\s*ALTER TABLE \w+\s+ADD INDEX/i.test(statement)) return [onLocal];
+    // A sorting key is the local table's; the Distributed table only gains the column.
+    const sortingKey = /,\s*MODIFY ORDER BY [\s\S]*$/i;
+    if (sortingKey.test(statement))
+      return [onLocal, statement.replace(sortingKey, "").replace(ALTER_TABLE, `ALTER TABLE ${name} ${on}`)];
     return [onLocal, statement.replace(ALTER_TABLE, `ALTER TABLE ${name} ${on}`)];
   }
   throw new Error(`no cluster form for: ${statement.slice(0, 80)}`);

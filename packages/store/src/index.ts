@@ -66,9 +66,7 @@ export {
 } from "./alerts/alerts";
 export type { Alert, AlertFilter, AlertGroupCount, Severity } from "./alerts/alerts";
 export {
-  seenValues,
   credentialUsers,
-  agentProfile,
   callBuckets,
   sameHourOfWeekHistory,
   hourHistogramBefore,

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import { VIEW_SECURITY_MIGRATION } from "./access/schema";
-import { ACTIVITY_MIGRATION } from "./activity/schema";
+import { ACTIVITY_BY_ORIGIN_MIGRATION, ACTIVITY_MIGRATION } from "./activity/schema";
 import { ALERTS_MIGRATION } from "./alerts/schema";
 import { clusterStatements, federationStatements, schemaTables } from "./cluster";
 import { BASELINES_MIGRATION } from "./baselines/schema";
@@ -30,6 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   TOKENS_MIGRATION,
   VIEW_SECURITY_MIGRATION,
   DECISIONS_MIGRATION,
+  ACTIVITY_BY_ORIGIN_MIGRATION,
 ];
 
 export const MIGRATIONS_TABLE = `

@@ -1,6 +1,6 @@
 import { callBuckets, sameHourOfWeekHistory } from "@vigil/store";
 import type { Alert, DetectSpan } from "@vigil/store";
-import { alertFor } from "../model";
+import { alertFor, snapshotOf } from "../model";
 import type { DetectionContext, Detector } from "../model";
 import { HISTORY_WEEKS } from "./baselines";
 import { hourOfWeek, thresholdOf, volumeStats } from "./volume-stats";
@@ -32,6 +32,7 @@ export const callVolume: Detector = {
           span.agentId,
           span.facts.environment,
           mine.map((b) => b.bucket),
+          ctx.origin,
         );
         currents.set(agentKey, current);
       }
@@ -43,12 +44,19 @@ export const callVolume: Detector = {
       if (stats === undefined) {
         // The baseline snapshot holds these statistics when it was built for this very
         // hour (live traffic); backfilled or older buckets read their history.
-        const cell = (await ctx.baselines.get(span.agentId, span.facts.environment))?.volume[hourOfWeek(hourStart)];
+        const cell = (await snapshotOf(ctx, span))?.volume[hourOfWeek(hourStart)];
         stats =
           cell?.hourStartSec === hourStart
             ? cell
             : volumeStats(
-                await sameHourOfWeekHistory(ctx.client, span.agentId, span.facts.environment, bucket, HISTORY_WEEKS),
+                await sameHourOfWeekHistory(
+                  ctx.client,
+                  span.agentId,
+                  span.facts.environment,
+                  bucket,
+                  HISTORY_WEEKS,
+                  ctx.origin,
+                ),
               );
         histories.set(hourKey, stats);
       }

@@ -174,7 +174,7 @@ export const newCredential: Detector = {
         firstUses.set(credential, [...(firstUses.get(credential) ?? []), span]);
       }
     }
-    const usersOf = await credentialUsers(ctx.client, [...firstUses.keys()]);
+    const usersOf = await credentialUsers(ctx.client, [...firstUses.keys()], ctx.origin);
     for (const [credential, spans] of firstUses) {
       const users = usersOf.get(credential) ?? [];
       for (const span of spans) {

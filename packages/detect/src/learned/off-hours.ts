@@ -1,6 +1,6 @@
 import type { Alert, DetectSpan } from "@vigil/store";
 import { hourHistogramBefore } from "@vigil/store";
-import { alertFor } from "../model";
+import { alertFor, snapshotOf } from "../model";
 import type { DetectionContext, Detector } from "../model";
 
 /** Share of an agent's activity below which an hour counts as "essentially never". */
@@ -59,7 +59,7 @@ export const offHours: Detector = {
       if (before === undefined) {
         const first = firstInStep.get(agentKey) as string;
         const firstMs = Number(BigInt(first) / 1_000_000n);
-        const snapshot = await ctx.baselines.get(span.agentId, span.facts.environment);
+        const snapshot = await snapshotOf(ctx, span);
         // A snapshot built shortly before the step's first span is the history before it
         // (short of the last minutes, which do not move an hour's share); otherwise read.
         before =
@@ -70,6 +70,7 @@ export const offHours: Detector = {
                 span.agentId,
                 span.facts.environment,
                 Math.floor(firstMs / 300_000) * 300,
+                ctx.origin,
               );
         histograms.set(agentKey, before);
       }

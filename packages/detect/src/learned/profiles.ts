@@ -1,6 +1,6 @@
 import type { DetectionConfig } from "@vigil/config";
 import { seenPairs } from "@vigil/store";
-import type { AgentProfile, ClickHouseClient, DetectSpan, SeenValue } from "@vigil/store";
+import type { AgentProfile, ClickHouseClient, DetectSpan, RowOrigin, SeenValue } from "@vigil/store";
 import { stillLearning } from "./learning";
 
 /**
@@ -57,6 +57,8 @@ export class ActivityCache {
     private readonly client: ClickHouseClient,
     private readonly spans: readonly DetectSpan[],
     private readonly acrossEnvironments: (agentId: string) => boolean = () => false,
+    /** Whose history: the agents' reports, or what their databases saw. */
+    readonly origin: RowOrigin = "agent",
   ) {}
 
   private history(agentId: string, environment: string): Promise<Map<string, SeenValue>> {
@@ -67,7 +69,7 @@ export class ActivityCache {
     const mine = this.spans.filter(
       (s) => s.agentId === agentId && (scope === undefined || s.facts.environment === scope),
     );
-    const read = seenPairs(this.client, agentId, scope, pairsOf(mine));
+    const read = seenPairs(this.client, agentId, scope, pairsOf(mine), this.origin);
     this.reads.set(key, read);
     return read;
   }

@@ -1,4 +1,6 @@
 import type { ClickHouseClient } from "@clickhouse/client";
+import type { RowOrigin } from "../spans/origin";
+import { ORIGIN_FILTER_SQL } from "./schema";
 
 /** What an agent's history says about one value of one dimension. */
 export interface SeenValue {
@@ -8,42 +10,12 @@ export interface SeenValue {
   calls: number;
 }
 
-/**
- * The history of some values of one dimension for one agent and environment (values
- * never seen are absent). Parts of the aggregate table may be unmerged, so the query
- * aggregates again.
- */
-export async function seenValues(
-  client: ClickHouseClient,
-  agentId: string,
-  environment: string,
-  dimension: string,
-  values: readonly string[],
-): Promise<Map<string, SeenValue>> {
-  if (values.length === 0) return new Map();
-  const rs = await client.query({
-    query: `SELECT value, toString(toUnixTimestamp64Nano(min(first_seen))) AS first_ns, toString(toUnixTimestamp64Nano(max(last_seen))) AS last_ns,
-              toString(sum(calls)) AS total
-            FROM agent_activity
-            WHERE agent_id = {agentId:String} AND environment = {environment:String} AND dimension = {dimension:String}
-              AND value IN {values:Array(String)}
-            GROUP BY value`,
-    query_params: { agentId, environment, dimension, values },
-    format: "JSONEachRow",
-  });
-  const rows = await rs.json<{ value: string; first_ns: string; last_ns: string; total: string }>();
-  return new Map(
-    rows.map((r) => [
-      r.value,
-      { value: r.value, firstSeenNs: r.first_ns, lastSeenNs: r.last_ns, calls: Number(r.total) },
-    ]),
-  );
-}
-
 /** For each credential, every agent that has used it, with when it first did (any environment); one read. */
 export async function credentialUsers(
   client: ClickHouseClient,
   credentialIds: readonly string[],
+  /** Whose history: what the agent reported (default) or what its databases saw. */
+  origin: RowOrigin = "agent",
 ): Promise<Map<string, SeenValue[]>> {
   const out = new Map<string, SeenValue[]>();
   if (credentialIds.length === 0) return out;
@@ -51,9 +23,9 @@ export async function credentialUsers(
     // The aliases are not "value": in ClickHouse an alias would shadow the column in WHERE.
     query: `SELECT value AS credential, agent_id AS agent, toString(toUnixTimestamp64Nano(min(first_seen))) AS first_ns,
               toString(toUnixTimestamp64Nano(max(last_seen))) AS last_ns, toString(sum(calls)) AS total
-            FROM agent_activity WHERE dimension = 'credential' AND value IN {credentialIds:Array(String)}
+            FROM agent_activity WHERE ${ORIGIN_FILTER_SQL} AND dimension = 'credential' AND value IN {credentialIds:Array(String)}
             GROUP BY value, agent_id`,
-    query_params: { credentialIds },
+    query_params: { observed: origin === "db-audit", credentialIds },
     format: "JSONEachRow",
   });
   const rows = await rs.json<{ credential: string; agent: string; first_ns: string; last_ns: string; total: string }>();
@@ -73,34 +45,6 @@ export interface AgentProfile {
   byHour: number[];
 }
 
-export async function agentProfile(
-  client: ClickHouseClient,
-  agentId: string,
-  environment: string,
-): Promise<AgentProfile> {
-  const rs = await client.query({
-    query: `SELECT value, toString(toUnixTimestamp64Nano(min(first_seen))) AS first_ns, toString(sum(calls)) AS total
-            FROM agent_activity
-            WHERE agent_id = {agentId:String} AND environment = {environment:String} AND dimension = 'hour'
-            GROUP BY value`,
-    query_params: { agentId, environment },
-    format: "JSONEachRow",
-  });
-  const rows = await rs.json<{ value: string; first_ns: string; total: string }>();
-  const byHour = new Array<number>(24).fill(0);
-  let first: string | undefined;
-  for (const r of rows) {
-    byHour[Number(r.value)] = Number(r.total);
-    if (
-      first === undefined ||
-      r.first_ns.length < first.length ||
-      (r.first_ns.length === first.length && r.first_ns < first)
-    )
-      first = r.first_ns;
-  }
-  return { firstSeenNs: first, spans: byHour.reduce((a, b) => a + b, 0), byHour };
-}
-
 /**
  * Calls per 5-minute bucket for one agent: the buckets asked for, and the history used
  * to judge them (the same hour of the week in earlier weeks, before `beforeNs`).
@@ -110,14 +54,16 @@ export async function callBuckets(
   agentId: string,
   environment: string,
   bucketsSec: readonly number[],
+  /** Whose history: what the agent reported (default) or what its databases saw. */
+  origin: RowOrigin = "agent",
 ): Promise<Map<number, number>> {
   if (bucketsSec.length === 0) return new Map();
   const rs = await client.query({
     query: `SELECT toUnixTimestamp(bucket) AS b, toString(sum(calls)) AS n FROM agent_calls_5m
-            WHERE agent_id = {agentId:String} AND environment = {environment:String}
+            WHERE ${ORIGIN_FILTER_SQL} AND agent_id = {agentId:String} AND environment = {environment:String}
               AND bucket IN (SELECT toDateTime(arrayJoin({buckets:Array(UInt32)}), 'UTC'))
             GROUP BY b`,
-    query_params: { agentId, environment, buckets: bucketsSec },
+    query_params: { observed: origin === "db-audit", agentId, environment, buckets: bucketsSec },
     format: "JSONEachRow",
   });
   return new Map((await rs.json<{ b: number; n: string }>()).map((r) => [Number(r.b), Number(r.n)]));
@@ -134,15 +80,24 @@ export async function sameHourOfWeekHistory(
   environment: string,
   bucketSec: number,
   weeks: number,
+  /** Whose history: what the agent reported (default) or what its databases saw. */
+  origin: RowOrigin = "agent",
 ): Promise<number[]> {
   const hourStart = bucketSec - (bucketSec % 3600);
   const rs = await client.query({
     query: `SELECT toUnixTimestamp(bucket) AS b, toString(sum(calls)) AS n FROM agent_calls_5m
-            WHERE agent_id = {agentId:String} AND environment = {environment:String}
+            WHERE ${ORIGIN_FILTER_SQL} AND agent_id = {agentId:String} AND environment = {environment:String}
               AND bucket >= toDateTime({from:UInt32}, 'UTC') AND bucket < toDateTime({to:UInt32}, 'UTC')
               AND toDayOfWeek(bucket) = toDayOfWeek(toDateTime({hour:UInt32}, 'UTC')) AND toHour(bucket) = toHour(toDateTime({hour:UInt32}, 'UTC'))
             GROUP BY b`,
-    query_params: { agentId, environment, from: hourStart - weeks * 7 * 86400, to: hourStart, hour: hourStart },
+    query_params: {
+      observed: origin === "db-audit",
+      agentId,
+      environment,
+      from: hourStart - weeks * 7 * 86400,
+      to: hourStart,
+      hour: hourStart,
+    },
     format: "JSONEachRow",
   });
   const counts = new Map((await rs.json<{ b: number; n: string }>()).map((r) => [Number(r.b), Number(r.n)]));
@@ -178,12 +133,14 @@ export async function hourHistogramBefore(
   agentId: string,
   environment: string,
   beforeSec: number,
+  /** Whose history: what the agent reported (default) or what its databases saw. */
+  origin: RowOrigin = "agent",
 ): Promise<number[]> {
   const rs = await client.query({
     query: `SELECT toHour(bucket) AS h, toString(sum(calls)) AS n FROM agent_calls_5m
-            WHERE agent_id = {agentId:String} AND environment = {environment:String} AND bucket < toDateTime({before:UInt32}, 'UTC')
+            WHERE ${ORIGIN_FILTER_SQL} AND agent_id = {agentId:String} AND environment = {environment:String} AND bucket < toDateTime({before:UInt32}, 'UTC')
             GROUP BY h`,
-    query_params: { agentId, environment, before: beforeSec },
+    query_params: { observed: origin === "db-audit", agentId, environment, before: beforeSec },
     format: "JSONEachRow",
   });
   const byHour = new Array<number>(24).fill(0);
@@ -198,17 +155,24 @@ export async function seenPairs(
   /** One environment, or undefined for all of the agent's environments together. */
   environment: string | undefined,
   pairs: ReadonlyArray<readonly [string, string]>,
+  /** Whose history: what the agent reported (default) or what its databases saw. */
+  origin: RowOrigin = "agent",
 ): Promise<Map<string, SeenValue>> {
   if (pairs.length === 0) return new Map();
   const rs = await client.query({
     query: `SELECT dimension AS dim, value AS val, toString(toUnixTimestamp64Nano(min(first_seen))) AS first_ns,
               toString(toUnixTimestamp64Nano(max(last_seen))) AS last_ns, toString(sum(calls)) AS total
             FROM agent_activity
-            WHERE agent_id = {agentId:String} ${environment === undefined ? "" : "AND environment = {environment:String}"}
+            WHERE ${ORIGIN_FILTER_SQL} AND agent_id = {agentId:String} ${environment === undefined ? "" : "AND environment = {environment:String}"}
               AND concat(dimension, '\\n', value) IN {keys:Array(String)}
             GROUP BY dimension, value`,
     // Pairs travel as "dimension\nvalue" strings: tuple parameters are not bound alike in both placements.
-    query_params: { agentId, environment: environment ?? "", keys: pairs.map(([d, v]) => `${d}\n${v}`) },
+    query_params: {
+      observed: origin === "db-audit",
+      agentId,
+      environment: environment ?? "",
+      keys: pairs.map(([d, v]) => `${d}\n${v}`),
+    },
     format: "JSONEachRow",
   });
   const rows = await rs.json<{ dim: string; val: string; first_ns: string; last_ns: string; total: string }>();
@@ -221,11 +185,16 @@ export async function seenPairs(
 }
 
 /** When the agent was first seen in each of its environments (event time, ns). */
-export async function environmentsFirstSeen(client: ClickHouseClient, agentId: string): Promise<Map<string, string>> {
+export async function environmentsFirstSeen(
+  client: ClickHouseClient,
+  agentId: string,
+  /** Whose history: what the agent reported (default) or what its databases saw. */
+  origin: RowOrigin = "agent",
+): Promise<Map<string, string>> {
   const rs = await client.query({
     query: `SELECT environment AS env, toString(toUnixTimestamp64Nano(min(first_seen))) AS first_ns
-            FROM agent_activity WHERE agent_id = {agentId:String} AND dimension = 'hour' GROUP BY environment`,
-    query_params: { agentId },
+            FROM agent_activity WHERE ${ORIGIN_FILTER_SQL} AND agent_id = {agentId:String} AND dimension = 'hour' GROUP BY environment`,
+    query_params: { observed: origin === "db-audit", agentId },
     format: "JSONEachRow",
   });
   return new Map((await rs.json<{ env: string; first_ns: string }>()).map((r) => [r.env, r.first_ns]));

@@ -1,4 +1,5 @@
 import type { Migration } from "../migrations";
+import { IS_AUDIT_ROW_SQL } from "../spans/origin";
 
 /**
  * Per-agent activity aggregates, kept by materialized views at insert time so that
@@ -51,3 +52,51 @@ export const ACTIVITY_MIGRATION: Migration = {
     FROM spans GROUP BY agent_id, environment, bucket`,
   ],
 };
+
+/** What the aggregates of a row say about where it came from: an agent's report or a database's record. */
+const ORIGIN_SQL = `if(${IS_AUDIT_ROW_SQL}, 'db-audit', 'agent')`;
+
+/**
+ * The aggregates kept apart by origin: what an agent reported and what its databases'
+ * audit logs saw are two histories of the same agent. Learned detectors judge each
+ * against its own, so a database user at work while its agent reports nothing is still
+ * judged (new table, new operation, off hours, volume), and audit records do not make a
+ * table "already known" to the agent's reported history. Rows aggregated before this
+ * migration have an empty origin and count as the agent's.
+ *
+ * The key gains the column in the same ALTER that adds it (the only way ClickHouse
+ * extends a sorting key), and the views change their query in place, without a moment
+ * in which an INSERT into spans feeds no view.
+ */
+export const ACTIVITY_BY_ORIGIN_MIGRATION: Migration = {
+  version: 11,
+  name: "activity aggregates kept apart by origin",
+  statements: [
+    `ALTER TABLE agent_activity ADD COLUMN IF NOT EXISTS origin LowCardinality(String),
+      MODIFY ORDER BY (agent_id, environment, dimension, value, origin)`,
+    `ALTER TABLE agent_calls_5m ADD COLUMN IF NOT EXISTS origin LowCardinality(String),
+      MODIFY ORDER BY (agent_id, environment, bucket, origin)`,
+    `ALTER TABLE agent_activity_mv MODIFY QUERY
+    SELECT agent_id, environment, d.1 AS dimension, d.2 AS value, ${ORIGIN_SQL} AS origin,
+      min(start_time) AS first_seen, max(start_time) AS last_seen, count() AS calls
+    FROM spans
+    ARRAY JOIN arrayFilter(x -> x.2 != '', arrayConcat(
+      [('tool', tool), ('host', outbound_host), ('credential', credential_id), ('peer', peer_agent),
+       ('credential_host', if(credential_id != '' AND outbound_host != '', concat(credential_id, '@', outbound_host), '')),
+       ('hour', toString(toHour(start_time))),
+       ('credential_hour', if(credential_id != '', concat(credential_id, '@', toString(toHour(start_time))), ''))],
+      arrayMap(t -> ('table', t), db_tables),
+      arrayMap(t -> ('table_operation', if(db_operation != '', concat(t, ':', db_operation), '')), db_tables)
+    )) AS d
+    GROUP BY agent_id, environment, dimension, value, origin`,
+    `ALTER TABLE agent_calls_5m_mv MODIFY QUERY
+    SELECT agent_id, environment, toStartOfFiveMinutes(start_time) AS bucket, ${ORIGIN_SQL} AS origin, count() AS calls
+    FROM spans GROUP BY agent_id, environment, bucket, origin`,
+  ],
+};
+
+/**
+ * SQL over agent_activity or agent_calls_5m: 1 for the aggregate rows of one origin,
+ * the origin given as the Bool query parameter `observed` (true: databases' records).
+ */
+export const ORIGIN_FILTER_SQL = "((origin = 'db-audit') = {observed:Bool})";

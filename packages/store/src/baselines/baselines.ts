@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { SeenValue } from "../activity/activity";
+import { ORIGIN_FILTER_SQL } from "../activity/schema";
 
 /** Calls per 5-minute bucket at one hour of the week, over the same hour in earlier weeks. */
 export interface VolumeCell {
@@ -107,8 +108,9 @@ export async function allActivity(client: ClickHouseClient): Promise<ActivityRow
     query: `SELECT agent_id AS agent, environment AS env, dimension AS dim, value AS val,
               toString(toUnixTimestamp64Nano(min(first_seen))) AS first_ns,
               toString(toUnixTimestamp64Nano(max(last_seen))) AS last_ns, toString(sum(calls)) AS total
-            FROM agent_activity WHERE dimension != 'credential_hour'
+            FROM agent_activity WHERE ${ORIGIN_FILTER_SQL} AND dimension != 'credential_hour'
             GROUP BY agent_id, environment, dimension, value`,
+    query_params: { observed: false },
     format: "JSONEachRow",
   });
   const rows = await rs.json<{
@@ -140,9 +142,9 @@ export async function allCallBuckets(
   const rs = await client.query({
     query: `SELECT agent_id AS agent, environment AS env, toUnixTimestamp(bucket) AS b, toString(sum(calls)) AS n
             FROM agent_calls_5m
-            WHERE bucket >= toDateTime({from:UInt32}, 'UTC') AND bucket < toDateTime({to:UInt32}, 'UTC')
+            WHERE ${ORIGIN_FILTER_SQL} AND bucket >= toDateTime({from:UInt32}, 'UTC') AND bucket < toDateTime({to:UInt32}, 'UTC')
             GROUP BY agent_id, environment, b`,
-    query_params: { from: fromSec, to: toSec },
+    query_params: { observed: false, from: fromSec, to: toSec },
     format: "JSONEachRow",
   });
   return (await rs.json<{ agent: string; env: string; b: number; n: string }>()).map((r) => ({
