@@ -27,6 +27,7 @@ const item = (value: string, sessions: number): ObservedItem => ({
   lastSeenNs: "0",
   sampleSessions: [`s-${value}`],
   rare: sessions < 2,
+  seenByDatabase: 0,
 });
 
 /** billing-bot's use of its ClickHouse credential: reads, appends, updates and deletes; one rare DROP. */
@@ -37,6 +38,7 @@ const observed: Observed = {
   toMs: 1,
   timezone: "UTC",
   spans: 100,
+  auditRecords: 0,
   sessions: 20,
   firstSeenNs: "0",
   items: { tool: [], table: [], table_operation: [], operation: [], host: [], credential: [], peer: [] },

@@ -40,7 +40,7 @@ const agentsYaml =
   `agents:\n  - id: support-bot\n    tokens:\n      - sha256: "${sha256Hex(agentToken)}"\n` +
   `  - id: quiet-bot\n    tokens:\n      - sha256: "${sha256Hex(generateToken())}"\n`;
 const users =
-  "        users:\n          - {user: agent_pg, agent: support-bot}\n          - {user: agent_quiet, agent: quiet-bot}\n";
+  "        users:\n          - {user: agent_pg, agent: support-bot, credential: cred-orders-pg}\n          - {user: agent_quiet, agent: quiet-bot}\n";
 
 beforeAll(async () => {
   await Promise.all([postgres.start(), mariadb.start(), clickhouse.start()]);
@@ -107,7 +107,12 @@ describe("what the databases saw beside what the agent reported", () => {
     const reportedQuery = async (system: string, sql: string, run: () => Promise<unknown>) => {
       const span = tracer.startSpan(`${sql.split(" ")[0]}`, {
         kind: SpanKind.CLIENT,
-        attributes: { "db.system.name": system, "db.query.text": sql, "session.id": "audit-session" },
+        attributes: {
+          "db.system.name": system,
+          "db.query.text": sql,
+          "session.id": "audit-session",
+          ...(system === "postgresql" ? { "vigil.credential.id": "cred-orders-pg" } : {}),
+        },
       });
       await run();
       span.end();
@@ -217,6 +222,39 @@ describe("what the databases saw beside what the agent reported", () => {
       ["UPDATE customers SET email = 'attacker@example.com' WHERE id = 1", "high"],
     ]);
   }, 90_000);
+
+  it("gives the advisor what the database saw: the credential's uses include statements no span reported", async () => {
+    // (Runs after the first test's statements: agent_pg is mapped to the credential its spans name.)
+    const { body } = await apiCall(files, "/api/agents/support-bot/permissions?since=1h", files.apiKeys.reader);
+    const uses = (
+      body as {
+        observed: {
+          auditRecords: number;
+          credentialTableOperations: Record<string, Array<{ value: string; calls: number; seenByDatabase: number }>>;
+        };
+      }
+    ).observed;
+    expect(uses.auditRecords).toBeGreaterThanOrEqual(6);
+    const credential = new Map((uses.credentialTableOperations["cred-orders-pg"] ?? []).map((u) => [u.value, u]));
+    // Reported by the agent and seen by the database (which names the schema).
+    expect(credential.get("orders:SELECT")).toMatchObject({ calls: 1, seenByDatabase: 0 });
+    expect(credential.get("public.orders:SELECT")).toMatchObject({ calls: 1, seenByDatabase: 1 });
+    // Only the database saw the UPDATE.
+    expect(credential.get("public.customers:UPDATE")).toMatchObject({ calls: 1, seenByDatabase: 1 });
+
+    const grants = await apiCall(files, "/api/agents/support-bot/grants", files.apiKeys.reader, {
+      method: "POST",
+      body: { credential: "cred-orders-pg", dialect: "postgresql" },
+    });
+    expect(grants.status).toBe(200);
+    const suggestion = grants.body as { seenOnlyByDatabase: string[]; review: string[] };
+    expect(suggestion.seenOnlyByDatabase).toEqual(
+      expect.arrayContaining(["public.customers:UPDATE", "public.orders:SELECT", "public.orders:INSERT"]),
+    );
+    expect(suggestion.seenOnlyByDatabase).not.toContain("orders:SELECT");
+    // Used once: listed for review, not granted silently.
+    expect(suggestion.review.some((r) => r.startsWith("public.customers:UPDATE"))).toBe(true);
+  });
 
   it("shows a step the agent reported that the database never saw as a discrepancy", async () => {
     const { tracer, provider } = agentTracer();

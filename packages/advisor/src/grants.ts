@@ -46,6 +46,8 @@ export interface GrantSuggestion {
   notGrantable: string[];
   /** Rare uses left out of the grants, for review. */
   review: string[];
+  /** Table operations only the databases' audit logs recorded: the agent's trace leaves them out. */
+  seenOnlyByDatabase: string[];
 }
 
 /**
@@ -91,6 +93,7 @@ export function suggestGrants(
     role,
     statements,
     notGrantable,
+    seenOnlyByDatabase: pairs.filter((x) => x.seenByDatabase === x.calls).map((x) => x.value),
     review: pairs
       .filter((x) => x.rare)
       .map((x) => `${x.value} (${x.calls} use(s), sessions ${x.sampleSessions.join(", ") || "-"})`),

@@ -1,3 +1,4 @@
+import { IS_AUDIT_ROW_SQL } from "@vigil/store";
 import type { ClickHouseClient } from "@vigil/store";
 
 /** What an agent used of one kind (a tool, a table operation, a host...) in the window. */
@@ -11,6 +12,11 @@ export interface ObservedItem {
   sampleSessions: string[];
   /** Used too seldom to allow silently: in fewer than `minSessions` sessions. */
   rare: boolean;
+  /**
+   * Of `calls`, how many the databases' audit logs recorded (the rest the agent reported):
+   * a use only the database saw is one the agent's own trace leaves out.
+   */
+  seenByDatabase: number;
 }
 
 export const DIMENSIONS = ["tool", "table", "table_operation", "operation", "host", "credential", "peer"] as const;
@@ -24,6 +30,8 @@ export interface Observed {
   toMs: number;
   timezone: string;
   spans: number;
+  /** Of `spans`, the databases' audit records of the agent's database users. */
+  auditRecords: number;
   sessions: number;
   firstSeenNs: string | undefined;
   items: Record<Dimension, ObservedItem[]>;
@@ -38,7 +46,9 @@ export interface Observed {
 /**
  * Reads what an agent used in [fromMs, toMs): one pass over its spans (the primary key
  * is agent and time), every fact as (dimension, value) pairs, as the activity view does,
- * but bounded to the window and with session counts.
+ * but bounded to the window and with session counts. The databases' audit records of
+ * the agent's database users are rows of the same table and count alike, so the
+ * permissions are complete even where the agent's instrumentation misses statements.
  */
 export async function observePermissions(
   client: ClickHouseClient,
@@ -56,7 +66,7 @@ export async function observePermissions(
   const window = `agent_id = {agentId:String} AND environment = {environment:String}
     AND start_time >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND start_time < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`;
   const rs = await client.query({
-    query: `SELECT d.1 AS dim, d.2 AS val, count() AS calls, uniqExact(session_id) AS sess,
+    query: `SELECT d.1 AS dim, d.2 AS val, count() AS calls, uniqExact(session_id) AS sess, countIf(${IS_AUDIT_ROW_SQL}) AS audit,
               toString(toUnixTimestamp64Nano(min(start_time))) AS first_ns, toString(toUnixTimestamp64Nano(max(start_time))) AS last_ns,
               groupUniqArrayIf(5)(session_id, session_id != '') AS sample
             FROM spans
@@ -79,19 +89,20 @@ export async function observePermissions(
     val: string;
     calls: string;
     sess: string;
+    audit: string;
     first_ns: string;
     last_ns: string;
     sample: string[];
   };
   const rows = await rs.json<Row>();
   const totals = await client.query({
-    query: `SELECT count() AS spans, uniqExactIf(session_id, session_id != '') AS sessions,
+    query: `SELECT count() AS spans, countIf(${IS_AUDIT_ROW_SQL}) AS audit, uniqExactIf(session_id, session_id != '') AS sessions,
               if(count() = 0, '', toString(toUnixTimestamp64Nano(min(start_time)))) AS first_ns
             FROM spans WHERE ${window}`,
     query_params: params,
     format: "JSONEachRow",
   });
-  const [total] = await totals.json<{ spans: string; sessions: string; first_ns: string }>();
+  const [total] = await totals.json<{ spans: string; audit: string; sessions: string; first_ns: string }>();
   const items = Object.fromEntries(DIMENSIONS.map((d) => [d, [] as ObservedItem[]])) as Record<
     Dimension,
     ObservedItem[]
@@ -111,6 +122,7 @@ export async function observePermissions(
       // Judged by sessions (a one-off session repeating a step is still one use); spans
       // outside sessions count one by one.
       rare: (sessions > 0 ? sessions : Number(r.calls)) < minSessions,
+      seenByDatabase: Number(r.audit),
     };
     if (r.dim === "hour") {
       hours[Number(r.val)] = item.calls;
@@ -127,6 +139,7 @@ export async function observePermissions(
     toMs: q.toMs,
     timezone,
     spans: Number(total?.spans ?? 0),
+    auditRecords: Number(total?.audit ?? 0),
     sessions: Number(total?.sessions ?? 0),
     firstSeenNs: total === undefined || total.first_ns === "" ? undefined : total.first_ns,
     items,

@@ -9,6 +9,7 @@ export type {
   ApprovalsConfig,
   AuditConfig,
   AuditSourceConfig,
+  DatabaseUserConfig,
 } from "./schema";
 export { AUDIT_FORMATS, UNMAPPED_DB_USER_AGENT } from "./audit";
 export type { AuditFormat } from "./audit";

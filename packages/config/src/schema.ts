@@ -17,6 +17,13 @@ export const TokenSchema = z.strictObject({
     .optional(),
   /** When set, the token may only write spans of this deployment environment. */
   environment: z.string().min(1).optional(),
+  /**
+   * The credential id the agent's spans name for this database user (`vigil.credential.id`):
+   * its audit records then count as uses of that credential, so what the agent reported
+   * and what the database saw add up to one history (the advisor's GRANTs included).
+   * Without it, records name the credential `<system>:<user>`.
+   */
+  credential: z.string().min(1).optional(),
 });
 
 const HOURS = /^([01]?\d|2[0-3])-([01]?\d|2[0-4])$/;
@@ -135,6 +142,13 @@ export const DatabaseUserSchema = z.strictObject({
   user: z.string().min(1),
   agent: z.string().regex(AGENT_ID, "must be a declared agent id"),
   environment: z.string().min(1).optional(),
+  /**
+   * The credential id the agent's spans name for this database user (`vigil.credential.id`):
+   * its audit records then count as uses of that credential, so what the agent reported
+   * and what the database saw add up to one history (the advisor's GRANTs included).
+   * Without it, records name the credential `<system>:<user>`.
+   */
+  credential: z.string().min(1).optional(),
 });
 
 /**
@@ -238,6 +252,7 @@ export const VigilConfigSchema = z
 
 export type VigilConfig = z.infer<typeof VigilConfigSchema>;
 export type AuditSourceConfig = z.infer<typeof AuditSourceSchema>;
+export type DatabaseUserConfig = z.infer<typeof DatabaseUserSchema>;
 export type AuditConfig = z.infer<typeof AuditSchema>;
 
 /** Audit sources are named once, map users to declared agents, and have a way in (a file or a token). */

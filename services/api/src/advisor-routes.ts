@@ -103,7 +103,9 @@ export function advisorRoutes(client: ClickHouseClient, config: VigilConfig): Ho
     }
     if (c.req.query("format") === "sql") {
       const lines = [
-        `-- Least privilege for ${observed.agentId}'s credential ${body.credential} (${dialect}), from ${observed.spans} spans.`,
+        `-- Least privilege for ${observed.agentId}'s credential ${body.credential} (${dialect}), from ${observed.spans} spans` +
+          (observed.auditRecords > 0 ? ` (${observed.auditRecords} of them the database's audit records).` : "."),
+        ...suggestion.seenOnlyByDatabase.map((r) => `-- seen only by the database, not in the agent's trace: ${r}`),
         ...suggestion.review.map((r) => `-- used rarely, not granted until reviewed: ${r}`),
         ...suggestion.notGrantable.map((r) => `-- used, but ${dialect} cannot grant it (owner only): ${r}`),
         ...(beyond ?? []).map((b) => `-- the current grants also allow, unused: ${b}`),

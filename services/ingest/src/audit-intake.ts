@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { InputError, UnavailableError } from "@vigil/common";
 import type { Logger } from "@vigil/common";
 import { auditRecordSpan, parseAuditRecord } from "@vigil/audit";
-import type { AuditConfig, AuditSourceConfig } from "@vigil/config";
+import type { AuditConfig, AuditSourceConfig, DatabaseUserConfig } from "@vigil/config";
 import { extractFacts } from "@vigil/facts";
 import { redactSpans } from "@vigil/secrets";
 import { UNMAPPED_DB_USER_AGENT } from "@vigil/config";
@@ -33,10 +33,7 @@ export interface AuditIntakeResult {
  * commit and saving its position, a collector retrying) is stored once.
  */
 export class AuditIntake {
-  private readonly sources: Map<
-    string,
-    { config: AuditSourceConfig; users: Map<string, { agent: string; environment: string }> }
-  >;
+  private readonly sources: Map<string, { config: AuditSourceConfig; users: Map<string, DatabaseUserConfig> }>;
 
   constructor(
     audit: AuditConfig,
@@ -47,7 +44,7 @@ export class AuditIntake {
         s.id,
         {
           config: s,
-          users: new Map(s.users.map((u) => [u.user, { agent: u.agent, environment: u.environment ?? "" }])),
+          users: new Map(s.users.map((u) => [u.user, u])),
         },
       ]),
     );
@@ -103,7 +100,7 @@ export class AuditIntake {
       const mapped = source.users.get(record.user);
       facts.environment = mapped?.environment ?? "";
       // The database user is the credential the statement ran under.
-      facts.credentialId = `${record.system}:${record.user}`;
+      facts.credentialId = mapped?.credential ?? `${record.system}:${record.user}`;
       const agentId = mapped?.agent ?? UNMAPPED_DB_USER_AGENT;
       writes.push(
         this.deps.dedup.track(

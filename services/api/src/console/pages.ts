@@ -544,15 +544,26 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
         html`<h1>Permissions of ${id}</h1>
           <p class="muted">
             ${environment || "no environment"} · since ${since} · ${observed.spans} spans in ${observed.sessions}
-            sessions ·
+            sessions${observed.auditRecords > 0 ? ` (${observed.auditRecords} of them database audit records)` : ""} ·
             <a href="/api/agents/${id}/permissions?format=yaml&since=${since}">policy as YAML</a>
           </p>
           <h2>Table operations used</h2>
           ${dataTable(
-            [{ label: "Table:operation", mono: true }, { label: "Uses" }, { label: "Sessions" }, { label: "Verdict" }],
+            [
+              { label: "Table:operation", mono: true },
+              { label: "Uses" },
+              { label: "Seen by the database" },
+              { label: "Sessions" },
+              { label: "Verdict" },
+            ],
             observed.items.table_operation.map((i) => [
               i.value,
               i.calls,
+              i.seenByDatabase === i.calls && i.calls > 0
+                ? html`<span class="tag bad" title="no span of the agent reported it"
+                    >${i.seenByDatabase}: only there</span
+                  >`
+                : i.seenByDatabase,
               i.sessions,
               i.rare
                 ? html`<span class="tag bad"
