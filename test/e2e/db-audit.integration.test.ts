@@ -256,6 +256,51 @@ describe("what the databases saw beside what the agent reported", () => {
     expect(suggestion.review.some((r) => r.startsWith("public.customers:UPDATE"))).toBe(true);
   });
 
+  it("sets the databases' records beside the session's steps, in the API and the console", async () => {
+    // (The first test's reported statements ran in session audit-session.)
+    const { status, body } = await apiCall(files, "/api/sessions/audit-session", files.apiKeys.reader);
+    expect(status).toBe(200);
+    const session = body as {
+      steps: Array<{ name: string; observed: string | null }>;
+      database: Array<{
+        statement: string;
+        databaseUser: string;
+        status: string;
+        reportedBy: { sessionId: string } | null;
+      }>;
+    };
+    // Every reported step was seen by its database.
+    expect(session.steps.map((s) => s.observed)).toEqual(["matched", "matched", "matched"]);
+    const byStatement = new Map(session.database.map((r) => [r.statement, r]));
+    expect(byStatement.get("SELECT * FROM orders WHERE id = 7")).toMatchObject({
+      databaseUser: "agent_pg",
+      status: "matched",
+      reportedBy: { sessionId: "audit-session" },
+    });
+    // What ran meanwhile with no span: beside the session, marked.
+    expect(byStatement.get("UPDATE customers SET email = 'attacker@example.com' WHERE id = 1")).toMatchObject({
+      status: "unreported",
+      reportedBy: null,
+    });
+    expect(byStatement.get("DELETE FROM items WHERE id > 0")).toMatchObject({
+      databaseUser: "agent_my",
+      status: "unreported",
+    });
+
+    const login = await fetch(`${files.apiUrl}/login`, {
+      method: "POST",
+      body: new URLSearchParams({ key: files.apiKeys.reader, next: "/alerts" }),
+      headers: { origin: files.apiUrl },
+      redirect: "manual",
+    });
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    const page = await (await fetch(`${files.apiUrl}/sessions/audit-session`, { headers: { cookie } })).text();
+    expect(page).toContain("What the databases logged meanwhile");
+    expect(page).toContain("UPDATE customers SET email = &#39;attacker@example.com&#39; WHERE id = 1");
+    expect(page.match(/data-role="unreported"/g)?.length).toBeGreaterThanOrEqual(3);
+    expect(page.match(/data-role="observed"/g)).toHaveLength(3);
+  });
+
   it("shows a step the agent reported that the database never saw as a discrepancy", async () => {
     const { tracer, provider } = agentTracer();
     tracer

@@ -7,3 +7,14 @@ export type AuditFormat = (typeof AUDIT_FORMATS)[number];
  * under: kept and shown, never dropped. No agent may be declared with it.
  */
 export const UNMAPPED_DB_USER_AGENT = "unmapped-db-user";
+
+/**
+ * The `db.system.name` values the clients of each format's database report: a span of
+ * one of these systems is a step the source's audit log should have seen (MariaDB's
+ * clients, mysql2 among them, report "mysql").
+ */
+export const AUDIT_FORMAT_SYSTEMS: Readonly<Record<AuditFormat, readonly string[]>> = {
+  "pgaudit-jsonlog": ["postgresql"],
+  "pgaudit-csvlog": ["postgresql"],
+  "mariadb-server-audit": ["mariadb", "mysql"],
+};

@@ -11,7 +11,7 @@ export type {
   AuditSourceConfig,
   DatabaseUserConfig,
 } from "./schema";
-export { AUDIT_FORMATS, UNMAPPED_DB_USER_AGENT } from "./audit";
+export { AUDIT_FORMATS, AUDIT_FORMAT_SYSTEMS, UNMAPPED_DB_USER_AGENT } from "./audit";
 export type { AuditFormat } from "./audit";
 export { parseVigilConfig, loadVigilConfig } from "./load";
 export { generateToken, sha256Hex, TOKEN_PREFIX, API_KEY_PREFIX } from "./tokens";

@@ -7,4 +7,5 @@ export { sqlTables, initSqlParser, MAX_PARSED_SQL_LENGTH } from "./sql/statement
 export { approximateSqlTables } from "./sql/approximate";
 export { dialectFor, WRITE_KINDS } from "./sql/model";
 export type { SqlTables, SqlDialect } from "./sql/model";
-export { reportsSameStatement, unqualifiedTable } from "./same-statement";
+export { reportOf, reportsSameStatement, unqualifiedTable } from "./same-statement";
+export type { TimedFacts } from "./same-statement";

@@ -19,3 +19,27 @@ export function reportsSameStatement(reported: SpanFacts, observed: SpanFacts): 
 export function unqualifiedTable(table: string): string {
   return (table.split(".").at(-1) ?? table).replace(/^["`]|["`]$/g, "").toLowerCase();
 }
+
+/** A step of an agent or a database's record of one: its event time and facts. */
+export interface TimedFacts {
+  startTimeUnixNano: string;
+  facts: SpanFacts;
+}
+
+/**
+ * The agent's step that reports the database's record: the first of `reported` within
+ * `windowNs` of the record's time that reports the same statement. One rule for the
+ * audit judge (unreported_action) and the investigation views (matched, unreported,
+ * discrepancy), so both say the same about the same pair.
+ */
+export function reportOf<T extends TimedFacts>(
+  record: TimedFacts,
+  reported: readonly T[],
+  windowNs: bigint,
+): T | undefined {
+  const at = BigInt(record.startTimeUnixNano);
+  return reported.find((r) => {
+    const d = BigInt(r.startTimeUnixNano) - at;
+    return d >= -windowNs && d <= windowNs && reportsSameStatement(r.facts, record.facts);
+  });
+}

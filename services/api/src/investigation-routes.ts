@@ -6,7 +6,6 @@ import {
   causingInputs,
   findAgentActions,
   findAlerts,
-  findSpansOfOrigin,
   deliveriesOfAlert,
   findSession,
   findTrace,
@@ -14,59 +13,11 @@ import {
   listAgentSummaries,
   listSessions,
 } from "@vigil/store";
-import type { ClickHouseClient, StoredSpan } from "@vigil/store";
-import { reportsSameStatement } from "@vigil/facts";
+import type { ClickHouseClient } from "@vigil/store";
 import type { ApiEnv } from "./auth";
 import { bad, decodeCursor, encodeCursor, ns, rangeOf } from "./params";
+import { databaseRecords, observedStatus } from "./reported-vs-observed";
 import { alertBrief, alertsBySpan, describeBaseline, isoOfNs, stepTree, stepView } from "./views";
-
-/**
- * Reported vs observed, for a page of actions: an audit record is "matched" when a span
- * of the agent reports its statement within the match window, else "unreported"; an
- * agent's database step is "matched" when a database the agent is mapped on logged it,
- * else a "discrepancy" (reported, never seen). Null for steps no audit source covers.
- */
-async function observedStatus(
-  client: ClickHouseClient,
-  config: VigilConfig,
-  agentId: string,
-  page: readonly StoredSpan[],
-): Promise<Map<string, "matched" | "unreported" | "discrepancy">> {
-  const out = new Map<string, "matched" | "unreported" | "discrepancy">();
-  // The database systems whose audit logs cover this agent (MariaDB's clients report "mysql").
-  const audited = new Set(
-    config.audit.sources
-      .filter((s) => s.users.some((u) => u.agent === agentId))
-      .flatMap((s) => (s.format === "mariadb-server-audit" ? ["mariadb", "mysql"] : ["postgresql"])),
-  );
-  const steps = page.filter((s) => s.origin === "db-audit" || audited.has(s.facts.dbSystem));
-  if (steps.length === 0) return out;
-  const windowNs = BigInt(config.audit.match_window_seconds) * 1_000_000_000n;
-  const times = steps.map((s) => BigInt(s.startTimeUnixNano));
-  const from = String(times.reduce((a, b) => (b < a ? b : a)) - windowNs);
-  const to = String(times.reduce((a, b) => (b > a ? b : a)) + windowNs);
-  const [reported, seen] = await Promise.all([
-    findSpansOfOrigin(client, agentId, "agent", from, to),
-    findSpansOfOrigin(client, agentId, "db-audit", from, to),
-  ]);
-  const near = (a: { startTimeUnixNano: string }, b: { startTimeUnixNano: string }) => {
-    const d = BigInt(a.startTimeUnixNano) - BigInt(b.startTimeUnixNano);
-    return d >= -windowNs && d <= windowNs;
-  };
-  for (const s of steps) {
-    if (s.origin === "db-audit")
-      out.set(
-        s.spanId,
-        reported.some((r) => near(r, s) && reportsSameStatement(r.facts, s.facts)) ? "matched" : "unreported",
-      );
-    else
-      out.set(
-        s.spanId,
-        seen.some((a) => near(a, s) && reportsSameStatement(s.facts, a.facts)) ? "matched" : "discrepancy",
-      );
-  }
-  return out;
-}
 
 /** Agents, their activity with the inputs that caused it, sessions, traces, single alerts. */
 export function investigationRoutes(client: ClickHouseClient, config: VigilConfig): Hono<ApiEnv> {
@@ -212,6 +163,25 @@ export function investigationRoutes(client: ClickHouseClient, config: VigilConfi
     const alerts = (await Promise.all(agents.map((a) => findAlerts(client, { agentId: a, limit: 1000 }))))
       .flat()
       .filter((a) => a.sessionId === id);
+    const startNs = spans[0]?.startTimeUnixNano as string;
+    const endNs = spans
+      .map((s) => s.endTimeUnixNano)
+      .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
+      .at(-1) as string;
+    // What the databases logged under each agent's users while the session ran, beside its steps.
+    const [observed, database] = await Promise.all([
+      Promise.all(
+        agents.map((a) =>
+          observedStatus(
+            client,
+            config,
+            a,
+            spans.filter((s) => s.agentId === a),
+          ),
+        ),
+      ),
+      Promise.all(agents.map((a) => databaseRecords(client, config, a, startNs, endNs))),
+    ]);
     return c.json({
       sessionId: id,
       agents,
@@ -221,13 +191,8 @@ export function investigationRoutes(client: ClickHouseClient, config: VigilConfi
             note: `${sharedBy.length} agents sent steps under this session id; each step names its agent (scope with ?agent=)`,
           }
         : {}),
-      start: isoOfNs(spans[0]?.startTimeUnixNano as string),
-      end: isoOfNs(
-        spans
-          .map((s) => s.endTimeUnixNano)
-          .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
-          .at(-1) as string,
-      ),
+      start: isoOfNs(startNs),
+      end: isoOfNs(endNs),
       spans: spans.length,
       approvals: spans
         .filter((s) => s.facts.approvalStatus !== "")
@@ -241,7 +206,10 @@ export function investigationRoutes(client: ClickHouseClient, config: VigilConfi
           at: isoOfNs(s.startTimeUnixNano),
         })),
       alerts,
-      steps: stepTree(spans, alertsBySpan(alerts)),
+      steps: stepTree(spans, alertsBySpan(alerts), new Map(observed.flatMap((m) => [...m]))),
+      // Records of concurrent sessions of the same database user fall in the same time: a
+      // matched record names the step (and session) that reported it.
+      database: agents.flatMap((agentId, i) => (database[i] ?? []).map((r) => ({ agentId, ...r }))),
     });
   });
 

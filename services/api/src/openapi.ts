@@ -67,7 +67,10 @@ const PATHS: Record<string, Record<string, Op>> = {
     },
   },
   "/api/sessions/{id}": {
-    get: { summary: "A session as a tree of steps with facts, inputs and outputs (redacted), approvals, alerts" },
+    get: {
+      summary:
+        "A session as a tree of steps with facts, inputs and outputs (redacted), approvals, alerts, each step's observed status, and the records the databases' audit logs kept meanwhile (database), each matched to the step that reported it or unreported",
+    },
   },
   "/api/traces/{traceId}": { get: { summary: "A trace as a tree of steps" } },
   "/api/alerts": {

@@ -44,11 +44,17 @@ export function stepView(s: StoredSpan, withAttributes: boolean): Record<string,
 }
 
 /** Steps as a tree by parent span id (orphans, whose parent is elsewhere, are roots). */
-export function stepTree(spans: readonly StoredSpan[], alertsBySpan: ReadonlyMap<string, Alert[]>): unknown[] {
+export function stepTree(
+  spans: readonly StoredSpan[],
+  alertsBySpan: ReadonlyMap<string, Alert[]>,
+  /** Per span id, what a database audit log says of the step (matched or discrepancy). */
+  observed: ReadonlyMap<string, string> = new Map(),
+): unknown[] {
   const nodes = new Map<string, Record<string, unknown> & { children: unknown[] }>();
   for (const s of spans)
     nodes.set(`${s.traceId}/${s.spanId}`, {
       ...stepView(s, true),
+      observed: observed.get(s.spanId) ?? null,
       alerts: (alertsBySpan.get(s.spanId) ?? []).map(alertBrief),
       children: [],
     });

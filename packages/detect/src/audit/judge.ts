@@ -1,6 +1,6 @@
 import type { AgentConfig, AuditConfig } from "@vigil/config";
 import { UNMAPPED_DB_USER_AGENT } from "@vigil/config";
-import { reportsSameStatement } from "@vigil/facts";
+import { reportOf } from "@vigil/facts";
 import { auditRecordDetails, findAuditSpansSince, findSpansOfOrigin } from "@vigil/store";
 import type { Alert, ClickHouseClient, DetectSpan } from "@vigil/store";
 import { alertFor } from "../model";
@@ -133,7 +133,7 @@ export class AuditJudge {
             ),
           );
         }
-        if (inWindow.some((s) => reportsSameStatement(s.facts, record.facts))) continue;
+        if (reportOf(record, inWindow, windowNs) !== undefined) continue;
         alerts.push(
           alertFor(
             record,

@@ -28,6 +28,7 @@ import type { ApiCaller } from "../auth";
 import { parseSince } from "../params";
 import { actionSummary, alertsBySpan, describeBaseline } from "../views";
 import { volumeChart } from "./chart";
+import { databaseRecords, observedStatus } from "../reported-vs-observed";
 import { diffPolicy, observePermissions, policyYaml, promotionReport, suggestPolicy } from "@vigil/advisor";
 import { dataTable, nsToIso, page, severity } from "./layout";
 import { ConsoleSessions } from "./session";
@@ -698,6 +699,27 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const span = Math.max(1, end - start);
     const bySpan = alertsBySpan(alerts);
     const depth = depthOf(spans);
+    const lastNs = spans
+      .map((s) => s.endTimeUnixNano)
+      .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
+      .at(-1) as string;
+    const [observedMaps, recordLists] = await Promise.all([
+      Promise.all(
+        agents.map((a) =>
+          observedStatus(
+            client,
+            deps.config,
+            a,
+            spans.filter((s) => s.agentId === a),
+          ),
+        ),
+      ),
+      Promise.all(
+        agents.map((a) => databaseRecords(client, deps.config, a, spans[0]?.startTimeUnixNano as string, lastNs)),
+      ),
+    ]);
+    const observed = new Map(observedMaps.flatMap((m) => [...m]));
+    const records = recordLists.flat();
     return c.html(
       page(
         `Session ${id}`,
@@ -731,6 +753,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
                   ${agents.length > 1 ? html` <span class="tag" data-role="agent">${s.agentId}</span>` : ""}
                   ${s.facts.destructive ? html` <span class="tag bad">destructive: ${s.facts.destructiveReason}</span>` : ""}
                   ${s.facts.approvalStatus ? html` <span class="tag ${s.facts.approvalStatus === "approved" ? "good" : "bad"}">approval ${s.facts.approvalStatus}</span>` : ""}
+                  ${observed.has(s.spanId) ? html` <span class="tag ${observed.get(s.spanId) === "matched" ? "good" : "bad"}" data-role="observed">database: ${observed.get(s.spanId) === "matched" ? "seen" : "never saw it"}</span>` : ""}
                   <div class="lane" aria-hidden="true">
                     <div class="bar" style="margin-left:${left.toFixed(2)}%;width:${width.toFixed(2)}%"></div>
                   </div>
@@ -746,7 +769,31 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
                 </div>
               </div>`;
             })}
-          </section>`,
+          </section>
+          ${
+            records.length === 0
+              ? ""
+              : html`<h2>What the databases logged meanwhile</h2>
+                  ${dataTable(
+                    [
+                      { label: "Time" },
+                      { label: "Database user" },
+                      { label: "Statement", mono: true },
+                      { label: "Reported by the agent" },
+                    ],
+                    records.map((r) => [
+                      r.time,
+                      `${r.databaseUser} (${r.source})`,
+                      r.statement || r.command,
+                      r.reportedBy === null
+                        ? html`<span class="tag bad" data-role="unreported">no span reported it</span>`
+                        : r.reportedBy.sessionId === id
+                          ? html`<span class="tag good">this session</span>`
+                          : html`<a href="/sessions/${encodeURIComponent(r.reportedBy.sessionId)}">another session</a>`,
+                    ]),
+                    "",
+                  )}`
+          }`,
       ),
     );
   });
