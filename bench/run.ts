@@ -9,6 +9,7 @@
  *    its own process), pre-serialized, to give the raw insert rate; the ratio says how
  *    much of the engine's rate ingest delivers end to end.
  * 4. Decode and row-encoding cost per span are timed on their own.
+ * 5. The databases' audit logs: intake, matching cost, log line → alert (bench/audit.ts).
  *
  * Prints a table and writes bench/results/ingest-<time>.json.
  */
@@ -346,6 +347,20 @@ const queries = await runChild<{
   sessionsList: Latency;
 }>(["bench/query-latency.ts", String(QUERY_SPANS)]);
 
+// The databases' audit logs: intake, matching and log line → alert (its own process and store).
+process.stderr.write("bench: database audit logs\n");
+const audit = await runChild<{
+  intake: { lines: number; linesPerSecond: number; cpuUsPerLine: number };
+  matching: {
+    records: number;
+    reportedSpans: number;
+    unreported: number;
+    wallUsPerRecord: number;
+    cpuUsPerRecord: number;
+  };
+  delay: { samples: number; matchWindowMs: number; p50Ms: number; p99Ms: number; maxMs: number };
+}>(["bench/audit.ts"]);
+
 const ratio = full.spansPerSecond / rawRate;
 // CPU per stored span, and where it went: the main thread split by stage in the
 // profile's proportions; the engine is every non-Node thread plus Node's libuv pool,
@@ -398,6 +413,7 @@ const results = {
     byThread: cpuByThread,
     rawByThread: raw.cpuByGroup,
   },
+  audit,
   rawInsert: { batchRows: RAW_BATCH_ROWS, rowsPerSecond: rawRate },
   rawInsertBare: { batchRows: RAW_BATCH_ROWS, rowsPerSecond: rawBare.rowsPerSecond },
   serverPlacement: {
@@ -533,6 +549,18 @@ const rows: Array<[string, string]> = [
   [
     "decode → redact → facts → rows, one core",
     `${fmt(1e6 / pipelineUs)} spans/s (without redaction and facts: ${fmt(1e6 / pipelineNoFactsUs)})`,
+  ],
+  [
+    `database audit lines followed from a file (${fmt(audit.intake.lines)} pgAudit lines): rate, process CPU per line`,
+    `${fmt(audit.intake.linesPerSecond)} lines/s, ${fmt(audit.intake.cpuUsPerLine)} µs/line`,
+  ],
+  [
+    `  matching records with reported spans (${fmt(audit.matching.records)} records, ${fmt(audit.matching.reportedSpans)} spans, ${audit.matching.unreported} unreported)`,
+    `${fmt(audit.matching.wallUsPerRecord)} µs/record wall, ${fmt(audit.matching.cpuUsPerRecord)} µs/record CPU`,
+  ],
+  [
+    `  database log line → unreported_action stored (${audit.delay.samples} DROPs, match window ${audit.delay.matchWindowMs} ms)`,
+    `p50 ${fmt(audit.delay.p50Ms)} ms, p99 ${fmt(audit.delay.p99Ms)} ms`,
   ],
   ["resident memory after load", `${fmt(results.rssMiB)} MiB`],
   [

@@ -13,6 +13,7 @@ export class DetectionLoop {
   private running: Promise<void> | undefined;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
+  private auditDue: NodeJS.Timeout | undefined;
   private lastRunEnd = -Infinity;
   /** Least time between two runs (ms). */
   minGapMs = 1000;
@@ -55,7 +56,24 @@ export class DetectionLoop {
 
   async stop(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
+    clearTimeout(this.auditDue);
+    this.stopped = true;
     await this.running;
+  }
+
+  private stopped = false;
+
+  /**
+   * Held audit records are judged once their matching window has passed: run then,
+   * rather than at the next batch or tick, so that an unreported statement is alerted a
+   * window after the database logged it even while no agent sends anything.
+   */
+  private runWhenAuditRecordsAreDue(): void {
+    const due = this.options.audit?.nextDueMs();
+    clearTimeout(this.auditDue);
+    if (due === undefined || this.stopped) return;
+    this.auditDue = setTimeout(() => void this.trigger(), Math.max(0, due - Date.now()) + 5);
+    this.auditDue.unref();
   }
 
   private async loop(): Promise<void> {
@@ -78,6 +96,7 @@ export class DetectionLoop {
       for (const k of ["readMs", "detectMs", "storeMs"] as const) this.timings[k] += result.timings[k];
       this.alerts += result.alerts.length;
       this.lastRunEnd = performance.now();
+      this.runWhenAuditRecordsAreDue();
       if (result.alerts.length > 0) {
         this.logger.info("alerts raised", {
           count: result.alerts.length,

@@ -43,6 +43,21 @@ export class AuditJudge {
     return this.held.length;
   }
 
+  /** When the first held record's window has passed (epoch ms): detection should run then. */
+  nextDueMs(): number | undefined {
+    let next: number | undefined;
+    for (const r of this.held) {
+      const due = this.dueBy(r);
+      if (next === undefined || due < next) next = due;
+    }
+    return next;
+  }
+
+  /** A record is judged once the window after it (in event and in receive time) has passed. */
+  private dueBy(r: DetectSpan): number {
+    return Math.max(nanosToMs(r.startTimeUnixNano), r.receivedAtMs) + this.windowMs;
+  }
+
   /** Judges every held record whose window has passed; returns the alerts to store. */
   async judge(client: ClickHouseClient, nowMs: number, agents: ReadonlyMap<string, AgentConfig>): Promise<Alert[]> {
     if (!this.seeded) {
@@ -51,7 +66,7 @@ export class AuditJudge {
       const seen = new Set<string>();
       this.held = this.held.filter((r) => !seen.has(r.traceId) && seen.add(r.traceId));
     }
-    const dueBy = (r: DetectSpan) => Math.max(nanosToMs(r.startTimeUnixNano), r.receivedAtMs) + this.windowMs;
+    const dueBy = (r: DetectSpan) => this.dueBy(r);
     const overflow = Math.max(0, this.held.length - MAX_HELD);
     const due = this.held.filter((r, i) => i < overflow || dueBy(r) <= nowMs);
     if (due.length === 0) return [];
