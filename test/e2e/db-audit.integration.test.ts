@@ -370,6 +370,32 @@ describe("what the databases saw beside what the agent reported", () => {
     expect(supportAlerts.filter((a) => a.detector === "telemetry_silent")).toEqual([]);
   }, 60_000);
 
+  it("raises unreported_action for a statement the database refused: an agent trying what its grants forbid", async () => {
+    const quiet = new pg.Client({ host: "127.0.0.1", port: postgres.port, user: "agent_quiet", database: "postgres" });
+    await quiet.connect();
+    try {
+      // agent_quiet may only read orders: PostgreSQL refuses, pgAudit logs nothing, the ERROR line names it.
+      await expect(quiet.query("DELETE FROM orders")).rejects.toThrow(/permission denied/);
+    } finally {
+      await quiet.end();
+    }
+    const refused = await until(
+      "the refused DELETE's alert",
+      async () =>
+        (await findAlerts(files.vigil.client, { agentId: "quiet-bot", limit: 50 })).find(
+          (a) => a.detector === "unreported_action" && observed(a).statement === "DELETE FROM orders",
+        ),
+      30_000,
+    );
+    expect(refused.severity).toBe("critical");
+    expect(refused.summary).toContain("the database refused DELETE");
+    expect(refused.evidence.observed).toMatchObject({
+      database_user: "agent_quiet",
+      refused: true,
+      error: "42501 permission denied for table orders",
+    });
+  }, 60_000);
+
   it("refuses log records sent with an agent's token: the database's record cannot come from the agent", async () => {
     const res = await fetch(otlp.ingestUrl.replace("/v1/traces", "/v1/logs"), {
       method: "POST",

@@ -17,6 +17,7 @@ describe("pgAudit entries in PostgreSQL's jsonlog", () => {
       objectName: "public.items",
       statement: `select id, name from items where name = 'a,"b"\nc'`,
       succeeded: true,
+      error: "",
     });
   });
 
@@ -26,8 +27,37 @@ describe("pgAudit entries in PostgreSQL's jsonlog", () => {
     expect(r?.statement).toBe("select * from orders; insert into orders values (1); drop table orders;");
   });
 
+  it("reads a statement the database refused from PostgreSQL's ERROR line (pgAudit logs only what ran)", () => {
+    expect(parseAuditRecord("pgaudit-jsonlog", CAPTURED.pgJsonRefusedDelete)).toEqual({
+      system: "postgresql",
+      timeUnixNano: (BigInt(Date.parse("2026-12-03T06:31:09.780Z")) * 1_000_000n).toString(),
+      user: "agent_ro",
+      database: "postgres",
+      clientAddress: "127.0.0.1",
+      connection: "6b110cad.5824",
+      command: "DELETE",
+      objectName: "",
+      statement: "DELETE FROM orders WHERE id > 0",
+      succeeded: false,
+      error: "42501 permission denied for table orders",
+    });
+    // The whole query text of a refused multi-statement query, with the refused command's tag.
+    expect(parseAuditRecord("pgaudit-jsonlog", CAPTURED.pgJsonError)).toMatchObject({
+      command: "DROP TABLE",
+      statement: "select * from orders; insert into orders values (1); drop table orders;",
+      succeeded: false,
+      error: "42501 must be owner of table orders",
+    });
+  });
+
   it("ignores PostgreSQL's other messages, and says what is wrong with a line that is not jsonlog", () => {
-    expect(parseAuditRecord("pgaudit-jsonlog", CAPTURED.pgJsonError)).toBeUndefined();
+    const checkpoint = CAPTURED.pgJsonRefusedDelete.replace(
+      /"error_severity":"ERROR".*"statement":"[^"]*",/,
+      '"error_severity":"LOG","message":"checkpoint complete",',
+    );
+    expect(parseAuditRecord("pgaudit-jsonlog", checkpoint)).toBeUndefined();
+    const noStatement = CAPTURED.pgJsonRefusedDelete.replace(/"statement":"[^"]*",/, "");
+    expect(parseAuditRecord("pgaudit-jsonlog", noStatement)).toBeUndefined();
     expect(() => parseAuditRecord("pgaudit-jsonlog", "{not json")).toThrow(InputError);
     expect(() => parseAuditRecord("pgaudit-jsonlog", "[1]")).toThrow(/not a JSON object/);
     const local = CAPTURED.pgJsonInsert.replace("18:30:59.909 UTC", "18:30:59.909 CET");
@@ -45,6 +75,12 @@ describe("pgAudit entries in PostgreSQL's csvlog", () => {
     expect(csvRecordComplete(record.split("\n")[0] as string)).toBe(false);
     expect(parseAuditRecord("pgaudit-csvlog", record)).toEqual(
       parseAuditRecord("pgaudit-jsonlog", CAPTURED.pgJsonSelectWithCommas),
+    );
+  });
+
+  it("reads a refused statement's ERROR record like the jsonlog one", () => {
+    expect(parseAuditRecord("pgaudit-csvlog", CAPTURED.pgCsvRefusedDelete)).toEqual(
+      parseAuditRecord("pgaudit-jsonlog", CAPTURED.pgJsonRefusedDelete),
     );
   });
 });

@@ -47,15 +47,15 @@ function parsePgJsonlog(line: string): AuditRecord | undefined {
   const e = entry as Record<string, unknown>;
   const str = (k: string): string => (typeof e[k] === "string" ? (e[k] as string) : "");
   const message = str("message");
-  if (!message.startsWith(AUDIT_PREFIX)) return undefined;
-  const host = str("remote_host");
-  return pgAuditEntry(message, {
+  const logged = {
     time: str("timestamp"),
     user: str("user"),
     database: str("dbname"),
-    clientAddress: host,
+    clientAddress: str("remote_host"),
     connection: str("session_id"),
-  });
+  };
+  if (message.startsWith(AUDIT_PREFIX)) return pgAuditEntry(message, logged);
+  return pgRefusedStatement(str("error_severity"), str("statement"), str("ps"), str("state_code"), message, logged);
 }
 
 // csvlog columns (PostgreSQL 15, "Using CSV-Format Log Output"): the ones read here.
@@ -64,23 +64,67 @@ const CSV_USER = 1;
 const CSV_DATABASE = 2;
 const CSV_CONNECTION_FROM = 4;
 const CSV_SESSION = 5;
+const CSV_COMMAND_TAG = 7;
+const CSV_SEVERITY = 11;
+const CSV_STATE = 12;
 const CSV_MESSAGE = 13;
+const CSV_QUERY = 19;
 
 function parsePgCsvlog(record: string): AuditRecord | undefined {
   const fields = csvFields(record, '"', "not a PostgreSQL csvlog record");
   if (fields.length <= CSV_MESSAGE) throw new InputError("not a PostgreSQL csvlog record: too few columns", 400);
   const message = fields[CSV_MESSAGE] ?? "";
-  if (!message.startsWith(AUDIT_PREFIX)) return undefined;
   // connection_from is "host:port" (or "[local]").
   const from = fields[CSV_CONNECTION_FROM] ?? "";
   const colon = from.lastIndexOf(":");
-  return pgAuditEntry(message, {
+  const line = {
     time: fields[CSV_TIME] ?? "",
     user: fields[CSV_USER] ?? "",
     database: fields[CSV_DATABASE] ?? "",
     clientAddress: colon > 0 && !from.endsWith("]") ? from.slice(0, colon) : from,
     connection: fields[CSV_SESSION] ?? "",
-  });
+  };
+  if (message.startsWith(AUDIT_PREFIX)) return pgAuditEntry(message, line);
+  const field = (i: number) => fields[i] ?? "";
+  return pgRefusedStatement(
+    field(CSV_SEVERITY),
+    field(CSV_QUERY),
+    field(CSV_COMMAND_TAG),
+    field(CSV_STATE),
+    message,
+    line,
+  );
+}
+
+/**
+ * A statement the database refused: pgAudit writes no entry for it (it logs what ran),
+ * but PostgreSQL's ERROR line names the statement (log_min_error_statement, ERROR by
+ * default), the user and the command tag. An agent trying what its grants forbid is
+ * exactly what a reviewer wants to see. Other messages (connections, checkpoints,
+ * errors outside a statement) are not statements: undefined.
+ */
+function pgRefusedStatement(
+  severity: string,
+  statement: string,
+  commandTag: string,
+  state: string,
+  message: string,
+  line: { time: string; user: string; database: string; clientAddress: string; connection: string },
+): AuditRecord | undefined {
+  if (severity !== "ERROR" || statement === "" || line.user === "") return undefined;
+  return {
+    system: "postgresql",
+    timeUnixNano: pgTimeNanos(line.time),
+    user: line.user,
+    database: line.database,
+    clientAddress: line.clientAddress,
+    connection: line.connection,
+    command: commandTag.toUpperCase(),
+    objectName: "",
+    statement,
+    succeeded: false,
+    error: `${state} ${message}`.trim(),
+  };
 }
 
 /**
@@ -107,6 +151,7 @@ function pgAuditEntry(
     statement: f[7] ?? "",
     // pgAudit logs a statement once it has run; a refused one is an ERROR line instead.
     succeeded: true,
+    error: "",
   };
 }
 
@@ -171,6 +216,7 @@ function parseServerAudit(line: string, offsetMinutes: number): AuditRecord | un
     objectName: "",
     statement,
     succeeded: retcode === "0",
+    error: retcode === "0" ? "" : `error ${retcode}`,
   };
 }
 

@@ -23,4 +23,6 @@ export interface AuditRecord {
   statement: string;
   /** False when the database refused the statement (MariaDB logs failed ones with their error code). */
   succeeded: boolean;
+  /** Why the database refused it ("42501 permission denied for table orders"); "" when it ran. */
+  error: string;
 }

@@ -45,6 +45,7 @@ export function auditRecordSpan(record: AuditRecord, sourceId: string, rawLine: 
   set("vigil.audit.command", { stringValue: record.command });
   set("vigil.audit.statement", { stringValue: record.statement });
   set("vigil.audit.connection", { stringValue: record.connection });
+  if (!record.succeeded) set("vigil.audit.error", { stringValue: record.error });
   return {
     traceId: digest.slice(0, 32),
     spanId: digest.slice(32, 48),

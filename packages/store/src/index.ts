@@ -51,7 +51,7 @@ export {
   recentRequestDigests,
   countSpans,
 } from "./spans/read";
-export type { SpanCursor, CausingInput } from "./spans/read";
+export type { SpanCursor, CausingInput, AuditRecordDetails } from "./spans/read";
 export { listAgentSummaries, listSessions } from "./spans/overview";
 export type { AgentSummary, SessionSummary, SessionFilter } from "./spans/overview";
 export type { StoredSpan, DetectSpan } from "./spans/read";

@@ -60,6 +60,8 @@ export interface DatabaseRecordView {
   statement: string;
   tables: string[];
   destructive: boolean;
+  /** Why the database refused the statement; "" when it ran. */
+  error: string;
   status: "matched" | "unreported";
   reportedBy: { traceId: string; spanId: string; sessionId: string } | null;
 }
@@ -103,6 +105,7 @@ export async function databaseRecords(
       statement: detail?.statement ?? "",
       tables: r.facts.dbTables,
       destructive: r.facts.destructive,
+      error: detail?.error ?? "",
       status: by === undefined ? "unreported" : "matched",
       reportedBy: by === undefined ? null : { traceId: by.traceId, spanId: by.spanId, sessionId: by.sessionId },
     };

@@ -114,6 +114,9 @@ export class AuditJudge {
             tables: record.facts.dbTables,
             statement: detail?.statement ?? "",
             time: new Date(nanosToMs(record.startTimeUnixNano)).toISOString(),
+            // A statement the database refused: the agent tried what its grants forbid.
+            refused: (detail?.error ?? "") !== "",
+            error: detail?.error ?? "",
           },
           reported: {
             window_seconds: this.windowMs / 1000,
@@ -155,7 +158,7 @@ export class AuditJudge {
             {
               detector: "unreported_action",
               score: record.facts.destructive ? 95 : 80,
-              summary: `the database saw ${what} by ${who} (${agentId}) that no span of ${agentId} reported`,
+              summary: `the database ${evidence.observed.refused ? "refused" : "saw"} ${what} by ${who} (${agentId}) that no span of ${agentId} reported`,
               explanation:
                 `No span the agent sent within ${this.windowMs / 1000} s of the database's record reports this ` +
                 "operation on this table. The agent's own trace leaves out what its credential did" +

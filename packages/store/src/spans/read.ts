@@ -344,11 +344,22 @@ export async function findSpansOfOrigin(
   return (await rs.json<DetectRow>()).map(toDetectSpan);
 }
 
+/** What a database's audit record said, beyond its facts. */
+export interface AuditRecordDetails {
+  source: string;
+  user: string;
+  database: string;
+  command: string;
+  statement: string;
+  /** Why the database refused the statement; "" when it ran. */
+  error: string;
+}
+
 /** What a database's audit record said, for alert evidence: by trace id (an audit record's trace is its own). */
 export async function auditRecordDetails(
   client: ClickHouseClient,
   traceIds: readonly string[],
-): Promise<Map<string, { source: string; user: string; database: string; command: string; statement: string }>> {
+): Promise<Map<string, AuditRecordDetails>> {
   if (traceIds.length === 0) return new Map();
   const rs = await client.query({
     query: `SELECT trace_id,
@@ -356,19 +367,13 @@ export async function auditRecordDetails(
               JSONExtractString(attributes, 'vigil.audit.user', 'stringValue') AS user,
               JSONExtractString(attributes, 'db.namespace', 'stringValue') AS database,
               JSONExtractString(attributes, 'vigil.audit.command', 'stringValue') AS command,
-              JSONExtractString(attributes, 'vigil.audit.statement', 'stringValue') AS statement
+              JSONExtractString(attributes, 'vigil.audit.statement', 'stringValue') AS statement,
+              JSONExtractString(attributes, 'vigil.audit.error', 'stringValue') AS error
             FROM spans WHERE trace_id IN {traceIds:Array(String)} AND ${IS_AUDIT_ROW_SQL}`,
     query_params: { traceIds },
     format: "JSONEachRow",
   });
-  const rows = await rs.json<{
-    trace_id: string;
-    source: string;
-    user: string;
-    database: string;
-    command: string;
-    statement: string;
-  }>();
+  const rows = await rs.json<AuditRecordDetails & { trace_id: string }>();
   return new Map(rows.map(({ trace_id, ...rest }) => [trace_id, rest]));
 }
 
