@@ -23,6 +23,7 @@ import { createLogger } from "@vigil/common";
 import { generateToken, parseVigilConfig, readEnvironment, sha256Hex } from "@vigil/config";
 import { AuditJudge } from "@vigil/detect";
 import { startAllInOne } from "@vigil/service-vigil";
+import { findAuditSpansSince } from "@vigil/store";
 import { jsonTraceRequest } from "../test/support/otlp-json";
 import { sampleCpu } from "./cpu";
 
@@ -120,11 +121,28 @@ const before = await auditRows();
 appendFileSync(logFile, `${records.join("\n")}\n`);
 await until("the matching records stored", async () => (await auditRows()) >= before + MATCH_RECORDS, 120_000);
 await vigil.ingest.drain();
-// A fresh judge (as after a restart) reads back the records received lately, which are
-// exactly these: that read is done first and not timed; nothing is due at time 0.
+// The all-in-one's own judge raises the unreported ones; once it has, a second judge
+// (fresh: it reads back nothing its position says is judged) is handed the same
+// records and timed alone.
+await until(
+  "the all-in-one's judgement",
+  async () => {
+    const rs = await vigil.client.query({
+      query: "SELECT count() AS n FROM alerts WHERE detector = 'unreported_action' AND position(summary, 'items_') > 0",
+      format: "JSONEachRow",
+    });
+    return Number((await rs.json<{ n: string }>())[0]?.n ?? 0) >= MATCH_RECORDS / 10;
+  },
+  60_000,
+);
 const judge = new AuditJudge(config.audit);
 const agents = new Map(config.agents.map((a) => [a.id, a]));
 await judge.judge(vigil.client, 0, agents);
+judge.hold(
+  (await findAuditSpansSince(vigil.client, Date.now() - 600_000)).filter(
+    (r) => BigInt(r.startTimeUnixNano) >= BigInt(matchStart) * 1_000_000n,
+  ),
+);
 const toJudge = judge.waiting;
 const cpuMatch0 = sampleCpu();
 const m0 = performance.now();

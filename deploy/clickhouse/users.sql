@@ -37,6 +37,7 @@ CREATE USER IF NOT EXISTS vigil_worker IDENTIFIED WITH sha256_hash BY '{worker_p
 GRANT SELECT ON vigil.* TO vigil_worker;
 GRANT INSERT ON vigil.alerts TO vigil_worker;
 GRANT INSERT ON vigil.detection_cursor TO vigil_worker;
+GRANT INSERT ON vigil.audit_judge_cursor TO vigil_worker;
 GRANT INSERT ON vigil.agent_baselines TO vigil_worker;
 GRANT INSERT ON vigil.notifications TO vigil_worker;
 GRANT INSERT ON vigil.delivery_attempts TO vigil_worker;

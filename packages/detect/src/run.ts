@@ -113,6 +113,7 @@ export async function runDetection(
     const judged = await options.audit.judge(client, Date.now(), options.agents ?? new Map());
     lap("detectMs");
     result.alerts.push(...(await insertAlerts(client, judged)));
+    await options.audit.commit(client);
     lap("storeMs");
   }
   return result;

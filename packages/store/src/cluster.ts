@@ -23,6 +23,7 @@ const SHARDING_KEYS: Record<string, string> = {
   ledger: "cityHash64(chain_id)",
   ledger_checkpoints: "cityHash64(chain_id)",
   detection_cursor: "cityHash64(chain_id)",
+  audit_judge_cursor: "0",
   notifications: "cityHash64(group_key)",
   delivery_attempts: "cityHash64(notification_id)",
   silences: "cityHash64(silence_id)",

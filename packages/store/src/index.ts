@@ -63,6 +63,8 @@ export {
   alertsCreatedSince,
   readDetectionCursor,
   advanceDetectionCursor,
+  readAuditJudgedUntil,
+  saveAuditJudgedUntil,
 } from "./alerts/alerts";
 export type { Alert, AlertFilter, AlertGroupCount, Severity } from "./alerts/alerts";
 export {

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import { VIEW_SECURITY_MIGRATION } from "./access/schema";
 import { ACTIVITY_BY_ORIGIN_MIGRATION, ACTIVITY_MIGRATION } from "./activity/schema";
-import { ALERTS_MIGRATION } from "./alerts/schema";
+import { ALERTS_MIGRATION, AUDIT_JUDGE_CURSOR_MIGRATION } from "./alerts/schema";
 import { clusterStatements, federationStatements, schemaTables } from "./cluster";
 import { BASELINES_MIGRATION } from "./baselines/schema";
 import { DECISIONS_MIGRATION } from "./decisions/schema";
@@ -31,6 +31,7 @@ export const MIGRATIONS: readonly Migration[] = [
   VIEW_SECURITY_MIGRATION,
   DECISIONS_MIGRATION,
   ACTIVITY_BY_ORIGIN_MIGRATION,
+  AUDIT_JUDGE_CURSOR_MIGRATION,
 ];
 
 export const MIGRATIONS_TABLE = `

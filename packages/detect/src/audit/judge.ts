@@ -1,7 +1,13 @@
 import type { AgentConfig, AuditConfig } from "@vigil/config";
 import { UNMAPPED_DB_USER_AGENT } from "@vigil/config";
 import { reportOf } from "@vigil/facts";
-import { auditRecordDetails, findAuditSpansSince, findSpansOfOrigin } from "@vigil/store";
+import {
+  auditRecordDetails,
+  findAuditSpansSince,
+  findSpansOfOrigin,
+  readAuditJudgedUntil,
+  saveAuditJudgedUntil,
+} from "@vigil/store";
 import type { Alert, ClickHouseClient, DetectSpan } from "@vigil/store";
 import { alertFor } from "../model";
 
@@ -19,12 +25,17 @@ const MAX_HELD = 100_000;
  * - `telemetry_silent`: the agent sent no span at all for the silence period before the
  *   record while its database user was at work. One alert per agent per period.
  *
- * After a restart, records received in the last window are read back and judged again;
- * alert ids are derived from the record, so nothing is raised twice.
+ * The judge's position (audit_judge_cursor: everything received before it is judged) is
+ * saved after each judgement, so after a restart, however long the process was down,
+ * every record held at the crash is read back and judged; alert ids are derived from
+ * the record, so a record judged twice raises nothing twice.
  */
 export class AuditJudge {
   private held: DetectSpan[] = [];
   private seeded = false;
+  private savedUntil: number | undefined;
+  /** Just past the newest receive time among the records judged so far (epoch ms). */
+  private judgedUntil = 0;
   private readonly windowMs: number;
   private readonly silenceMs: number;
 
@@ -62,16 +73,43 @@ export class AuditJudge {
   async judge(client: ClickHouseClient, nowMs: number, agents: ReadonlyMap<string, AgentConfig>): Promise<Alert[]> {
     if (!this.seeded) {
       this.seeded = true;
-      this.hold(await findAuditSpansSince(client, nowMs - 2 * this.windowMs - this.silenceMs));
+      // Records received since the judge last judged everything before them, as it stood
+      // when it stopped (crash included); on a first start, the last windows' records.
+      const judgedUntil = await readAuditJudgedUntil(client);
+      this.hold(await findAuditSpansSince(client, judgedUntil ?? nowMs - 2 * this.windowMs - this.silenceMs));
       const seen = new Set<string>();
       this.held = this.held.filter((r) => !seen.has(r.traceId) && seen.add(r.traceId));
+      this.savedUntil = judgedUntil;
     }
     const dueBy = (r: DetectSpan) => this.dueBy(r);
     const overflow = Math.max(0, this.held.length - MAX_HELD);
     const due = this.held.filter((r, i) => i < overflow || dueBy(r) <= nowMs);
     if (due.length === 0) return [];
     this.held = this.held.filter((r, i) => !(i < overflow || dueBy(r) <= nowMs));
+    const alerts = await this.judgeDue(client, due, nowMs, agents);
+    for (const r of due) this.judgedUntil = Math.max(this.judgedUntil, r.receivedAtMs + 1);
+    return alerts;
+  }
 
+  /**
+   * Saves the judge's position; call once the alerts `judge` returned are stored. Every
+   * record received before the oldest one still held (with none held: up to the newest
+   * judged) is judged. Written only when it moves.
+   */
+  async commit(client: ClickHouseClient): Promise<void> {
+    let until = this.held.length > 0 ? Infinity : this.judgedUntil;
+    for (const r of this.held) until = Math.min(until, r.receivedAtMs);
+    if (until === this.savedUntil || !Number.isFinite(until) || until <= 0) return;
+    await saveAuditJudgedUntil(client, until);
+    this.savedUntil = until;
+  }
+
+  private async judgeDue(
+    client: ClickHouseClient,
+    due: readonly DetectSpan[],
+    nowMs: number,
+    agents: ReadonlyMap<string, AgentConfig>,
+  ): Promise<Alert[]> {
     const byAgent = new Map<string, DetectSpan[]>();
     for (const r of due) {
       let list = byAgent.get(r.agentId);

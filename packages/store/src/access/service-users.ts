@@ -65,6 +65,7 @@ export const SERVICE_USERS: readonly ServiceUser[] = [
       "SELECT ON {db}.*",
       "INSERT ON {db}.alerts",
       "INSERT ON {db}.detection_cursor",
+      "INSERT ON {db}.audit_judge_cursor",
       "INSERT ON {db}.agent_baselines",
       "INSERT ON {db}.notifications",
       "INSERT ON {db}.delivery_attempts",

@@ -261,3 +261,25 @@ export async function alertsCreatedSince(client: ClickHouseClient, sinceMs: numb
   });
   return (await rs.json<AlertRow>()).map(toAlert);
 }
+
+/**
+ * The audit judge's durable position: every database audit record received before this
+ * time (epoch ms) has been judged. It may move back (a lagging ledger chain's records
+ * are held after newer ones were judged), so the latest written value counts.
+ */
+export async function readAuditJudgedUntil(client: ClickHouseClient): Promise<number | undefined> {
+  const rs = await client.query({
+    query: "SELECT toString(argMax(until_ms, (updated_at, until_ms))) AS until, count() AS n FROM audit_judge_cursor",
+    format: "JSONEachRow",
+  });
+  const [row] = await rs.json<{ until: string; n: string | number }>();
+  return row === undefined || Number(row.n) === 0 ? undefined : Number(row.until);
+}
+
+export async function saveAuditJudgedUntil(client: ClickHouseClient, untilMs: number): Promise<void> {
+  await client.insert({
+    table: "audit_judge_cursor",
+    format: "JSONEachRow",
+    values: [{ until_ms: String(Math.max(0, Math.floor(untilMs))), updated_at: String(Date.now()) }],
+  });
+}

@@ -39,3 +39,16 @@ export const ALERTS_MIGRATION: Migration = {
     ) ENGINE = MergeTree ORDER BY (chain_id, seq)`,
   ],
 };
+
+/** Where the audit judge has judged up to, so a restart judges every record once its window has passed. */
+export const AUDIT_JUDGE_CURSOR_MIGRATION: Migration = {
+  version: 12,
+  name: "audit judge cursor",
+  statements: [
+    `CREATE TABLE IF NOT EXISTS audit_judge_cursor (
+      until_ms UInt64 COMMENT 'every audit record received before this (epoch ms) is judged',
+      updated_at DateTime64(3, 'UTC')
+    ) ENGINE = MergeTree ORDER BY updated_at
+    TTL toDateTime(updated_at) + INTERVAL 30 DAY`,
+  ],
+};

@@ -312,7 +312,7 @@ export async function findAuditSpansSince(client: ClickHouseClient, sinceMs: num
   const rs = await client.query({
     query: `SELECT ${DETECT_COLUMNS} FROM spans
             WHERE received_at >= fromUnixTimestamp64Milli({sinceMs:Int64}, 'UTC') AND ${IS_AUDIT_ROW_SQL}
-            ORDER BY start_time, span_id LIMIT 100000`,
+            ORDER BY received_at, span_id LIMIT 100000`,
     query_params: { sinceMs },
     format: "JSONEachRow",
   });
