@@ -11,3 +11,4 @@ export { injectionSignals } from "./injection";
 export { runDetection } from "./run";
 export { AuditJudge } from "./audit/judge";
 export type { DetectionRunResult, DetectionOptions } from "./run";
+export { RecentBatches } from "./recent-batches";

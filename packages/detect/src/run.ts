@@ -15,6 +15,7 @@ import { BaselineCache } from "./learned/baseline-cache";
 import { DEFAULT_DETECTION } from "./model";
 import { SessionHistoryCache } from "./session-history";
 import type { AuditJudge } from "./audit/judge";
+import type { RecentBatches } from "./recent-batches";
 import type { DetectionContext, Detector } from "./model";
 import type { AgentConfig, DetectionConfig } from "@vigil/config";
 
@@ -41,6 +42,8 @@ export interface DetectionOptions {
   baselines?: BaselineCache;
   /** Sets databases' audit records beside agents' reports (kept across runs: it holds records until due). */
   audit?: AuditJudge;
+  /** Rows ingest in this process handed over once committed; without it, every step reads its rows back. */
+  recent?: RecentBatches;
 }
 
 /**
@@ -76,10 +79,11 @@ export async function runDetection(
     while (examined < head) {
       const step = await readLedgerAfter(client, chainId, examined, BATCHES_PER_STEP);
       if (step.length === 0) break;
-      const stored = await findBatchSpans(
-        client,
-        step.map((e) => e.batchId),
-      );
+      const batchIds = step.map((e) => e.batchId);
+      const stored =
+        options.recent === undefined
+          ? await findBatchSpans(client, batchIds)
+          : await options.recent.take(client, batchIds);
       // The detectors judge what agents reported. The databases' own audit records are
       // judged by the learned detectors against the databases' history of each agent, and
       // set beside the agents' reports by the audit judge once their window has passed.

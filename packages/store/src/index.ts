@@ -45,6 +45,8 @@ export {
   findAgentActions,
   causingInputs,
   findBatchSpans,
+  detectSpansOf,
+  compareDetectOrder,
   findAuditSpansSince,
   findSpansOfOrigin,
   auditRecordDetails,

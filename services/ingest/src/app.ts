@@ -25,7 +25,7 @@ import { extractFacts, inheritSessions } from "@vigil/facts";
 import type { ExtractOptions, SpanFacts } from "@vigil/facts";
 import { redactSecrets, redactSpans } from "@vigil/secrets";
 import type { SpanRedaction } from "@vigil/secrets";
-import { encodeSpanRows } from "@vigil/store";
+import { detectSpansOf, encodeSpanRows } from "@vigil/store";
 import type { SpanIntegrity } from "@vigil/store";
 import type { Authenticator, TokenIdentity } from "./auth";
 import type { SpanBatcher } from "./batcher";
@@ -67,6 +67,8 @@ export interface IngestDeps {
   approvals?: ApprovalVerifier;
   /** Database audit records (POST /v1/logs with an audit source's token); unset: no audit sources. */
   audit?: { intake: AuditIntake; tokens: DigestRegistry<string> };
+  /** Build each row as detection sees it too, for a detection in this process (see IngestServiceOptions). */
+  handOffSpans?: boolean;
   now?: () => number;
 }
 
@@ -263,8 +265,11 @@ async function storeOnce(
     digest,
     deps.batcher.submit(
       spans.length,
-      (batchId) =>
-        encodeSpanRows(spans, spanFacts, integrity, { batchId, agentId, receivedAtMs, requestDigest: digest }),
+      (batchId) => {
+        const ctx = { batchId, agentId, receivedAtMs, requestDigest: digest };
+        const rows = encodeSpanRows(spans, spanFacts, integrity, ctx);
+        return deps.handOffSpans === true ? { ...rows, spans: detectSpansOf(spans, spanFacts, integrity, ctx) } : rows;
+      },
       digest,
     ),
   );

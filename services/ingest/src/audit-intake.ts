@@ -6,7 +6,7 @@ import type { AuditConfig, AuditSourceConfig, DatabaseUserConfig } from "@vigil/
 import { extractFacts } from "@vigil/facts";
 import { redactSpans } from "@vigil/secrets";
 import { UNMAPPED_DB_USER_AGENT } from "@vigil/config";
-import { AUDIT_DIGEST_PREFIX, encodeSpanRows } from "@vigil/store";
+import { AUDIT_DIGEST_PREFIX, detectSpansOf, encodeSpanRows } from "@vigil/store";
 import type { SpanBatcher } from "./batcher";
 import type { RequestDedup } from "./dedup";
 import type { IngestStats } from "./stats";
@@ -37,7 +37,13 @@ export class AuditIntake {
 
   constructor(
     audit: AuditConfig,
-    private readonly deps: { batcher: SpanBatcher; dedup: RequestDedup; stats: IngestStats; logger: Logger },
+    private readonly deps: {
+      batcher: SpanBatcher;
+      dedup: RequestDedup;
+      stats: IngestStats;
+      logger: Logger;
+      handOffSpans?: boolean;
+    },
   ) {
     this.sources = new Map(
       audit.sources.map((s) => [
@@ -107,13 +113,14 @@ export class AuditIntake {
           digest,
           this.deps.batcher.submit(
             1,
-            (batchId) =>
-              encodeSpanRows([span], [facts], [{ redactions, impersonatedAgent: "" }], {
-                batchId,
-                agentId,
-                receivedAtMs,
-                requestDigest: digest,
-              }),
+            (batchId) => {
+              const ctx = { batchId, agentId, receivedAtMs, requestDigest: digest };
+              const integrity = [{ redactions, impersonatedAgent: "" }];
+              const rows = encodeSpanRows([span], [facts], integrity, ctx);
+              return this.deps.handOffSpans === true
+                ? { ...rows, spans: detectSpansOf([span], [facts], integrity, ctx) }
+                : rows;
+            },
             digest,
           ),
         ),

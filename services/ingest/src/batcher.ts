@@ -1,9 +1,12 @@
 import { UnavailableError, uuidv7 } from "@vigil/common";
+import type { DetectSpan } from "@vigil/store";
 
 /** One request's share of a batch: its encoded rows and their ledger leaf hashes. */
 export interface BatchPart {
   body: string;
   leaves: Buffer[];
+  /** The rows as detection sees them, when an in-process detection is handed them after commit. */
+  spans?: readonly DetectSpan[];
 }
 
 export interface WrittenBatch {
@@ -18,6 +21,8 @@ export interface WrittenBatch {
   digests: string[];
   /** Each part's leaf hashes, in part order (the same hashes as `leaves`). */
   partLeaves: Buffer[][];
+  /** Every stored row as detection sees it, when every part carried them; else undefined. */
+  spans: DetectSpan[] | undefined;
 }
 
 /** Inserts one batch's rows; resolves once they are committed. */
@@ -66,6 +71,7 @@ interface Part {
   chunk: Buffer;
   rows: number;
   leaves: Buffer[];
+  spans: readonly DetectSpan[] | undefined;
   digest: string;
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -132,7 +138,7 @@ export class SpanBatcher {
     const chunk = Buffer.from(encoded.body, "utf8");
     const target = batch;
     const done = new Promise<void>((resolve, reject) =>
-      target.parts.push({ chunk, rows, leaves: encoded.leaves, digest, resolve, reject }),
+      target.parts.push({ chunk, rows, leaves: encoded.leaves, spans: encoded.spans, digest, resolve, reject }),
     );
     batch.bytes += chunk.length;
     batch.rows += rows;
@@ -247,9 +253,12 @@ function toWritten(id: string, parts: readonly Part[]): WrittenBatch {
   const leaves: Buffer[] = [];
   const digests: string[] = [];
   const partLeaves: Buffer[][] = [];
+  const spans: DetectSpan[] | undefined =
+    parts.length > 0 && parts.every((p) => p.spans !== undefined) ? [] : undefined;
   let bytes = 0;
   let rows = 0;
   for (const part of parts) {
+    if (spans !== undefined) for (const s of part.spans as readonly DetectSpan[]) spans.push(s);
     chunks.push(part.chunk);
     digests.push(part.digest);
     partLeaves.push(part.leaves);
@@ -257,5 +266,5 @@ function toWritten(id: string, parts: readonly Part[]): WrittenBatch {
     bytes += part.chunk.length;
     rows += part.rows;
   }
-  return { id, chunks, bytes, rows, leaves, digests, partLeaves };
+  return { id, chunks, bytes, rows, leaves, digests, partLeaves, spans };
 }

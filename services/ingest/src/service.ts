@@ -10,7 +10,7 @@ import {
   recentRequestDigests,
   usedApprovals,
 } from "@vigil/store";
-import type { Decision, LedgerEntry } from "@vigil/store";
+import type { Decision, DetectSpan, LedgerEntry } from "@vigil/store";
 import type { ClickHouseClient } from "@vigil/store";
 import type { Hono } from "hono";
 import { createIngestApp, DEFAULT_LIMITS } from "./app";
@@ -50,8 +50,18 @@ export interface IngestServiceOptions {
    * what a crash left unledgered without reading span rows. Unset: no journal.
    */
   journalFile?: string;
-  /** Called after each batch's ledger entry is stored (to wake detection). Must not throw or block. */
-  onBatchCommitted?: (entry: LedgerEntry) => void;
+  /**
+   * Called after each batch's ledger entry is stored (to wake detection), with the
+   * batch's rows as detection sees them when `handOffSpans` is set (undefined for a batch
+   * settled after a crash: detection reads those from the store). Must not throw or block.
+   */
+  onBatchCommitted?: (entry: LedgerEntry, spans?: readonly DetectSpan[]) => void;
+  /**
+   * Hand each committed batch's rows to `onBatchCommitted` as detection sees them, so a
+   * detection in this process need not read back what was just written. Costs a small
+   * object per row; for the all-in-one only.
+   */
+  handOffSpans?: boolean;
   /** The public key approval tokens are checked with (the confirmation gate), read when first needed; unset or undefined: none verify. */
   approvalKey?: KeyObject | (() => KeyObject | undefined);
   /** Where the audit file readers keep their positions (one file per source); unset: audit files are not read. */
@@ -162,7 +172,7 @@ export async function createIngestService(options: IngestServiceOptions): Promis
       const entry = await ledger.append(batch.id, batch.leaves);
       journal?.done(batch.id);
       logger.debug("batch committed", { batchId: batch.id, rows: batch.rows, seq: entry.seq });
-      options.onBatchCommitted?.(entry);
+      options.onBatchCommitted?.(entry, batch.spans);
     },
   });
   const tokens = new LiveTokenRegistry(options.config, options.client);
@@ -174,7 +184,13 @@ export async function createIngestService(options: IngestServiceOptions): Promis
   const approvalKey = options.approvalKey;
   const approvals = new ApprovalVerifier(typeof approvalKey === "function" ? approvalKey : () => approvalKey);
   approvals.seed(await usedApprovals(options.client, Date.now() - 24 * 3600_000), Date.now());
-  const auditIntake = new AuditIntake(options.config.audit, { batcher, dedup, stats, logger });
+  const auditIntake = new AuditIntake(options.config.audit, {
+    batcher,
+    dedup,
+    stats,
+    logger,
+    handOffSpans: options.handOffSpans === true,
+  });
   const auditTokens = new DigestRegistry(
     options.config.audit.sources.flatMap((s) => s.tokens.map((t) => ({ sha256Hex: t.sha256, value: s.id }))),
   );
@@ -213,6 +229,7 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     logger,
     limits: options.limits ?? DEFAULT_LIMITS,
     extract: { agentHosts: agentHostsOf(options.config) },
+    handOffSpans: options.handOffSpans === true,
   });
   const decisions = new DecisionWriter(options.client, logger);
   app.route(

@@ -5,7 +5,7 @@ import { approvalRequestSender } from "@vigil/alerting";
 import { serverConnection } from "@vigil/config";
 import type { Environment, StoreRole, VigilConfig } from "@vigil/config";
 import { DEFAULT_SQL_LIMITS, createApiApp } from "@vigil/service-api";
-import { AuditJudge, BaselineCache } from "@vigil/detect";
+import { AuditJudge, BaselineCache, RecentBatches } from "@vigil/detect";
 import {
   BaselineBuilder,
   BaselinesQueue,
@@ -134,7 +134,11 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
   // (a worker consumes it here, or in `npm run start:worker`), else directly.
   const workerLogger = logger.child({ service: "worker" });
   const baselineCache = new BaselineCache(clients.worker);
+  // Without Redis detection runs here alone: ingest hands it each committed batch's rows
+  // rather than have it read them back (with Redis, another process may be the worker).
+  const recent = env.redisUrl === undefined ? new RecentBatches() : undefined;
   const detection = new DetectionLoop(clients.worker, workerLogger, {
+    ...(recent === undefined ? {} : { recent }),
     agents: new Map(config.agents.map((a) => [a.id, a])),
     detection: config.detection,
     baselines: baselineCache,
@@ -173,7 +177,9 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     chainId: env.chainId ?? "main",
     journalFile: join(env.dataDir, `ingest-${env.chainId ?? "main"}.journal`),
     auditPositionsDir: join(env.dataDir, "audit-positions"),
-    onBatchCommitted: (entry) => {
+    handOffSpans: recent !== undefined,
+    onBatchCommitted: (entry, spans) => {
+      if (spans !== undefined) recent?.put(entry.batchId, spans);
       if (queue === undefined) void detection.trigger();
       else queue.notify({ chainId: entry.chainId, seq: entry.seq });
     },

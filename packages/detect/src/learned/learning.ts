@@ -10,8 +10,12 @@ const NS_PER_DAY = 86_400_000_000_000n;
  * ends learning at once.
  */
 export function stillLearning(profile: AgentProfile, spanStartNs: string, cfg: DetectionConfig): boolean {
-  if (profile.firstSeenNs === undefined) return true;
-  if (profile.spans < cfg.learning_min_spans) return true;
-  const history = BigInt(spanStartNs) - BigInt(profile.firstSeenNs);
-  return history < BigInt(Math.round(cfg.learning_days * 1e6)) * (NS_PER_DAY / 1_000_000n);
+  const end = learningEndNs(profile, cfg);
+  return end === undefined || BigInt(spanStartNs) < end;
+}
+
+/** The first event time (ns) at which the agent is past learning; undefined while it has too few spans. */
+export function learningEndNs(profile: AgentProfile, cfg: DetectionConfig): bigint | undefined {
+  if (profile.firstSeenNs === undefined || profile.spans < cfg.learning_min_spans) return undefined;
+  return BigInt(profile.firstSeenNs) + BigInt(Math.round(cfg.learning_days * 1e6)) * (NS_PER_DAY / 1_000_000n);
 }

@@ -1,5 +1,5 @@
 import { credentialUsers } from "@vigil/store";
-import type { Alert, DetectSpan } from "@vigil/store";
+import type { Alert, DetectSpan, SeenValue } from "@vigil/store";
 import { alertFor } from "../model";
 import type { DetectionContext, Detector } from "../model";
 import { notAfter } from "../session-history";
@@ -25,18 +25,25 @@ function noveltyDetector(spec: NoveltySpec): Detector {
     name: spec.name,
     async detect(ctx: DetectionContext) {
       const alerts: Alert[] = [];
-      // One lookup per agent/environment for all values of the step.
-      const groups = new Map<string, DetectSpan[]>();
+      // One lookup per agent/environment for all values of the step. A step holds tens of
+      // thousands of spans: each span's values are computed once, and grouped without
+      // building a key string per span.
+      const groups = new Map<string, Map<string, { spans: DetectSpan[]; values: string[][] }>>();
       for (const span of ctx.spans) {
-        if (spec.values(span).length === 0) continue;
-        const key = `${span.agentId}\n${span.facts.environment}`;
-        const group = groups.get(key);
-        if (group === undefined) groups.set(key, [span]);
-        else group.push(span);
+        const values = spec.values(span);
+        if (values.length === 0) continue;
+        let byEnvironment = groups.get(span.agentId);
+        if (byEnvironment === undefined) groups.set(span.agentId, (byEnvironment = new Map()));
+        let group = byEnvironment.get(span.facts.environment);
+        if (group === undefined) byEnvironment.set(span.facts.environment, (group = { spans: [], values: [] }));
+        group.spans.push(span);
+        group.values.push(values);
       }
-      for (const spans of groups.values()) {
-        const { agentId, facts } = spans[0] as DetectSpan;
-        const values = [...new Set(spans.flatMap(spec.values))];
+      for (const group of [...groups.values()].flatMap((m) => [...m.values()])) {
+        const { agentId, facts } = group.spans[0] as DetectSpan;
+        const distinct = new Set<string>();
+        for (const vs of group.values) for (const v of vs) distinct.add(v);
+        const values = [...distinct];
         const seen = await ctx.activity.seen(agentId, facts.environment, spec.dimension, values);
         const prerequisites =
           spec.requireKnown === undefined
@@ -47,8 +54,9 @@ function noveltyDetector(spec: NoveltySpec): Detector {
                 spec.requireKnown.dimension,
                 values.map(spec.requireKnown.value),
               );
-        for (const span of spans) {
-          for (const value of spec.values(span)) {
+        for (let i = 0; i < group.spans.length; i++) {
+          const span = group.spans[i] as DetectSpan;
+          for (const value of group.values[i] as string[]) {
             const history = seen.get(value);
             // New: the value's first occurrence is this span (or it is not aggregated yet).
             if (history !== undefined && !notAfter(span.startTimeUnixNano, history.firstSeenNs)) continue;
@@ -167,9 +175,15 @@ export const newCredential: Detector = {
     // once per step) settles those; only first uses need who else used the credential.
     const firstUses = new Map<string, DetectSpan[]>();
     for (const [credential, spans] of byCredential) {
+      const histories = new Map<string, SeenValue | undefined>(); // per agent and environment
       for (const span of spans) {
-        const own = await ctx.activity.seen(span.agentId, span.facts.environment, "credential", [credential]);
-        const mine = own.get(credential);
+        const key = `${span.agentId}\n${span.facts.environment}`;
+        if (!histories.has(key))
+          histories.set(
+            key,
+            (await ctx.activity.seen(span.agentId, span.facts.environment, "credential", [credential])).get(credential),
+          );
+        const mine = histories.get(key);
         if (mine !== undefined && !notAfter(span.startTimeUnixNano, mine.firstSeenNs)) continue;
         firstUses.set(credential, [...(firstUses.get(credential) ?? []), span]);
       }

@@ -8,14 +8,22 @@ const RARE_HOUR_SHARE = 0.005;
 /** How long after it was built a baseline snapshot stands for "the history before now". */
 const SNAPSHOT_REACH_MS = 3_600_000;
 
-/** The hour of day of a nanosecond timestamp in a timezone. */
+const hourFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The hour of day of a nanosecond timestamp in a timezone (a formatter per zone: building one costs more than using it). */
 export function hourIn(startNs: string, timeZone: string): number {
   const ms = Number(BigInt(startNs) / 1_000_000n);
-  return Number(new Intl.DateTimeFormat("en-GB", { hour: "2-digit", hour12: false, timeZone }).format(ms)) % 24;
+  let format = hourFormats.get(timeZone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", hour12: false, timeZone });
+    hourFormats.set(timeZone, format);
+  }
+  return Number(format.format(ms)) % 24;
 }
 
+/** The UTC hour of a nanosecond timestamp, without a BigInt or a Date (it runs for every span). */
 function utcHourOf(startNs: string): number {
-  return new Date(Number(BigInt(startNs) / 1_000_000n)).getUTCHours();
+  return Math.floor(Number(startNs.slice(0, -6)) / 3_600_000) % 24;
 }
 
 /**
@@ -51,7 +59,6 @@ export const offHours: Detector = {
       if (await ctx.activity.learning(span, ctx.detection)) continue;
       const utcHour = utcHourOf(span.startTimeUnixNano);
       const tz = ctx.agents.get(span.agentId)?.timezone ?? "UTC";
-      const local = hourIn(span.startTimeUnixNano, tz);
       const hourKey = span.startTimeUnixNano.slice(0, -12); // this span's event-time hour (units of 1000 s)
       // History as it stood before the step's first span of this agent (event time).
       const agentKey = `${span.agentId}\n${span.facts.environment}`;
@@ -80,11 +87,18 @@ export const offHours: Detector = {
       if (total > 0 && atHour / total < RARE_HOUR_SHARE && !raised.has(activity)) {
         raised.add(activity);
         alerts.push(
-          offHoursAlert(span, ctx, `activity/${span.facts.environment}/${hourKey}`, local, tz, {
-            hourShare: atHour / total,
-            spansAtHour: atHour,
-            totalSpans: total,
-          }),
+          offHoursAlert(
+            span,
+            ctx,
+            `activity/${span.facts.environment}/${hourKey}`,
+            hourIn(span.startTimeUnixNano, tz),
+            tz,
+            {
+              hourShare: atHour / total,
+              spansAtHour: atHour,
+              totalSpans: total,
+            },
+          ),
         );
       }
       const credential = span.facts.credentialId;
@@ -109,7 +123,7 @@ export const offHours: Detector = {
             span,
             ctx,
             subject,
-            local,
+            hourIn(span.startTimeUnixNano, tz),
             tz,
             { credential, usesAtHour: credAtHour, totalUses: credTotal },
             `credential ${credential} used`,

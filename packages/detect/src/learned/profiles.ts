@@ -1,7 +1,8 @@
 import type { DetectionConfig } from "@vigil/config";
 import { seenPairs } from "@vigil/store";
 import type { AgentProfile, ClickHouseClient, DetectSpan, RowOrigin, SeenValue } from "@vigil/store";
-import { stillLearning } from "./learning";
+import { notAfter } from "../session-history";
+import { learningEndNs } from "./learning";
 
 /**
  * Every (dimension, value) pair of agent_activity that the learned detectors may ask about
@@ -90,10 +91,23 @@ export class ActivityCache {
     return out;
   }
 
-  /** True while the span's agent is still learning (cold start): learned detectors stay silent. */
+  /**
+   * True while the span's agent is still learning (cold start): learned detectors stay
+   * silent. Called for every span by several detectors, so the learning end is worked out
+   * once per agent and environment, and each span costs one comparison of decimal strings.
+   */
   async learning(span: DetectSpan, cfg: DetectionConfig): Promise<boolean> {
-    return stillLearning(await this.profile(span.agentId, span.facts.environment), span.startTimeUnixNano, cfg);
+    const key = `${span.agentId}\n${span.facts.environment}`;
+    let end = this.learningEnds.get(key);
+    if (end === undefined) {
+      end = this.profile(span.agentId, span.facts.environment).then((p) => learningEndNs(p, cfg)?.toString() ?? null);
+      this.learningEnds.set(key, end);
+    }
+    const endNs = await end;
+    return endNs === null || !notAfter(endNs, span.startTimeUnixNano);
   }
+
+  private readonly learningEnds = new Map<string, Promise<string | null>>();
 
   /** The agent's overall history: first span, span count and spans per UTC hour. */
   async profile(agentId: string, environment: string): Promise<AgentProfile> {

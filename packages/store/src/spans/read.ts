@@ -1,9 +1,10 @@
-import { IS_AUDIT_ROW_SQL } from "./origin";
+import { AUDIT_DIGEST_PREFIX, IS_AUDIT_ROW_SQL } from "./origin";
 import type { RowOrigin } from "./origin";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { SpanFacts } from "@vigil/facts";
-import type { AnyValue, SpanEvent, SpanLink } from "@vigil/otlp";
-import type { SpanIntegrity } from "./rows";
+import type { AnyValue, Span, SpanEvent, SpanLink } from "@vigil/otlp";
+import { NO_INTEGRITY_FINDINGS } from "./rows";
+import type { RowContext, SpanIntegrity } from "./rows";
 
 /** A span as stored, with its JSON columns parsed back. Timestamps are ns decimal strings. */
 export interface StoredSpan {
@@ -294,6 +295,48 @@ function toDetectSpan(r: DetectRow): DetectSpan {
     integrity: full.integrity,
     origin: originOf(r),
   };
+}
+
+/**
+ * Rows as detection sees them, built from the values ingest is about to store instead of
+ * read back: the same fields, from the same values the row encoder writes (the ledger's
+ * read-back check holds the stored row to exactly those values). What an in-process
+ * detection is handed once the batch is committed.
+ */
+export function detectSpansOf(
+  spans: readonly Span[],
+  facts: readonly SpanFacts[],
+  integrity: readonly SpanIntegrity[] | undefined,
+  ctx: RowContext,
+): DetectSpan[] {
+  const origin: RowOrigin = ctx.requestDigest.startsWith(AUDIT_DIGEST_PREFIX) ? "db-audit" : "agent";
+  return spans.map((s, i) => {
+    const f = facts[i] as SpanFacts;
+    const g = integrity?.[i] ?? NO_INTEGRITY_FINDINGS;
+    return {
+      agentId: ctx.agentId,
+      traceId: s.traceId,
+      spanId: s.spanId,
+      parentSpanId: s.parentSpanId,
+      name: s.name,
+      kind: s.kind,
+      startTimeUnixNano: s.startTimeUnixNano,
+      endTimeUnixNano: s.endTimeUnixNano,
+      receivedAtMs: ctx.receivedAtMs,
+      sessionId: f.sessionId,
+      facts: { ...f },
+      integrity: { redactions: g.redactions.map((r) => ({ ...r })), impersonatedAgent: g.impersonatedAgent },
+      origin,
+    };
+  });
+}
+
+/** Detection's order of a step's rows: start time, then span id (as findBatchSpans returns them). */
+export function compareDetectOrder(a: DetectSpan, b: DetectSpan): number {
+  const x = a.startTimeUnixNano;
+  const y = b.startTimeUnixNano;
+  if (x !== y) return x.length !== y.length ? x.length - y.length : x < y ? -1 : 1;
+  return a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0;
 }
 
 /** The spans of some insert batches as detection sees them, in start order (no attribute JSON is read). */
