@@ -66,7 +66,7 @@ const { body } = encodeSpanRows(spans, facts, undefined, {
   requestDigest: "raw",
 });
 
-const rows = [Buffer.from(body, "utf8")]; // as ingest hands a batch over: UTF-8 bytes
+const rows = [body]; // as ingest hands a batch over: UTF-8 bytes
 await insertSpanBatch(client, rows, target); // warm-up
 const sample = () => (Number.isNaN(serverPid) ? sampleCpu() : sampleProcessCpu(serverPid));
 const mainTid = Number.isNaN(serverPid) ? String(process.pid) : "";

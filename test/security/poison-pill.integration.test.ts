@@ -133,7 +133,7 @@ describe("a malformed span fails only the agent that sent it", () => {
         undefined,
         { batchId, agentId: "honest-bot", receivedAtMs: Date.now(), requestDigest: `engine-check-${n}` },
       );
-      return corrupt ? { ...rows, body: rows.body.replace('"step"', '"step\\ud800"') } : rows;
+      return corrupt ? { ...rows, body: Buffer.from(rows.body.toString().replace('"step"', '"step\\ud800"')) } : rows;
     };
     const held = batcher.submit(1, encode(1, false)); // starts an INSERT at once
     const together = [

@@ -31,7 +31,7 @@ function firstHeldOpen(w: ReturnType<typeof gatedWriter>, then: (b: WrittenBatch
   };
 }
 
-const part = (text: string) => () => ({ body: `${text}\n`, leaves: [Buffer.from(text)] });
+const part = (text: string) => () => ({ body: Buffer.from(`${text}\n`), leaves: [Buffer.from(text)] });
 const tick = () => new Promise((r) => setImmediate(r));
 const text = (b: WrittenBatch) => Buffer.concat(b.chunks).toString("utf8");
 

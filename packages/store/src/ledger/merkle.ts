@@ -15,6 +15,11 @@ export function leafHash(data: string | Uint8Array): Buffer {
   return createHash("sha256").update(LEAF_PREFIX).update(data).digest();
 }
 
+/** A leaf hash over bytes that already start with the leaf prefix (one NUL byte): one-shot, no copy. */
+export function prefixedLeafHash(prefixed: Uint8Array): Buffer {
+  return hash("sha256", prefixed, "buffer");
+}
+
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   return createHash("sha256").update(NODE_PREFIX).update(left).update(right).digest();
 }

@@ -18,7 +18,7 @@ describe("span rows", () => {
       receivedAtMs: 1764000000123,
       requestDigest: "d",
     });
-    const lines = body.trimEnd().split("\n");
+    const lines = body.toString().trimEnd().split("\n");
     expect(lines).toHaveLength(spans.length);
     const values = JSON.parse(lines[0] as string) as unknown[];
     expect(values).toHaveLength(SPAN_INSERT_COLUMNS.length);
@@ -36,7 +36,7 @@ describe("span rows", () => {
       receivedAtMs: 1,
       requestDigest: "d",
     });
-    const line = body.trimEnd();
+    const line = body.toString().trimEnd();
     // Read back, the JSON columns are strings holding the same text.
     const values = JSON.parse(line) as unknown[];
     for (const name of ["attributes", "events", "links", "resource_attributes", "scope_attributes"]) {

@@ -1,6 +1,6 @@
 import type { SpanFacts } from "@vigil/facts";
 import type { Resource, Scope, Span } from "@vigil/otlp";
-import { leafHash } from "../ledger/merkle";
+import { prefixedLeafHash } from "../ledger/merkle";
 
 /**
  * How a column's value is written in a JSONCompactEachRow line:
@@ -163,9 +163,9 @@ export interface SpanIntegrity {
 
 export const NO_INTEGRITY_FINDINGS: SpanIntegrity = { redactions: [], impersonatedAgent: "" };
 
-/** The rows of one request, and each row's ledger leaf hash. */
+/** The rows of one request as UTF-8 (one line per row, each ending in a newline), and each row's ledger leaf hash. */
 export interface EncodedRows {
-  body: string;
+  body: Buffer;
   leaves: Buffer[];
 }
 
@@ -175,6 +175,9 @@ export interface EncodedRows {
  *
  * Measured: compact JSON arrays parse ~20% faster in ClickHouse than JSONEachRow, and
  * embedding the JSON columns raw (stored as their text) saves a second escaping pass.
+ * The text is turned into UTF-8 once, and each leaf is hashed over its line's bytes:
+ * hashing each line as a string encoded it a second time (with the Buffer the batch
+ * needs anyway, a tenth of the main thread under load, V8 profile of bench/run.ts).
  */
 export function encodeSpanRows(
   spans: readonly Span[],
@@ -192,8 +195,9 @@ export function encodeSpanRows(
   };
   let lastResource: Resource | undefined;
   let lastScope: Scope | undefined;
-  let body = "";
-  const leaves: Buffer[] = new Array<Buffer>(spans.length);
+  // A leading NUL: each line's leaf is the hash of the byte before it (set to NUL for the
+  // moment of hashing: the leaf prefix) and the line; the NUL is not part of the body.
+  let text = "\0";
   for (let i = 0; i < spans.length; i++) {
     const s = spans[i] as Span;
     if (s.resource !== lastResource) {
@@ -204,9 +208,20 @@ export function encodeSpanRows(
       lastScope = s.scope;
       c.scopeJson = JSON.stringify(s.scope.attributes);
     }
-    const line = formatFromSpan(s, facts[i] as SpanFacts, integrity?.[i] ?? NO_INTEGRITY_FINDINGS, c);
-    leaves[i] = leafHash(line);
-    body += `${line}\n`;
+    text += `${formatFromSpan(s, facts[i] as SpanFacts, integrity?.[i] ?? NO_INTEGRITY_FINDINGS, c)}\n`;
   }
-  return { body, leaves };
+  const bytes = Buffer.from(text, "utf8");
+  const leaves: Buffer[] = new Array<Buffer>(spans.length);
+  // JSON escapes newlines inside values, so every newline byte ends a line.
+  let start = 1;
+  for (let i = 0; i < spans.length; i++) {
+    const end = bytes.indexOf(NEWLINE, start);
+    bytes[start - 1] = 0;
+    leaves[i] = prefixedLeafHash(bytes.subarray(start - 1, end));
+    bytes[start - 1] = NEWLINE;
+    start = end + 1;
+  }
+  return { body: bytes.subarray(1), leaves };
 }
+
+const NEWLINE = 0x0a;
