@@ -11,7 +11,7 @@ CREATE DATABASE IF NOT EXISTS vigil;
 -- Schema changes only: used by `npm run migrate` (and the all-in-one at start). TABLE ENGINE is
 -- checked by servers with table_engines_require_grant; ALTER TTL applies a retention config.
 CREATE USER IF NOT EXISTS vigil_migrate IDENTIFIED WITH sha256_hash BY '{migrate_password_sha256}' DEFAULT DATABASE vigil;
-GRANT CREATE TABLE, CREATE VIEW, ALTER ADD COLUMN, ALTER ORDER BY, ALTER ADD INDEX, ALTER TTL, ALTER VIEW MODIFY QUERY, ALTER VIEW MODIFY SQL SECURITY, SELECT, INSERT ON vigil.* TO vigil_migrate;
+GRANT CREATE TABLE, CREATE VIEW, ALTER ADD COLUMN, ALTER ORDER BY, ALTER ADD INDEX, ALTER TTL, ALTER SETTINGS, ALTER VIEW MODIFY QUERY, ALTER VIEW MODIFY SQL SECURITY, SELECT, INSERT ON vigil.* TO vigil_migrate;
 GRANT TABLE ENGINE ON * TO vigil_migrate;
 
 -- Ingest writes spans (the materialized views fill their lookup tables with their

@@ -80,7 +80,8 @@ ENGINE = Distributed('${cluster}', currentDatabase(), ${local(name)}, ${SHARDING
       ];
     const onLocal = statement.replace(ALTER_TABLE, `ALTER TABLE ${local(name)} ${on}`);
     // Skip indexes live only in the local tables; new columns also go to the Distributed table.
-    if (/^\s*ALTER TABLE \w+\s+ADD INDEX/i.test(statement)) return [onLocal];
+    // Skip indexes and storage settings live only in the local tables.
+    if (/^\s*ALTER TABLE \w+\s+(ADD INDEX|MODIFY SETTING)/i.test(statement)) return [onLocal];
     // A sorting key is the local table's; the Distributed table only gains the column.
     const sortingKey = /,\s*MODIFY ORDER BY [\s\S]*$/i;
     if (sortingKey.test(statement))

@@ -9,7 +9,7 @@ import { DELIVERY_MIGRATION } from "./delivery/schema";
 import { TOKENS_MIGRATION } from "./tokens/schema";
 import { LEDGER_MIGRATION } from "./ledger/schema";
 import { FACTS_MIGRATION } from "./spans/facts-schema";
-import { SPANS_MIGRATION } from "./spans/schema";
+import { SPANS_MERGES_MIGRATION, SPANS_MIGRATION } from "./spans/schema";
 
 /** One numbered schema step. Every statement must be idempotent (IF NOT EXISTS). */
 export interface Migration {
@@ -32,6 +32,7 @@ export const MIGRATIONS: readonly Migration[] = [
   DECISIONS_MIGRATION,
   ACTIVITY_BY_ORIGIN_MIGRATION,
   AUDIT_JUDGE_CURSOR_MIGRATION,
+  SPANS_MERGES_MIGRATION,
 ];
 
 export const MIGRATIONS_TABLE = `

@@ -29,7 +29,7 @@ export const SERVICE_USERS: readonly ServiceUser[] = [
       "Schema changes only: used by `npm run migrate` (and the all-in-one at start). TABLE ENGINE is\n" +
       "checked by servers with table_engines_require_grant; ALTER TTL applies a retention config.",
     grants: [
-      "CREATE TABLE, CREATE VIEW, ALTER ADD COLUMN, ALTER ORDER BY, ALTER ADD INDEX, ALTER TTL, ALTER VIEW MODIFY QUERY, ALTER VIEW MODIFY SQL SECURITY, SELECT, INSERT ON {db}.*",
+      "CREATE TABLE, CREATE VIEW, ALTER ADD COLUMN, ALTER ORDER BY, ALTER ADD INDEX, ALTER TTL, ALTER SETTINGS, ALTER VIEW MODIFY QUERY, ALTER VIEW MODIFY SQL SECURITY, SELECT, INSERT ON {db}.*",
       "TABLE ENGINE ON *",
     ],
   },
