@@ -428,7 +428,11 @@ const results = {
       ratioToEngineWithViews: (serverCpuUs.vigil + serverCpuUs.engine) / serverRaw.cpuUsPerRow,
     },
   },
-  rawInsertSameBatch: { batchRows: Math.round(avgBatchRows), rowsPerSecond: rawSame.rowsPerSecond },
+  rawInsertSameBatch: {
+    batchRows: Math.round(avgBatchRows),
+    rowsPerSecond: rawSame.rowsPerSecond,
+    cpuUsPerRow: rawSame.cpuUsPerRow,
+  },
   ratio,
   ratioSameBatch: full.spansPerSecond / rawSame.rowsPerSecond,
   perSpan: {
@@ -525,7 +529,7 @@ const rows: Array<[string, string]> = [
   [`raw engine insert into a bare spans table (no views, no indexes)`, `${fmt(rawBare.rowsPerSecond)} rows/s`],
   [
     `raw engine insert at the end-to-end batch size (${fmt(avgBatchRows)} rows)`,
-    `${fmt(rawSame.rowsPerSecond)} rows/s`,
+    `${fmt(rawSame.rowsPerSecond)} rows/s, engine CPU ${fmt(rawSame.cpuUsPerRow, 1)} µs/row (ratio Vigil CPU per span to it ${fmt(cpuUsPerSpan / rawSame.cpuUsPerRow, 2)})`,
   ],
   ["ratio end-to-end / raw at the same batch size", fmt(full.spansPerSecond / rawSame.rowsPerSecond, 2)],
   [
