@@ -88,7 +88,9 @@ export function alertFor(
     sessionId: span.sessionId,
     traceId: span.traceId,
     spanIds: a.spanIds ?? [span.spanId],
-    summary: observed && !a.evidence.observed ? `the database's audit log: ${a.summary}` : a.summary,
+    // A learned detector's summary speaks of the agent: say it is the database's finding.
+    // The audit judge's own alerts (their evidence sets out what was observed) say so already.
+    summary: observed && !("observed" in a.evidence) ? `the database's audit log: ${a.summary}` : a.summary,
     explanation: a.explanation,
     evidence: observed ? { ...a.evidence, origin: span.origin } : a.evidence,
     input: span.facts.input,
