@@ -177,6 +177,38 @@ describe("security facts", () => {
     expect(facts.input.endsWith("[truncated]")).toBe(true);
   });
 
+  it("reads the AI SDK 6's own keys where the GenAI conventions are absent, and cuts its long prompts too", () => {
+    const [call, model] = spans(
+      {
+        attrs: [
+          ["ai.operationId", "ai.toolCall"],
+          ["ai.toolCall.name", "lookup_order"],
+          ["ai.toolCall.args", '{"id":7}'],
+          ["ai.telemetry.metadata.sessionId", "ticket-5042"],
+        ],
+      },
+      {
+        attrs: [
+          ["ai.operationId", "ai.streamText.doStream"],
+          ["ai.prompt.messages", "y".repeat(20_000)],
+          ["gen_ai.tool.name", "from_semconv"],
+        ],
+      },
+    );
+    expect(extractFacts(call!)).toMatchObject({
+      tool: "lookup_order",
+      operation: "execute_tool",
+      sessionId: "ticket-5042",
+      input: '{"id":7}',
+      inputSource: "ai.toolCall.args",
+    });
+    const facts = extractFacts(model!);
+    expect(facts.operation).toBe("chat");
+    // The GenAI conventions win where both are present.
+    expect(facts.tool).toBe("from_semconv");
+    expect(facts.input.endsWith("[truncated]")).toBe(true);
+  });
+
   it("lets child spans inherit the session of an ancestor in the same request", () => {
     const list = spans(
       { spanId: "00000000000000a1", attrs: [["session.id", "root-session"]] },

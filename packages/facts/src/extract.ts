@@ -1,5 +1,6 @@
 import type { Attributes, Span } from "@vigil/otlp";
 import { firstText, text, texts } from "./attributes";
+import { readAiSdk } from "./conventions/ai-sdk";
 import { outboundHost } from "./hosts";
 import { emptyFacts } from "./model";
 import type { SpanFacts } from "./model";
@@ -67,6 +68,9 @@ export function extractFacts(span: Span, options: ExtractOptions = {}): SpanFact
   readDatabase(a, f);
   readInput(span, f);
   readApproval(span, f);
+  // Libraries that predate or ignore the GenAI conventions fill what those left empty.
+  readAiSdk(span, f);
+  if (f.input.length > MAX_INPUT_LENGTH) f.input = `${f.input.slice(0, MAX_INPUT_LENGTH)}…[truncated]`;
   return f;
 }
 
@@ -111,7 +115,7 @@ function readInput(span: Span, f: SpanFacts): void {
       }
     }
   }
-  f.input = input.length > MAX_INPUT_LENGTH ? `${input.slice(0, MAX_INPUT_LENGTH)}…[truncated]` : input;
+  f.input = input;
   f.inputSource = source;
 }
 
