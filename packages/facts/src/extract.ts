@@ -1,6 +1,7 @@
 import type { Attributes, Span } from "@vigil/otlp";
 import { firstText, text, texts } from "./attributes";
 import { readAiSdk } from "./conventions/ai-sdk";
+import { readOpenInference } from "./conventions/openinference";
 import { outboundHost } from "./hosts";
 import { emptyFacts } from "./model";
 import type { SpanFacts } from "./model";
@@ -70,6 +71,7 @@ export function extractFacts(span: Span, options: ExtractOptions = {}): SpanFact
   readApproval(span, f);
   // Libraries that predate or ignore the GenAI conventions fill what those left empty.
   readAiSdk(span, f);
+  readOpenInference(span, f);
   if (f.input.length > MAX_INPUT_LENGTH) f.input = `${f.input.slice(0, MAX_INPUT_LENGTH)}…[truncated]`;
   return f;
 }
