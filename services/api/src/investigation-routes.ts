@@ -16,7 +16,7 @@ import {
 import type { ClickHouseClient } from "@vigil/store";
 import type { ApiEnv } from "./auth";
 import { bad, decodeCursor, encodeCursor, ns, rangeOf } from "./params";
-import { databaseRecords, observedStatus } from "./reported-vs-observed";
+import { observedStatus, sessionDatabaseSide } from "./reported-vs-observed";
 import { alertBrief, alertsBySpan, describeBaseline, isoOfNs, stepTree, stepView } from "./views";
 
 /** Agents, their activity with the inputs that caused it, sessions, traces, single alerts. */
@@ -169,19 +169,7 @@ export function investigationRoutes(client: ClickHouseClient, config: VigilConfi
       .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
       .at(-1) as string;
     // What the databases logged under each agent's users while the session ran, beside its steps.
-    const [observed, database] = await Promise.all([
-      Promise.all(
-        agents.map((a) =>
-          observedStatus(
-            client,
-            config,
-            a,
-            spans.filter((s) => s.agentId === a),
-          ),
-        ),
-      ),
-      Promise.all(agents.map((a) => databaseRecords(client, config, a, startNs, endNs))),
-    ]);
+    const database = await sessionDatabaseSide(client, config, spans);
     return c.json({
       sessionId: id,
       agents,
@@ -206,10 +194,10 @@ export function investigationRoutes(client: ClickHouseClient, config: VigilConfi
           at: isoOfNs(s.startTimeUnixNano),
         })),
       alerts,
-      steps: stepTree(spans, alertsBySpan(alerts), new Map(observed.flatMap((m) => [...m]))),
+      steps: stepTree(spans, alertsBySpan(alerts), database.observed),
       // Records of concurrent sessions of the same database user fall in the same time: a
       // matched record names the step (and session) that reported it.
-      database: agents.flatMap((agentId, i) => (database[i] ?? []).map((r) => ({ agentId, ...r }))),
+      database: database.records,
     });
   });
 

@@ -111,3 +111,37 @@ export async function databaseRecords(
     };
   });
 }
+
+/**
+ * The databases' side of a session, for its API and console views: each step's observed
+ * status, and the records every session agent's database users left while it ran (from
+ * its first step's start to its last step's end), each naming its agent.
+ */
+export async function sessionDatabaseSide(
+  client: ClickHouseClient,
+  config: VigilConfig,
+  spans: readonly StoredSpan[],
+): Promise<{ observed: Map<string, ObservedStatus>; records: Array<DatabaseRecordView & { agentId: string }> }> {
+  const agents = [...new Set(spans.map((s) => s.agentId))];
+  const startNs = spans[0]?.startTimeUnixNano ?? "0";
+  let endNs = startNs;
+  for (const s of spans) if (BigInt(s.endTimeUnixNano) > BigInt(endNs)) endNs = s.endTimeUnixNano;
+  const perAgent = await Promise.all(
+    agents.map(async (agentId) => {
+      const [observed, records] = await Promise.all([
+        observedStatus(
+          client,
+          config,
+          agentId,
+          spans.filter((s) => s.agentId === agentId),
+        ),
+        databaseRecords(client, config, agentId, startNs, endNs),
+      ]);
+      return { observed, records: records.map((r) => ({ agentId, ...r })) };
+    }),
+  );
+  return {
+    observed: new Map(perAgent.flatMap((p) => [...p.observed])),
+    records: perAgent.flatMap((p) => p.records),
+  };
+}

@@ -28,7 +28,7 @@ import type { ApiCaller } from "../auth";
 import { parseSince } from "../params";
 import { actionSummary, alertsBySpan, describeBaseline } from "../views";
 import { volumeChart } from "./chart";
-import { databaseRecords, observedStatus } from "../reported-vs-observed";
+import { sessionDatabaseSide } from "../reported-vs-observed";
 import { diffPolicy, observePermissions, policyYaml, promotionReport, suggestPolicy } from "@vigil/advisor";
 import { dataTable, nsToIso, page, severity } from "./layout";
 import { ConsoleSessions } from "./session";
@@ -699,27 +699,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const span = Math.max(1, end - start);
     const bySpan = alertsBySpan(alerts);
     const depth = depthOf(spans);
-    const lastNs = spans
-      .map((s) => s.endTimeUnixNano)
-      .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
-      .at(-1) as string;
-    const [observedMaps, recordLists] = await Promise.all([
-      Promise.all(
-        agents.map((a) =>
-          observedStatus(
-            client,
-            deps.config,
-            a,
-            spans.filter((s) => s.agentId === a),
-          ),
-        ),
-      ),
-      Promise.all(
-        agents.map((a) => databaseRecords(client, deps.config, a, spans[0]?.startTimeUnixNano as string, lastNs)),
-      ),
-    ]);
-    const observed = new Map(observedMaps.flatMap((m) => [...m]));
-    const records = recordLists.flat();
+    const { observed, records } = await sessionDatabaseSide(client, deps.config, spans);
     return c.html(
       page(
         `Session ${id}`,
