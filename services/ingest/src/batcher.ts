@@ -21,7 +21,7 @@ export interface WrittenBatch {
   digests: string[];
   /** Each part's leaf hashes, in part order (the same hashes as `leaves`). */
   partLeaves: Buffer[][];
-  /** Every stored row as detection sees it, when every part carried them; else undefined. */
+  /** Every stored row as detection sees it, in the commit's batch when every part carried them; else undefined. */
   spans: DetectSpan[] | undefined;
 }
 
@@ -234,7 +234,7 @@ export class SpanBatcher {
 
   /** Starts the batch's commit without waiting for it; its requests are answered when it settles. */
   private startCommit(id: string, parts: Part[]): void {
-    const done = (this.options.commit?.(toWritten(id, parts)) ?? Promise.resolve()).then(
+    const done = (this.options.commit?.(toWritten(id, parts, true)) ?? Promise.resolve()).then(
       () => {
         for (const part of parts) part.resolve();
       },
@@ -248,7 +248,8 @@ export class SpanBatcher {
   }
 }
 
-function toWritten(id: string, parts: readonly Part[]): WrittenBatch {
+/** The batch as handed to the writer and committer; the rows for detection only when `withSpans` (the commit). */
+function toWritten(id: string, parts: readonly Part[], withSpans = false): WrittenBatch {
   const chunks: Buffer[] = [];
   const leaves: Buffer[] = [];
   const digests: string[] = [];
