@@ -255,7 +255,7 @@ function toWritten(id: string, parts: readonly Part[], withSpans = false): Writt
   const digests: string[] = [];
   const partLeaves: Buffer[][] = [];
   const spans: DetectSpan[] | undefined =
-    parts.length > 0 && parts.every((p) => p.spans !== undefined) ? [] : undefined;
+    withSpans && parts.length > 0 && parts.every((p) => p.spans !== undefined) ? [] : undefined;
   let bytes = 0;
   let rows = 0;
   for (const part of parts) {
