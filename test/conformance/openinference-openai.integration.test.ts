@@ -1,19 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SpanKind, context, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { OpenAIInstrumentation } from "@arizeai/openinference-instrumentation-openai";
 import { setSession, traceAgent, traceTool } from "@arizeai/openinference-core";
 import OpenAI from "openai";
-import { generateToken, sha256Hex } from "@vigil/config";
-import { findAlerts, findSession } from "@vigil/store";
-import type { StoredSpan } from "@vigil/store";
-import { FakeModelServer } from "../support/fake-model-server";
-import { startVigil } from "../support/vigil-harness";
-import type { Harness } from "../support/vigil-harness";
-import { until } from "../support/wait";
+import { startConformance } from "../support/conformance";
+import type { Conformance } from "../support/conformance";
 
 /**
  * Conformance: OpenInference, as an application instrumented with Arize's packages
@@ -25,40 +16,19 @@ import { until } from "../support/wait";
  * request as input, the tool span as the tool with its arguments, and the session
  * (`session.id`, set through OpenInference's context) must reach every span.
  */
-const token = generateToken();
-const model = new FakeModelServer();
-let vigil: Harness;
-let provider: BasicTracerProvider;
+let conformance: Conformance;
 let openai: OpenAI;
 
 beforeAll(async () => {
-  await model.start();
-  vigil = await startVigil([], {
-    agentsYaml:
-      `agents:\n  - id: support-bot\n    tokens:\n      - sha256: "${sha256Hex(token)}"\n` +
-      "    policy:\n      tools: [lookup_order, send_reply]\n",
-    env: { VIGIL_DETECT_INTERVAL_SECONDS: "1" },
-  });
-  provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ "service.name": "support-bot" }),
-    spanProcessors: [
-      new BatchSpanProcessor(
-        new OTLPTraceExporter({ url: vigil.ingestUrl, headers: { authorization: `Bearer ${token}` } }),
-      ),
-    ],
-  });
-  trace.setGlobalTracerProvider(provider);
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  conformance = await startConformance("    policy:\n      tools: [lookup_order, send_reply]\n");
   const instrumentation = new OpenAIInstrumentation();
-  instrumentation.setTracerProvider(provider);
+  instrumentation.setTracerProvider(conformance.provider);
   instrumentation.manuallyInstrument(OpenAI);
-  openai = new OpenAI({ baseURL: model.baseUrl, apiKey: "test-key" });
+  openai = new OpenAI({ baseURL: conformance.model.baseUrl, apiKey: "test-key" });
 }, 120_000);
 
 afterAll(async () => {
-  await provider?.shutdown();
-  await vigil?.stop();
-  await model.stop();
+  await conformance?.stop();
 });
 
 /** The agent: one model call, then the tool it asked for, all in the session. */
@@ -80,36 +50,16 @@ async function run(sessionId: string, question: string, tools: Record<string, (a
     { name: "support-agent" },
   );
   await context.with(setSession(context.active(), { sessionId }), () => agent(question));
-  await provider.forceFlush();
+  await conformance.provider.forceFlush();
 }
-
-const stored = (sessionId: string, count: number): Promise<StoredSpan[]> =>
-  until(
-    `the spans of ${sessionId}`,
-    async () => {
-      const spans = await findSession(vigil.vigil.client, sessionId);
-      return spans.length >= count ? spans : undefined;
-    },
-    20_000,
-  );
-
-const alertOf = (detector: string, sessionId: string) =>
-  until(
-    `${detector} in ${sessionId}`,
-    async () =>
-      (await findAlerts(vigil.vigil.client, { agentId: "support-bot", limit: 100 })).find(
-        (a) => a.detector === detector && a.sessionId === sessionId,
-      ),
-    20_000,
-  );
 
 describe("OpenInference (openai instrumentation and its tool and agent helpers)", () => {
   it("reads the model call as a chat with its input, the tool span as the tool, and the session on all", async () => {
-    model.script([{ toolCalls: [{ name: "lookup_order", arguments: { id: 7 } }] }]);
+    conformance.model.script([{ toolCalls: [{ name: "lookup_order", arguments: { id: 7 } }] }]);
     await run("ticket-6001", "Where is order 7?", {
       lookup_order: async (args: { id: number }) => ({ id: args.id, status: "open" }),
     });
-    const spans = await stored("ticket-6001", 3);
+    const spans = await conformance.stored("ticket-6001", 3);
     const byKind = new Map(spans.map((s) => [s.facts.operation, s]));
     expect([...byKind.keys()].sort()).toEqual(["chat", "execute_tool", "invoke_agent"]);
     expect(byKind.get("chat")?.facts.input).toContain("Where is order 7?");
@@ -117,14 +67,14 @@ describe("OpenInference (openai instrumentation and its tool and agent helpers)"
   });
 
   it("raises policy_violation for a tool outside the declared allow-list", async () => {
-    model.script([{ toolCalls: [{ name: "delete_account", arguments: { customer: 7 } }] }]);
+    conformance.model.script([{ toolCalls: [{ name: "delete_account", arguments: { customer: 7 } }] }]);
     await run("ticket-6002", "Close my account", { delete_account: async () => ({ deleted: true }) });
-    expect((await alertOf("policy_violation", "ticket-6002")).summary).toContain("delete_account");
+    expect((await conformance.alertOf("policy_violation", "ticket-6002")).summary).toContain("delete_account");
   });
 
   it("raises injection_then_action when a tool result carries an injection and an outbound call follows", async () => {
     const tracer = trace.getTracer("support-bot-http");
-    model.script([{ toolCalls: [{ name: "lookup_order", arguments: { id: 9 } }] }]);
+    conformance.model.script([{ toolCalls: [{ name: "lookup_order", arguments: { id: 9 } }] }]);
     await run("ticket-6003", "What does the note on order 9 say?", {
       // The order's note is attacker-controlled; the agent then mails it on.
       lookup_order: async (args: { id: number }) => {
@@ -141,6 +91,8 @@ describe("OpenInference (openai instrumentation and its tool and agent helpers)"
         return { id: args.id, note };
       },
     });
-    expect((await alertOf("injection_then_action", "ticket-6003")).summary).toContain("outbound call to mail.example");
+    expect((await conformance.alertOf("injection_then_action", "ticket-6003")).summary).toContain(
+      "outbound call to mail.example",
+    );
   });
 });

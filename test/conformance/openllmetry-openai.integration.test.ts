@@ -1,18 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { context, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { trace } from "@opentelemetry/api";
 import { OpenAIInstrumentation } from "@traceloop/instrumentation-openai";
 import OpenAI from "openai";
-import { generateToken, sha256Hex } from "@vigil/config";
-import { findSession } from "@vigil/store";
 import type { StoredSpan } from "@vigil/store";
-import { FakeModelServer } from "../support/fake-model-server";
-import { startVigil } from "../support/vigil-harness";
-import type { Harness } from "../support/vigil-harness";
-import { until } from "../support/wait";
+import { startConformance } from "../support/conformance";
+import type { Conformance } from "../support/conformance";
 
 /**
  * Conformance: OpenLLMetry's OpenAI instrumentation (`@traceloop/instrumentation-openai`
@@ -22,42 +14,24 @@ import { until } from "../support/wait";
  * read with no dialect of its own; the session is the application's, on the agent's span
  * around the call, and reaches the model call exported with it.
  */
-const token = generateToken();
-const model = new FakeModelServer();
-let vigil: Harness;
-let provider: BasicTracerProvider;
+let conformance: Conformance;
 let openai: OpenAI;
 
 beforeAll(async () => {
-  await model.start();
-  vigil = await startVigil([], {
-    agentsYaml: `agents:\n  - id: support-bot\n    tokens:\n      - sha256: "${sha256Hex(token)}"\n`,
-  });
-  provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ "service.name": "support-bot" }),
-    spanProcessors: [
-      new BatchSpanProcessor(
-        new OTLPTraceExporter({ url: vigil.ingestUrl, headers: { authorization: `Bearer ${token}` } }),
-      ),
-    ],
-  });
-  trace.setGlobalTracerProvider(provider);
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  conformance = await startConformance();
   const instrumentation = new OpenAIInstrumentation();
-  instrumentation.setTracerProvider(provider);
+  instrumentation.setTracerProvider(conformance.provider);
   instrumentation.manuallyInstrument(OpenAI);
-  openai = new OpenAI({ baseURL: model.baseUrl, apiKey: "test-key" });
+  openai = new OpenAI({ baseURL: conformance.model.baseUrl, apiKey: "test-key" });
 }, 120_000);
 
 afterAll(async () => {
-  await provider?.shutdown();
-  await vigil?.stop();
-  await model.stop();
+  await conformance?.stop();
 });
 
 describe("OpenLLMetry (OpenAI instrumentation)", () => {
   it("reads the model call as a chat with its input, in the session of the agent's span around it", async () => {
-    model.script([{ text: "Order 7 is open." }]);
+    conformance.model.script([{ text: "Order 7 is open." }]);
     await trace.getTracer("support-bot").startActiveSpan("handle ticket", async (span) => {
       span.setAttribute("session.id", "ticket-7001");
       await openai.chat.completions.create({
@@ -66,15 +40,8 @@ describe("OpenLLMetry (OpenAI instrumentation)", () => {
       });
       span.end();
     });
-    await provider.forceFlush();
-    const spans = await until(
-      "the session's spans",
-      async () => {
-        const found = await findSession(vigil.vigil.client, "ticket-7001");
-        return found.length >= 2 ? found : undefined;
-      },
-      20_000,
-    );
+    await conformance.provider.forceFlush();
+    const spans = await conformance.stored("ticket-7001", 2);
     const chat = spans.find((s) => s.facts.operation === "chat") as StoredSpan;
     expect(chat.kind).toBe(3);
     expect(chat.facts.input).toContain("Where is order 7?");
