@@ -15,13 +15,9 @@
  * V8 profiles of the main thread (/tmp/vigil-load.cpuprofile, /tmp/vigil-catch-up.cpuprofile).
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { startBenchVigil } from "./bench-vigil";
+import { rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createLogger } from "@vigil/common";
-import { generateToken, parseVigilConfig, readEnvironment, sha256Hex } from "@vigil/config";
-import { startAllInOne } from "@vigil/service-vigil";
 import { countSpans } from "@vigil/store";
 import { cpuBetween, sampleCpu } from "./cpu";
 
@@ -29,20 +25,10 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const PROFILE = process.env.BENCH_PROFILE === "1";
 
 async function phase(holdDetection: boolean): Promise<Record<string, unknown>> {
-  const dataDir = mkdtempSync(join(tmpdir(), "vigil-bench-detection-"));
-  const token = generateToken();
-  const config = parseVigilConfig(`agents:\n  - id: support-bot\n    tokens:\n      - sha256: "${sha256Hex(token)}"\n`);
-  const env = readEnvironment({
-    VIGIL_DATA_DIR: dataDir,
-    VIGIL_INGEST_PORT: "0",
-    VIGIL_API_PORT: "0",
-    VIGIL_HOST: "127.0.0.1",
-  });
-  const vigil = await startAllInOne(env, config, createLogger("warn"));
+  const { vigil, token, url, dataDir } = await startBenchVigil("vigil-bench-detection-");
   const detection = vigil.detection as unknown as { trigger: () => Promise<void> };
   const trigger = detection.trigger.bind(vigil.detection);
   if (holdDetection) detection.trigger = () => Promise.resolve();
-  const url = `http://127.0.0.1:${vigil.ingestPort}/v1/traces`;
   const load = (seconds: number) =>
     new Promise<{ spansAcked: number; spansPerSecond: number }>((resolve, reject) => {
       const child = spawn(

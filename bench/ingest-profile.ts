@@ -10,30 +10,16 @@
  * BENCH_DETECTION=off leaves detection out, to see what it costs.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createLogger } from "@vigil/common";
-import { generateToken, parseVigilConfig, readEnvironment, sha256Hex } from "@vigil/config";
-import { startAllInOne } from "@vigil/service-vigil";
+import { startBenchVigil } from "./bench-vigil";
+import { rmSync } from "node:fs";
 
 const seconds = Number(process.argv[2] ?? 15);
 const rate = process.argv[3];
-const dataDir = mkdtempSync(join(tmpdir(), "vigil-profile-"));
-const token = generateToken();
-const config = parseVigilConfig(`agents:\n  - id: support-bot\n    tokens:\n      - sha256: "${sha256Hex(token)}"\n`);
-const env = readEnvironment({
-  VIGIL_DATA_DIR: dataDir,
-  VIGIL_INGEST_PORT: "0",
-  VIGIL_API_PORT: "0",
-  VIGIL_HOST: "127.0.0.1",
-});
-const vigil = await startAllInOne(env, config, createLogger("warn"));
+const { vigil, token, url, dataDir } = await startBenchVigil("vigil-profile-");
 if (process.env.BENCH_DETECTION === "off") {
   await vigil.detection.stop();
   vigil.detection.trigger = () => Promise.resolve();
 }
-const url = `http://127.0.0.1:${vigil.ingestPort}/v1/traces`;
 
 /** The load generator in its own process; resolves with its JSON report. */
 const load = (s: number): Promise<{ spansPerSecond: number; p50Ms: number; p99Ms: number; statuses: object }> =>

@@ -18,7 +18,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "@vigil/common";
-import { generateToken, parseVigilConfig, readEnvironment, sha256Hex } from "@vigil/config";
+import { readEnvironment } from "@vigil/config";
 import { extractFacts, inheritSessions, initSqlParser } from "@vigil/facts";
 import { redactSpans } from "@vigil/secrets";
 import { decodeTraceRequestProtobuf } from "@vigil/otlp";
@@ -29,6 +29,7 @@ import { countSpans, encodeSpanRows } from "@vigil/store";
 import { jsonTraceRequest } from "../test/support/otlp-json";
 import { TestClickHouse } from "../test/support/clickhouse-server";
 import { cpuBetween, sampleCpu, sampleProcessCpu } from "./cpu";
+import { startBenchVigil } from "./bench-vigil";
 import { profileStages } from "./profile";
 import { templateRequest } from "./workload";
 
@@ -201,17 +202,7 @@ const pipelineNoFactsUs = timePerSpan(SPANS_PER_REQUEST, () => {
   encodeSpanRows(d.spans, facts, undefined, rowContext);
 });
 
-const dataDir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
-const token = generateToken();
-const config = parseVigilConfig(`agents:\n  - id: support-bot\n    tokens:\n      - sha256: "${sha256Hex(token)}"\n`);
-const env = readEnvironment({
-  VIGIL_DATA_DIR: dataDir,
-  VIGIL_INGEST_PORT: "0",
-  VIGIL_API_PORT: "0",
-  VIGIL_HOST: "127.0.0.1",
-});
-const vigil = await startAllInOne(env, config, createLogger("warn"));
-const url = `http://127.0.0.1:${vigil.ingestPort}/v1/traces`;
+const { vigil, config, token, url, dataDir } = await startBenchVigil("vigil-bench-");
 
 process.stderr.write(`bench: warming up (3 s)\n`);
 await runLoad(url, token, 3);
