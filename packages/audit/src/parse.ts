@@ -109,16 +109,11 @@ function pgRefusedStatement(
   commandTag: string,
   state: string,
   message: string,
-  line: { time: string; user: string; database: string; clientAddress: string; connection: string },
+  line: PgLogLine,
 ): AuditRecord | undefined {
   if (severity !== "ERROR" || statement === "" || line.user === "") return undefined;
   return {
-    system: "postgresql",
-    timeUnixNano: pgTimeNanos(line.time),
-    user: line.user,
-    database: line.database,
-    clientAddress: line.clientAddress,
-    connection: line.connection,
+    ...pgLogged(line),
     command: commandTag.toUpperCase(),
     objectName: "",
     statement,
@@ -132,13 +127,27 @@ function pgRefusedStatement(
  * OBJECT_TYPE, OBJECT_NAME, STATEMENT, PARAMETER (pgAudit's README, "Format"), itself
  * CSV after the "AUDIT: " prefix.
  */
-function pgAuditEntry(
-  message: string,
-  line: { time: string; user: string; database: string; clientAddress: string; connection: string },
-): AuditRecord {
+function pgAuditEntry(message: string, line: PgLogLine): AuditRecord {
   const f = csvFields(message.slice(AUDIT_PREFIX.length), '"', "not a pgAudit entry");
   if (f.length < 8) throw new InputError("not a pgAudit entry: fewer than 8 fields", 400);
   if (line.user === "") throw new InputError("a pgAudit entry without the database user", 400);
+  return {
+    ...pgLogged(line),
+    command: (f[4] ?? "").toUpperCase(),
+    objectName: f[6] ?? "",
+    statement: f[7] ?? "",
+    // pgAudit logs a statement once it has run; a refused one is an ERROR line instead.
+    succeeded: true,
+    error: "",
+  };
+}
+
+/** What every PostgreSQL log line says of who ran a statement, where and when. */
+type PgLogLine = { time: string; user: string; database: string; clientAddress: string; connection: string };
+
+function pgLogged(
+  line: PgLogLine,
+): Pick<AuditRecord, "system" | "timeUnixNano" | "user" | "database" | "clientAddress" | "connection"> {
   return {
     system: "postgresql",
     timeUnixNano: pgTimeNanos(line.time),
@@ -146,12 +155,6 @@ function pgAuditEntry(
     database: line.database,
     clientAddress: line.clientAddress,
     connection: line.connection,
-    command: (f[4] ?? "").toUpperCase(),
-    objectName: f[6] ?? "",
-    statement: f[7] ?? "",
-    // pgAudit logs a statement once it has run; a refused one is an ERROR line instead.
-    succeeded: true,
-    error: "",
   };
 }
 
