@@ -68,6 +68,7 @@ CREATE USER IF NOT EXISTS vigil_sql IDENTIFIED WITH sha256_hash BY '{sql_passwor
 GRANT SELECT ON vigil.spans TO vigil_sql;
 GRANT SELECT ON vigil.span_trace_index TO vigil_sql;
 GRANT SELECT ON vigil.span_session_index TO vigil_sql;
+GRANT SELECT ON vigil.trace_sessions TO vigil_sql;
 GRANT SELECT ON vigil.ledger TO vigil_sql;
 GRANT SELECT ON vigil.ledger_checkpoints TO vigil_sql;
 GRANT SELECT ON vigil.alerts TO vigil_sql;

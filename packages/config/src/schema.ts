@@ -198,6 +198,7 @@ export const VigilConfigSchema = z
         spans: z.number().int().min(1).optional(),
         span_trace_index: z.number().int().min(1).optional(),
         span_session_index: z.number().int().min(1).optional(),
+        trace_sessions: z.number().int().min(1).optional(),
         alerts: z.number().int().min(1).optional(),
         notifications: z.number().int().min(1).optional(),
         delivery_attempts: z.number().int().min(1).optional(),

@@ -50,6 +50,12 @@ export const DETECTORS: readonly Detector[] = [
  */
 export const OBSERVED_DETECTORS: readonly Detector[] = [newTable, newTableOperation, offHours, callVolume];
 
+/**
+ * The rules that read a session's history: what they judge changes when a span learns
+ * its session late (its trace's root came after it), so they judge such spans again.
+ */
+export const SESSION_DETECTORS: readonly Detector[] = [destructiveWithoutApproval, injectionThenAction];
+
 /** Runs every detector over a set of new spans. */
 export async function detect(ctx: DetectionContext, detectors: readonly Detector[] = DETECTORS): Promise<Alert[]> {
   const alerts: Alert[] = [];

@@ -9,11 +9,12 @@ import {
 } from "@vigil/store";
 import type { Alert, DetectSpan, RowOrigin } from "@vigil/store";
 import { UNMAPPED_DB_USER_AGENT } from "@vigil/config";
-import { OBSERVED_DETECTORS, detect } from "./detectors";
+import { OBSERVED_DETECTORS, SESSION_DETECTORS, detect } from "./detectors";
 import { ActivityCache } from "./learned/profiles";
 import { BaselineCache } from "./learned/baseline-cache";
 import { DEFAULT_DETECTION } from "./model";
 import { SessionHistoryCache } from "./session-history";
+import { lateRootChildren, withTraceSessions } from "./trace-sessions";
 import type { AuditJudge } from "./audit/judge";
 import type { RecentBatches } from "./recent-batches";
 import type { DetectionContext, Detector } from "./model";
@@ -60,6 +61,7 @@ export async function runDetection(
   const heads = await ledgerHeads(client);
   const baselines = options.baselines ?? new BaselineCache(client);
   const observedDetectors = OBSERVED_DETECTORS.filter((d) => options.detectors?.includes(d) ?? true);
+  const sessionDetectors = SESSION_DETECTORS.filter((d) => options.detectors?.includes(d) ?? true);
   const acrossEnvironments = (agentId: string): boolean =>
     (options.agents?.get(agentId)?.environments.length ?? 0) === 0;
   const result: DetectionRunResult = {
@@ -87,7 +89,12 @@ export async function runDetection(
       // The detectors judge what agents reported. The databases' own audit records are
       // judged by the learned detectors against the databases' history of each agent, and
       // set beside the agents' reports by the audit judge once their window has passed.
-      const spans = stored.filter((s) => s.origin === "agent");
+      // Each span is judged by its trace's session where it names none (trace-sessions.ts).
+      const spans = await withTraceSessions(
+        client,
+        stored.filter((s) => s.origin === "agent"),
+      );
+      const lateChildren = await lateRootChildren(client, spans, batchIds);
       const records = stored.filter((s) => s.origin === "db-audit" && s.agentId !== UNMAPPED_DB_USER_AGENT);
       options.audit?.hold(records);
       lap("readMs");
@@ -103,6 +110,7 @@ export async function runDetection(
         origin,
       });
       const alerts = await detect(context("agent", spans), options.detectors);
+      if (lateChildren.length > 0) alerts.push(...(await detect(context("agent", lateChildren), sessionDetectors)));
       if (records.length > 0) alerts.push(...(await detect(context("db-audit", records), observedDetectors)));
       lap("detectMs");
       result.alerts.push(...(await insertAlerts(client, alerts)));

@@ -1,3 +1,4 @@
+import { sessionsOfTraces, traceKey } from "@vigil/store";
 import type { ClickHouseClient, DetectSpan } from "@vigil/store";
 import { actionOf } from "./actions";
 
@@ -41,7 +42,8 @@ export interface SessionHistory {
 
 /**
  * Reads, for each session of the given spans, its approvals and its non-empty inputs,
- * one query per agent. Sessions are per agent: another agent's approval does not count.
+ * one query per agent, counting the steps that named no session in the session's traces.
+ * Sessions are per agent: another agent's approval does not count.
  *
  * The spans are read from the earliest start of these sessions (the session index knows
  * it) rather than from a day back: the bloom filter on session_id cannot skip granules
@@ -69,7 +71,10 @@ export async function loadSessionHistory(
       query: `SELECT session_id, toString(toUnixTimestamp64Nano(start_time)) AS start_ns, trace_id, span_id, input,
                 approval_id, approval_status
               FROM spans
-              WHERE agent_id = {agentId:String} AND session_id IN {sessions:Array(String)}
+              WHERE agent_id = {agentId:String}
+                AND (session_id IN {sessions:Array(String)} OR (session_id = '' AND trace_id IN (
+                  SELECT trace_id FROM trace_sessions
+                  WHERE agent_id = {agentId:String} AND session_id IN {sessions:Array(String)})))
                 AND start_time >= greatest(fromUnixTimestamp64Nano({from:Int64}, 'UTC'), (
                   SELECT min(start_time) FROM span_session_index
                   WHERE session_id IN {sessions:Array(String)} AND agent_id = {agentId:String}))
@@ -91,8 +96,16 @@ export async function loadSessionHistory(
       approval_id: string;
       approval_status: string;
     };
-    for (const r of await rs.json<Row>()) {
-      const key = `${agentId}\n${r.session_id}`;
+    const rows = await rs.json<Row>();
+    // A step that named no session belongs to its trace's (one answer per trace, see trace-sessions.ts).
+    const ofTrace = await sessionsOfTraces(
+      client,
+      rows.filter((r) => r.session_id === "").map((r) => ({ agentId, traceId: r.trace_id })),
+    );
+    for (const r of rows) {
+      const sessionId = r.session_id !== "" ? r.session_id : ofTrace.get(traceKey(agentId, r.trace_id));
+      if (sessionId === undefined || !sessions.has(sessionId)) continue;
+      const key = `${agentId}\n${sessionId}`;
       const h = history.get(key) ?? { approvals: [], inputs: [] };
       if (r.approval_status !== "")
         h.approvals.push({ startNs: r.start_ns, approvalId: r.approval_id, status: r.approval_status });

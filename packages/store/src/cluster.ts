@@ -15,6 +15,7 @@ const SHARDING_KEYS: Record<string, string> = {
   spans: "cityHash64(agent_id)",
   span_trace_index: "cityHash64(agent_id)",
   span_session_index: "cityHash64(agent_id)",
+  trace_sessions: "cityHash64(agent_id)",
   agent_activity: "cityHash64(agent_id)",
   agent_calls_5m: "cityHash64(agent_id)",
   agent_baselines: "cityHash64(agent_id)",

@@ -48,6 +48,7 @@ export {
   detectSpansOf,
   compareDetectOrder,
   findAuditSpansSince,
+  findSessionlessTraceSpans,
   findSpansOfOrigin,
   auditRecordDetails,
   recentRequestDigests,
@@ -116,3 +117,4 @@ export {
   usedApprovals,
 } from "./decisions/decisions";
 export type { Decision, DecisionEvent, DecisionRow, DecisionStatus } from "./decisions/decisions";
+export { sessionsOfTraces, tracesOfSessions, traceKey } from "./spans/trace-sessions";

@@ -10,6 +10,7 @@ import { TOKENS_MIGRATION } from "./tokens/schema";
 import { LEDGER_MIGRATION } from "./ledger/schema";
 import { FACTS_MIGRATION } from "./spans/facts-schema";
 import { SPANS_MERGES_MIGRATION, SPANS_MIGRATION } from "./spans/schema";
+import { TRACE_SESSIONS_MIGRATION } from "./spans/trace-sessions-schema";
 
 /** One numbered schema step. Every statement must be idempotent (IF NOT EXISTS). */
 export interface Migration {
@@ -33,6 +34,7 @@ export const MIGRATIONS: readonly Migration[] = [
   ACTIVITY_BY_ORIGIN_MIGRATION,
   AUDIT_JUDGE_CURSOR_MIGRATION,
   SPANS_MERGES_MIGRATION,
+  TRACE_SESSIONS_MIGRATION,
 ];
 
 export const MIGRATIONS_TABLE = `

@@ -10,6 +10,7 @@ export const RETENTION_COLUMNS = {
   spans: "received_at",
   span_trace_index: "end_time",
   span_session_index: "end_time",
+  trace_sessions: "end_time",
   alerts: "created_at",
   notifications: "created_at",
   delivery_attempts: "at",
@@ -30,7 +31,7 @@ export async function applyRetention(
   const days: Retention = {
     ...(retention.spans === undefined
       ? {}
-      : { span_trace_index: retention.spans, span_session_index: retention.spans }),
+      : { span_trace_index: retention.spans, span_session_index: retention.spans, trace_sessions: retention.spans }),
     ...retention,
   };
   // REMOVE TTL on a table that has none is an error in ClickHouse, so only tables that

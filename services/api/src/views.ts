@@ -28,6 +28,8 @@ export function stepView(s: StoredSpan, withAttributes: boolean): Record<string,
     parentSpanId: s.parentSpanId,
     agentId: s.agentId,
     sessionId: s.sessionId,
+    // The agent named no session on this step: it is its trace's (set on another span of it).
+    ...(s.sessionFromTrace === true ? { sessionFromTrace: true } : {}),
     name: s.name,
     kind: KINDS[s.kind] ?? String(s.kind),
     start: isoOfNs(s.startTimeUnixNano),

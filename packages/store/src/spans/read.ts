@@ -42,6 +42,8 @@ export interface StoredSpan {
   integrity: SpanIntegrity;
   /** An agent's span, or a database's audit record (see spans/origin.ts). */
   origin: RowOrigin;
+  /** The span named no session; `sessionId` is its trace's (see findSession). */
+  sessionFromTrace?: true;
 }
 
 const SELECT_SPAN = `
@@ -213,12 +215,12 @@ async function selectSpans(
  * Narrows a read to the agents and time range a lookup table (filled by a materialized
  * view at insert) records for one trace or session, so the primary key does the work.
  */
-function viaLookup(indexTable: string, column: string, param: string): string {
+function viaLookup(indexTable: string, column: string, param: string, rows?: string): string {
   const match = `${column} = {${param}:String}`;
   return `agent_id IN (SELECT agent_id FROM ${indexTable} WHERE ${match})
      AND start_time >= (SELECT min(start_time) FROM ${indexTable} WHERE ${match})
      AND start_time <= (SELECT max(end_time) FROM ${indexTable} WHERE ${match})
-     AND ${match}`;
+     AND ${rows ?? match}`;
 }
 
 /** Every span of one trace, in start order. */
@@ -226,9 +228,25 @@ export async function findTrace(client: ClickHouseClient, traceId: string, limit
   return selectSpans(client, viaLookup("span_trace_index", "trace_id", "traceId"), { traceId }, limit);
 }
 
-/** Every span of one session, in start order. */
+/**
+ * Every span of one session, in start order: the spans that name it, and the spans
+ * without a session of their own in the traces that belong to it (trace-sessions.ts:
+ * the session set only on a root, exported after its children). Those come back with
+ * the session filled in and `sessionFromTrace` set; their stored rows are unchanged.
+ */
 export async function findSession(client: ClickHouseClient, sessionId: string, limit = 10_000): Promise<StoredSpan[]> {
-  return selectSpans(client, viaLookup("span_session_index", "session_id", "sessionId"), { sessionId }, limit);
+  const ofTraces = `(agent_id, trace_id) IN (
+       SELECT agent_id, trace_id FROM trace_sessions
+       WHERE (agent_id, trace_id) IN (SELECT agent_id, trace_id FROM trace_sessions WHERE session_id = {sessionId:String})
+       GROUP BY agent_id, trace_id HAVING argMin(session_id, start_time) = {sessionId:String})`;
+  const where = viaLookup(
+    "span_session_index",
+    "session_id",
+    "sessionId",
+    `(session_id = {sessionId:String} OR (session_id = '' AND ${ofTraces}))`,
+  );
+  const spans = await selectSpans(client, where, { sessionId }, limit);
+  return spans.map((s) => (s.sessionId === "" ? { ...s, sessionId, sessionFromTrace: true } : s));
 }
 
 /** One agent's spans in [fromNs, toNs), in start order. */
@@ -345,6 +363,34 @@ export async function findBatchSpans(client: ClickHouseClient, batchIds: readonl
   const rs = await client.query({
     query: `SELECT ${DETECT_COLUMNS} FROM spans WHERE batch_id IN {batchIds:Array(UUID)} ORDER BY start_time, span_id`,
     query_params: { batchIds },
+    format: "JSONEachRow",
+  });
+  return (await rs.json<DetectRow>()).map(toDetectSpan);
+}
+
+/**
+ * One agent's spans that named no session, in these traces, started in [fromNs, toNs]
+ * and stored outside the given batches, as detection sees them: the children a late
+ * root's earlier requests carried, judged before the root named their session.
+ */
+export async function findSessionlessTraceSpans(
+  client: ClickHouseClient,
+  agentId: string,
+  traceIds: readonly string[],
+  fromNs: string,
+  toNs: string,
+  exceptBatchIds: readonly string[],
+): Promise<DetectSpan[]> {
+  if (traceIds.length === 0) return [];
+  const rs = await client.query({
+    query: `SELECT ${DETECT_COLUMNS} FROM spans
+            WHERE agent_id = {agentId:String}
+              AND start_time >= fromUnixTimestamp64Nano({fromNs:Int64}, 'UTC')
+              AND start_time <= fromUnixTimestamp64Nano({toNs:Int64}, 'UTC')
+              AND trace_id IN {traceIds:Array(String)} AND session_id = ''
+              AND batch_id NOT IN {exceptBatchIds:Array(UUID)} AND NOT ${IS_AUDIT_ROW_SQL}
+            ORDER BY start_time, span_id LIMIT 10000`,
+    query_params: { agentId, traceIds, fromNs, toNs, exceptBatchIds },
     format: "JSONEachRow",
   });
   return (await rs.json<DetectRow>()).map(toDetectSpan);

@@ -8,6 +8,7 @@ export const READABLE_TABLES: ReadonlySet<string> = new Set([
   "spans",
   "span_trace_index",
   "span_session_index",
+  "trace_sessions",
   "ledger",
   "ledger_checkpoints",
   "alerts",

@@ -1,0 +1,55 @@
+import type { ClickHouseClient } from "@clickhouse/client";
+
+/** Key of one agent's trace in the maps below. */
+export const traceKey = (agentId: string, traceId: string): string => `${agentId}\n${traceId}`;
+
+/**
+ * The session each of these (agent, trace) pairs belongs to, where any span of the trace
+ * named one (see trace-sessions-schema.ts). A trace whose spans named several sessions
+ * belongs to the one named first (by start time): one answer for every reader.
+ */
+export async function sessionsOfTraces(
+  client: ClickHouseClient,
+  traces: ReadonlyArray<{ agentId: string; traceId: string }>,
+): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  if (traces.length === 0) return found;
+  const wanted = new Set(traces.map((t) => traceKey(t.agentId, t.traceId)));
+  const rs = await client.query({
+    query: `SELECT agent_id, trace_id, argMin(session_id, start_time) AS session_id FROM trace_sessions
+            WHERE agent_id IN {agents:Array(String)} AND trace_id IN {traceIds:Array(String)}
+            GROUP BY agent_id, trace_id`,
+    query_params: {
+      agents: [...new Set(traces.map((t) => t.agentId))],
+      traceIds: [...new Set(traces.map((t) => t.traceId))],
+    },
+    format: "JSONEachRow",
+  });
+  for (const r of await rs.json<{ agent_id: string; trace_id: string; session_id: string }>()) {
+    const key = traceKey(r.agent_id, r.trace_id);
+    if (wanted.has(key)) found.set(key, r.session_id);
+  }
+  return found;
+}
+
+/** The traces of one agent that belong to these sessions (by the rule above), with their session. */
+export async function tracesOfSessions(
+  client: ClickHouseClient,
+  agentId: string,
+  sessionIds: readonly string[],
+): Promise<Map<string, string>> {
+  const traces = new Map<string, string>();
+  if (sessionIds.length === 0) return traces;
+  const rs = await client.query({
+    query: `SELECT trace_id, argMin(session_id, start_time) AS session_id FROM trace_sessions
+            WHERE agent_id = {agentId:String} AND trace_id IN (
+              SELECT trace_id FROM trace_sessions WHERE agent_id = {agentId:String} AND session_id IN {sessions:Array(String)})
+            GROUP BY trace_id`,
+    query_params: { agentId, sessions: sessionIds },
+    format: "JSONEachRow",
+  });
+  const wanted = new Set(sessionIds);
+  for (const r of await rs.json<{ trace_id: string; session_id: string }>())
+    if (wanted.has(r.session_id)) traces.set(r.trace_id, r.session_id);
+  return traces;
+}
