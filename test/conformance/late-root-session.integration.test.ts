@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SpanKind, context, trace } from "@opentelemetry/api";
 import { OpenAIInstrumentation } from "@arizeai/openinference-instrumentation-openai";
 import OpenAI from "openai";
+import { observePermissions } from "@vigil/advisor";
 import { findTrace, ledgerHeads, readDetectionCursor } from "@vigil/store";
 import { startConformance } from "../support/conformance";
 import type { Conformance } from "../support/conformance";
@@ -113,6 +114,15 @@ describe("a session named only on late roots", () => {
     const api = await apiCall(c.vigil, `/api/sessions/${sessionId}`, c.vigil.apiKeys.reader);
     expect(api.status).toBe(200);
     expect((api.body as { spans: number }).spans).toBe(5);
+
+    // The advisor counts the call in the session too (what a reviewer opens for a rare host).
+    const used = await observePermissions(c.vigil.vigil.client, {
+      agentId: "support-bot",
+      environment: spans[0]?.facts.environment ?? "",
+      fromMs: Date.now() - 3_600_000,
+      toMs: Date.now() + 60_000,
+    });
+    expect(used.items.host.find((i) => i.value === "mail.example")?.sampleSessions).toEqual([sessionId]);
 
     const login = await fetch(`${c.vigil.apiUrl}/login`, {
       method: "POST",

@@ -65,11 +65,21 @@ export async function observePermissions(
   };
   const window = `agent_id = {agentId:String} AND environment = {environment:String}
     AND start_time >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND start_time < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`;
+  // The window's rows, each step that names no session counted in its trace's (a session
+  // named only on the root): a tool used only by such steps is still used in sessions.
+  const spans = `(SELECT tool, kind, outbound_host, credential_id, peer_agent, db_operation, db_tables, start_time, request_digest,
+      if(session_id != '', session_id, ts.trace_session) AS session_id
+    FROM spans LEFT ANY JOIN (
+      SELECT trace_id, argMin(session_id, start_time) AS trace_session FROM trace_sessions
+      WHERE agent_id = {agentId:String} AND end_time >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
+        AND start_time < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
+      GROUP BY trace_id) AS ts USING (trace_id)
+    WHERE ${window})`;
   const rs = await client.query({
     query: `SELECT d.1 AS dim, d.2 AS val, count() AS calls, uniqExact(session_id) AS sess, countIf(${IS_AUDIT_ROW_SQL}) AS audit,
               toString(toUnixTimestamp64Nano(min(start_time))) AS first_ns, toString(toUnixTimestamp64Nano(max(start_time))) AS last_ns,
               groupUniqArrayIf(5)(session_id, session_id != '') AS sample
-            FROM spans
+            FROM ${spans}
             ARRAY JOIN arrayFilter(x -> x.2 != '', arrayConcat(
               [('tool', tool), ('host', if(kind = 3, outbound_host, '')), ('credential', credential_id), ('peer', peer_agent),
                ('operation', db_operation), ('hour', toString(toHour(start_time, {tz:String})))],
@@ -78,7 +88,6 @@ export async function observePermissions(
               arrayMap(t -> ('credential_table_operation',
                 if(db_operation != '' AND credential_id != '', concat(credential_id, '|', t, ':', db_operation), '')), db_tables)
             )) AS d
-            WHERE ${window}
             GROUP BY dim, val
             ORDER BY dim, calls DESC, val`,
     query_params: params,
@@ -98,7 +107,7 @@ export async function observePermissions(
   const totals = await client.query({
     query: `SELECT count() AS spans, countIf(${IS_AUDIT_ROW_SQL}) AS audit, uniqExactIf(session_id, session_id != '') AS sessions,
               if(count() = 0, '', toString(toUnixTimestamp64Nano(min(start_time)))) AS first_ns
-            FROM spans WHERE ${window}`,
+            FROM ${spans}`,
     query_params: params,
     format: "JSONEachRow",
   });
