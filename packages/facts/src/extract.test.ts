@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { decodeTraceRequestJson } from "@vigil/otlp";
 import type { Span } from "@vigil/otlp";
 import { fixtureNs } from "../../../test/support/otlp-fixtures";
-import { extractFacts, inheritSessions } from "./extract";
+import { extractFacts } from "./extract";
+import { inheritMcpServers, inheritSessions, inheritSubAgents } from "./in-request";
 import { emptyFacts } from "./model";
 import { initSqlParser } from "./sql/statement-tables";
 
@@ -12,6 +13,7 @@ beforeAll(async () => {
 
 type Attr = [string, string | number | boolean];
 interface SpanSpec {
+  name?: string;
   spanId?: string;
   parentSpanId?: string;
   kind?: number;
@@ -40,7 +42,7 @@ function spans(...specs: SpanSpec[]): Span[] {
                 spanId: s.spanId ?? `00000000000000${String(i + 1).padStart(2, "0")}`,
                 parentSpanId: s.parentSpanId ?? "",
                 kind: s.kind ?? 1,
-                name: "step",
+                name: s.name ?? "step",
                 startTimeUnixNano: fixtureNs(i),
                 endTimeUnixNano: fixtureNs(i + 1),
                 attributes: (s.attrs ?? []).map(kv),
@@ -219,5 +221,130 @@ describe("security facts", () => {
     const facts = list.map((s) => extractFacts(s));
     inheritSessions(list, facts);
     expect(facts.map((f) => f.sessionId)).toEqual(["root-session", "root-session", "root-session", ""]);
+  });
+
+  it("reads MCP requests: the method, the tool, and a server name that is no outbound host", () => {
+    const [named, addressed, served] = spans(
+      // A server's configured name in server.address (as Mastra writes it).
+      {
+        name: "tools/call list_repos",
+        kind: 3,
+        attrs: [
+          ["mcp.method.name", "tools/call"],
+          ["server.address", "github"],
+        ],
+      },
+      {
+        kind: 3,
+        attrs: [
+          ["mcp.method.name", "tools/call"],
+          ["gen_ai.tool.name", "search"],
+          ["server.address", "mcp.internal.example"],
+        ],
+      },
+      // The server's own span of handling a call: the caller, not the server, is its peer.
+      {
+        name: "tools/call search",
+        kind: 2,
+        attrs: [
+          ["mcp.method.name", "tools/call"],
+          ["server.address", "mcp.internal.example"],
+        ],
+      },
+    );
+    expect(extractFacts(named!)).toMatchObject({
+      operation: "execute_tool",
+      tool: "list_repos",
+      mcpMethod: "tools/call",
+      mcpServer: "github",
+      outboundHost: "",
+      peerAgent: "mcp:github",
+      dialect: "",
+    });
+    expect(extractFacts(addressed!)).toMatchObject({
+      tool: "search",
+      mcpServer: "mcp.internal.example",
+      outboundHost: "mcp.internal.example",
+      peerAgent: "mcp:mcp.internal.example",
+    });
+    expect(extractFacts(served!).peerAgent).toBe("");
+  });
+
+  it("reads OpenLLMetry's entity keys and association properties, and gives an MCP connection its server", () => {
+    const list = spans(
+      {
+        spanId: "00000000000000c1",
+        attrs: [
+          ["traceloop.span.kind", "tool"],
+          ["traceloop.entity.name", "refund"],
+          ["traceloop.entity.input", '{"order":7}'],
+          ["traceloop.association.properties.session_id", "chat-42"],
+        ],
+      },
+      {
+        name: "initialize.mcp",
+        spanId: "00000000000000c2",
+        attrs: [["traceloop.entity.output", '{"protocolVersion":"2025-06-18","serverInfo":{"name":"billing"}}']],
+      },
+      { name: "charge.tool", spanId: "00000000000000c3", kind: 3, attrs: [["traceloop.span.kind", "tool"]] },
+    );
+    for (const s of list.slice(1)) s.scope.name = "@traceloop/instrumentation-mcp";
+    const facts = list.map((s) => extractFacts(s));
+    expect(facts[0]).toMatchObject({
+      operation: "execute_tool",
+      tool: "refund",
+      input: '{"order":7}',
+      sessionId: "chat-42",
+      dialect: "traceloop",
+      mcpMethod: "",
+    });
+    inheritMcpServers(list, facts);
+    expect(facts[1]).toMatchObject({ mcpMethod: "initialize", mcpServer: "billing" });
+    expect(facts[2]).toMatchObject({ mcpMethod: "tools/call", mcpServer: "billing", peerAgent: "mcp:billing" });
+  });
+
+  it("reads hand-offs and in-process sub-agents as calls to those agents", () => {
+    const list = spans(
+      { name: "support-agent", spanId: "00000000000000d1", attrs: [["openinference.span.kind", "AGENT"]] },
+      {
+        name: "billing-agent",
+        spanId: "00000000000000d2",
+        parentSpanId: "00000000000000d1",
+        attrs: [["openinference.span.kind", "AGENT"]],
+      },
+      // The same agent nested in itself (a retry) is no call to another agent.
+      {
+        name: "billing-agent",
+        spanId: "00000000000000d3",
+        parentSpanId: "00000000000000d2",
+        attrs: [["openinference.span.kind", "AGENT"]],
+      },
+      {
+        name: "handoff to refunds-agent",
+        spanId: "00000000000000d4",
+        parentSpanId: "00000000000000d1",
+        attrs: [
+          ["openinference.span.kind", "TOOL"],
+          ["tool.name", "handoff_to_refunds-agent"],
+        ],
+      },
+      {
+        spanId: "00000000000000d5",
+        attrs: [
+          ["gen_ai.operation.name", "execute_tool"],
+          ["gen_ai.tool.name", "transfer_to_agent"],
+          ["gen_ai.tool.call.arguments", '{"agent_name":"flights_agent"}'],
+        ],
+      },
+    );
+    const facts = list.map((s) => extractFacts(s));
+    inheritSubAgents(list, facts);
+    expect(facts.map((f) => [f.operation, f.tool, f.peerAgent])).toEqual([
+      ["invoke_agent", "", ""],
+      ["invoke_agent", "", "billing-agent"],
+      ["invoke_agent", "", ""],
+      ["invoke_agent", "", "refunds-agent"],
+      ["invoke_agent", "", "flights_agent"],
+    ]);
   });
 });

@@ -1,7 +1,10 @@
 import type { Attributes, Span } from "@vigil/otlp";
 import { firstText, text, texts } from "./attributes";
 import { readAiSdk } from "./conventions/ai-sdk";
+import { readAdkTransfer } from "./conventions/adk";
+import { mcpPeer, readMcp } from "./conventions/mcp";
 import { readOpenInference } from "./conventions/openinference";
+import { readTraceloop } from "./conventions/traceloop";
 import { outboundHost } from "./hosts";
 import { emptyFacts } from "./model";
 import type { SpanFacts } from "./model";
@@ -69,9 +72,13 @@ export function extractFacts(span: Span, options: ExtractOptions = {}): SpanFact
   readDatabase(a, f);
   readInput(span, f);
   readApproval(span, f);
+  readMcp(span, f);
+  readAdkTransfer(span, f);
   // Libraries that predate or ignore the GenAI conventions fill what those left empty.
-  readAiSdk(span, f);
-  readOpenInference(span, f);
+  if (readAiSdk(span, f)) f.dialect = "ai-sdk";
+  else if (readOpenInference(span, f)) f.dialect = "openinference";
+  else if (readTraceloop(span, f)) f.dialect = "traceloop";
+  mcpPeer(span, f);
   if (f.input.length > MAX_INPUT_LENGTH) f.input = `${f.input.slice(0, MAX_INPUT_LENGTH)}…[truncated]`;
   return f;
 }
@@ -132,31 +139,6 @@ function readApproval(span: Span, f: SpanFacts): void {
       f.approvalId = id;
       f.approvalStatus = status;
       return;
-    }
-  }
-}
-
-/**
- * Spans with no session of their own take the session of their nearest ancestor in the
- * same request (agents often set session.id only on the root span).
- */
-export function inheritSessions(spans: readonly Span[], facts: SpanFacts[]): void {
-  const sessionBySpan = new Map<string, number>();
-  for (let i = 0; i < spans.length; i++) sessionBySpan.set(`${spans[i]?.traceId}/${spans[i]?.spanId}`, i);
-  for (let i = 0; i < spans.length; i++) {
-    const own = facts[i];
-    if (own === undefined || own.sessionId !== "") continue;
-    let parent = spans[i]?.parentSpanId ?? "";
-    const traceId = spans[i]?.traceId ?? "";
-    for (let depth = 0; parent !== "" && depth < 64; depth++) {
-      const j = sessionBySpan.get(`${traceId}/${parent}`);
-      if (j === undefined) break;
-      const ancestor = facts[j];
-      if (ancestor !== undefined && ancestor.sessionId !== "") {
-        own.sessionId = ancestor.sessionId;
-        break;
-      }
-      parent = spans[j]?.parentSpanId ?? "";
     }
   }
 }

@@ -1,4 +1,5 @@
-export { extractFacts, inheritSessions, MAX_INPUT_LENGTH } from "./extract";
+export { extractFacts, MAX_INPUT_LENGTH } from "./extract";
+export { inheritMcpServers, inheritSessions, inheritSubAgents } from "./in-request";
 export type { ExtractOptions } from "./extract";
 export { emptyFacts } from "./model";
 export type { SpanFacts } from "./model";

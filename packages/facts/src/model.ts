@@ -31,6 +31,15 @@ export interface SpanFacts {
   approvalStatus: string;
   destructive: boolean;
   destructiveReason: string;
+  /** The MCP server a step called or belongs to: its name (from the protocol's initialize), else its network address. */
+  mcpServer: string;
+  /** The MCP request (mcp.method.name): tools/call, resources/read, initialize, ... */
+  mcpMethod: string;
+  /**
+   * The instrumentation conventions that filled facts the OpenTelemetry conventions left
+   * empty ("ai-sdk", "openinference", "traceloop"; empty when the span follows them alone).
+   */
+  dialect: string;
 }
 
 /** Facts of a span that says nothing a security team can use. */
@@ -56,5 +65,8 @@ export function emptyFacts(): SpanFacts {
     approvalStatus: "",
     destructive: false,
     destructiveReason: "",
+    mcpServer: "",
+    mcpMethod: "",
+    dialect: "",
   };
 }

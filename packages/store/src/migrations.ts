@@ -8,7 +8,7 @@ import { DECISIONS_MIGRATION } from "./decisions/schema";
 import { DELIVERY_MIGRATION } from "./delivery/schema";
 import { TOKENS_MIGRATION } from "./tokens/schema";
 import { LEDGER_MIGRATION } from "./ledger/schema";
-import { FACTS_MIGRATION } from "./spans/facts-schema";
+import { FACTS_MIGRATION, MCP_FACTS_MIGRATION } from "./spans/facts-schema";
 import { SPANS_MERGES_MIGRATION, SPANS_MIGRATION } from "./spans/schema";
 import { TRACE_SESSIONS_MIGRATION } from "./spans/trace-sessions-schema";
 
@@ -35,6 +35,7 @@ export const MIGRATIONS: readonly Migration[] = [
   AUDIT_JUDGE_CURSOR_MIGRATION,
   SPANS_MERGES_MIGRATION,
   TRACE_SESSIONS_MIGRATION,
+  MCP_FACTS_MIGRATION,
 ];
 
 export const MIGRATIONS_TABLE = `

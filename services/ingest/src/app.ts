@@ -21,7 +21,7 @@ import {
   encodeStatusProtobuf,
 } from "@vigil/otlp";
 import type { DecodedRequest, Span } from "@vigil/otlp";
-import { extractFacts, inheritSessions } from "@vigil/facts";
+import { extractFacts, inheritMcpServers, inheritSessions, inheritSubAgents } from "@vigil/facts";
 import type { ExtractOptions, SpanFacts } from "@vigil/facts";
 import { redactSecrets, redactSpans } from "@vigil/secrets";
 import type { SpanRedaction } from "@vigil/secrets";
@@ -250,6 +250,8 @@ async function storeOnce(
   const facts = decoded.spans.map((span) => extractFacts(span, deps.extract ?? {}));
   facts.forEach((f, i) => redactFacts(f, (redactions[i] ??= [])));
   inheritSessions(decoded.spans, facts);
+  inheritMcpServers(decoded.spans, facts);
+  inheritSubAgents(decoded.spans, facts);
   if (deps.approvals !== undefined)
     for (const [i, span] of decoded.spans.entries()) {
       const f = facts[i] as SpanFacts;

@@ -28,7 +28,16 @@ export function policyBreaches(
     (f.dbTablesApproximate || f.dbStatementKinds.length === 0)
   )
     out.push("a database step whose tables could not be identified");
-  if (policy.hosts !== undefined && span.kind === 3 && f.outboundHost === "" && f.dbSystem === "" && f.operation === "")
+  // (An MCP request's server is its peer: over stdio or in memory it has no host.)
+  if (
+    policy.hosts !== undefined &&
+    span.kind === 3 &&
+    f.outboundHost === "" &&
+    f.dbSystem === "" &&
+    f.operation === "" &&
+    f.mcpMethod === "" &&
+    f.mcpServer === ""
+  )
     out.push("an outbound call whose host could not be identified");
   for (const t of f.dbTables) outside(policy.tables, t, "table");
   outside(

@@ -13,10 +13,10 @@ import type { SpanFacts } from "../model";
  *
  * Fills only facts the GenAI conventions left empty.
  */
-export function readAiSdk(span: Span, f: SpanFacts): void {
+export function readAiSdk(span: Span, f: SpanFacts): boolean {
   const a = span.attributes;
   const operationId = text(a, "ai.operationId");
-  if (operationId === "") return;
+  if (operationId === "") return false;
   if (f.operation === "") {
     if (operationId === "ai.toolCall") f.operation = "execute_tool";
     else if (/\.do(Generate|Stream)$/.test(operationId)) f.operation = "chat";
@@ -28,6 +28,7 @@ export function readAiSdk(span: Span, f: SpanFacts): void {
     f.input = input;
     f.inputSource = source;
   }
+  return true;
 }
 
 const SESSION_KEYS = [

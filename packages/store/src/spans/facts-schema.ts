@@ -33,3 +33,15 @@ export const FACTS_MIGRATION: Migration = {
     "ALTER TABLE spans ADD INDEX IF NOT EXISTS idx_db_tables db_tables TYPE bloom_filter(0.01) GRANULARITY 1",
   ],
 };
+
+/** MCP as facts of their own, and which instrumentation's conventions a span's facts came from. */
+export const MCP_FACTS_MIGRATION: Migration = {
+  version: 15,
+  name: "MCP server and method, and the dialect of the facts",
+  statements: [
+    `ALTER TABLE spans
+      ADD COLUMN IF NOT EXISTS mcp_server LowCardinality(String) COMMENT 'MCP server name (initialize), else its network address',
+      ADD COLUMN IF NOT EXISTS mcp_method LowCardinality(String) COMMENT 'mcp.method.name',
+      ADD COLUMN IF NOT EXISTS dialect LowCardinality(String) COMMENT 'conventions beyond OTel that filled facts'`,
+  ],
+};

@@ -56,7 +56,7 @@ SELECT agent_id, trace_id, span_id, parent_span_id, trace_state, flags, name, ki
   toString(received_at) AS received, toString(batch_id) AS batch,
   claimed_agent, environment, operation, tool, db_system, db_operation, db_tables, db_tables_written,
   db_statement_kinds, db_tables_approximate, outbound_host, credential_id, peer_agent, input, input_source,
-  approval_id, approval_status, destructive, destructive_reason,
+  approval_id, approval_status, destructive, destructive_reason, mcp_server, mcp_method, dialect,
   redacted_rules, redacted_fingerprints, redacted_locations, impersonated_agent, ${IS_AUDIT_ROW_SQL} AS is_audit
 FROM spans`;
 
@@ -111,6 +111,9 @@ interface SpanRow {
   approval_status: string;
   destructive: boolean;
   destructive_reason: string;
+  mcp_server: string;
+  mcp_method: string;
+  dialect: string;
   redacted_rules: string[];
   redacted_fingerprints: string[];
   redacted_locations: string[];
@@ -140,6 +143,9 @@ function toStoredSpanFacts(r: SpanRow): Pick<StoredSpan, "facts" | "integrity"> 
       approvalStatus: r.approval_status,
       destructive: Boolean(r.destructive),
       destructiveReason: r.destructive_reason,
+      mcpServer: r.mcp_server,
+      mcpMethod: r.mcp_method,
+      dialect: r.dialect,
     },
     integrity: {
       redactions: r.redacted_rules.map((rule, i) => ({
@@ -291,7 +297,7 @@ const DETECT_COLUMNS = `agent_id, trace_id, span_id, parent_span_id, name, kind,
               toString(toUnixTimestamp64Nano(end_time)) AS end_ns, toString(toUnixTimestamp64Milli(received_at)) AS received_ms,
               session_id, claimed_agent, environment, operation, tool, db_system, db_operation, db_tables, db_tables_written,
               db_statement_kinds, db_tables_approximate, outbound_host, credential_id, peer_agent, input, input_source,
-              approval_id, approval_status, destructive, destructive_reason,
+              approval_id, approval_status, destructive, destructive_reason, mcp_server, mcp_method, dialect,
               redacted_rules, redacted_fingerprints, redacted_locations, impersonated_agent, ${IS_AUDIT_ROW_SQL} AS is_audit`;
 
 type DetectRow = SpanRow & { received_ms: string };
