@@ -95,4 +95,20 @@ describe("OpenInference (openai instrumentation and its tool and agent helpers)"
       "outbound call to mail.example",
     );
   });
+
+  it("reads an agent run inside another agent (an in-process sub-agent) as a call to it", async () => {
+    conformance.model.script([{ text: "Refunded." }]);
+    const billing = traceAgent(
+      async (q: string) =>
+        openai.chat.completions.create({ model: "fake-model", messages: [{ role: "user", content: q }] }),
+      { name: "billing-agent" },
+    );
+    await context.with(setSession(context.active(), { sessionId: "ticket-6004" }), () =>
+      traceAgent(async (q: string) => billing(q), { name: "support-agent" })("Refund order 9"),
+    );
+    await conformance.provider.forceFlush();
+    const spans = await conformance.stored("ticket-6004", 3);
+    const agentsCalled = spans.filter((s) => s.facts.peerAgent !== "").map((s) => [s.name, s.facts.peerAgent]);
+    expect(agentsCalled).toEqual([["billing-agent", "billing-agent"]]);
+  });
 });

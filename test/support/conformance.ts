@@ -25,19 +25,21 @@ export interface Conformance {
 
 /**
  * Starts what every conformance test needs: a fake OpenAI-compatible model on 127.0.0.1,
- * a Vigil with the agent `support-bot` (its config lines after `agentLines`), and, as a
+ * a Vigil with the agent `support-bot` (its config lines after `agentLines`, top-level
+ * settings in `extraYaml`), and, as a
  * Node application's OTel setup would register them, a tracer provider with the default
  * batch processor and the real OTLP exporter (a run's spans reach Vigil together,
  * children before their parents) and an AsyncLocalStorage context manager (spans
  * started inside a tool nest under it).
  */
-export async function startConformance(agentLines = ""): Promise<Conformance> {
+export async function startConformance(agentLines = "", extraYaml?: string): Promise<Conformance> {
   const token = generateToken();
   const model = new FakeModelServer();
   await model.start();
   const vigil = await startVigil([], {
     agentsYaml: `agents:\n  - id: support-bot\n    tokens:\n      - sha256: "${sha256Hex(token)}"\n${agentLines}`,
     env: { VIGIL_DETECT_INTERVAL_SECONDS: "1" },
+    ...(extraYaml === undefined ? {} : { extraYaml }),
   });
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ "service.name": "support-bot" }),

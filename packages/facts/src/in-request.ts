@@ -76,7 +76,10 @@ export function inheritSubAgents(spans: readonly Span[], facts: SpanFacts[]): vo
   for (const i of index.values()) {
     const own = facts[i] as SpanFacts;
     const span = spans[i] as Span;
-    if (own.peerAgent !== "" || span.kind === SPAN_KIND_CLIENT) continue;
+    // The OpenAI Agents processor names each agent's graph node and writes every hand-off
+    // as a span of its own (conventions/openinference.ts): its agents nest under a
+    // workflow span, not under the agent that called them.
+    if (own.peerAgent !== "" || span.kind === SPAN_KIND_CLIENT || "graph.node.id" in span.attributes) continue;
     const name = agentNameOf(span);
     let parent = span.parentSpanId;
     for (let depth = 0; parent !== "" && depth < 64; depth++) {
@@ -100,7 +103,6 @@ function agentNameOf(span: Span): string {
   return (
     text(a, "gen_ai.agent.name") ||
     text(a, "agent.name") ||
-    text(a, "graph.node.id") ||
     (text(a, "traceloop.span.kind") === "agent" ? text(a, "traceloop.entity.name") : "") ||
     (text(a, "openinference.span.kind").toUpperCase() === "AGENT" ? span.name : "")
   );
