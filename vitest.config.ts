@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ["default"],
+    // Prints the conformance table (library × fact) of the run at its end.
+    globalSetup: ["test/support/conformance-report.ts"],
   },
 });

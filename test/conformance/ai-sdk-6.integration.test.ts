@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { StoredSpan } from "@vigil/store";
 import { startConformance } from "../support/conformance";
 import type { Conformance } from "../support/conformance";
+import { recordConformanceRow } from "../support/conformance-table";
 
 /**
  * Conformance: the Vercel AI SDK 6 (`ai` 6.0.326, with `@ai-sdk/openai-compatible`
@@ -112,5 +113,15 @@ describe("Vercel AI SDK 6", () => {
     });
     const alert = await run.alertOf("injection_then_action", "ticket-5044");
     expect(alert.summary).toContain("outbound call to mail.example");
+  });
+
+  it("reads every fact the library emits (the conformance table's row)", async () => {
+    const row = await recordConformanceRow(run, "Vercel AI SDK 6 (ai 6.0.326)", [
+      "session",
+      "operation",
+      "tool",
+      "input",
+    ]);
+    expect(row.missed).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { OpenAIAgentsInstrumentation } from "@arizeai/openinference-instrumentat
 import { setSession } from "@arizeai/openinference-core";
 import { startConformance } from "../support/conformance";
 import type { Conformance } from "../support/conformance";
+import { recordConformanceRow } from "../support/conformance-table";
 
 /**
  * Conformance: the OpenAI Agents SDK (`@openai/agents` 0.20.0) traced through
@@ -69,5 +70,15 @@ describe("OpenAI Agents SDK (OpenInference processor)", () => {
   it("raises policy_violation for a hand-off to an agent outside the declared peers", async () => {
     await triage("ticket-9002", "refunds_agent");
     expect((await c.alertOf("policy_violation", "ticket-9002")).summary).toContain("refunds_agent");
+  });
+
+  it("reads every fact the library emits (the conformance table's row)", async () => {
+    const row = await recordConformanceRow(c, "OpenAI Agents 0.20.0 + OpenInference processor 0.2.15", [
+      "session",
+      "operation",
+      "input",
+      "peer",
+    ]);
+    expect(row.missed).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { setSession, traceAgent, traceTool } from "@arizeai/openinference-core";
 import OpenAI from "openai";
 import { startConformance } from "../support/conformance";
 import type { Conformance } from "../support/conformance";
+import { recordConformanceRow } from "../support/conformance-table";
 
 /**
  * Conformance: OpenInference, as an application instrumented with Arize's packages
@@ -110,5 +111,16 @@ describe("OpenInference (openai instrumentation and its tool and agent helpers)"
     const spans = await conformance.stored("ticket-6004", 3);
     const agentsCalled = spans.filter((s) => s.facts.peerAgent !== "").map((s) => [s.name, s.facts.peerAgent]);
     expect(agentsCalled).toEqual([["billing-agent", "billing-agent"]]);
+  });
+
+  it("reads every fact the library emits (the conformance table's row)", async () => {
+    const row = await recordConformanceRow(conformance, "OpenInference openai 4.2.7 + core 2.7.1", [
+      "session",
+      "operation",
+      "tool",
+      "input",
+      "peer",
+    ]);
+    expect(row.missed).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { startConformance } from "../support/conformance";
 import type { Conformance } from "../support/conformance";
+import { recordConformanceRow } from "../support/conformance-table";
 
 /**
  * Conformance: MCP, as an agent using the real `@modelcontextprotocol/sdk` 1.32.2 client
@@ -89,5 +90,17 @@ describe("OpenLLMetry MCP instrumentation (the MCP SDK's client)", () => {
     await turn("ticket-8003", "shadow-mcp", "lookup_order", { id: 8 });
     const alert = await c.alertOf("policy_violation", "ticket-8003");
     expect(alert.summary).toContain("mcp:shadow-mcp");
+  });
+
+  it("reads every fact the library emits (the conformance table's row)", async () => {
+    const row = await recordConformanceRow(c, "OpenLLMetry mcp 0.27.0 + MCP SDK 1.32.2", [
+      "operation",
+      "tool",
+      "input",
+      "peer",
+      "mcp server",
+      "mcp method",
+    ]);
+    expect(row.missed).toEqual([]);
   });
 });

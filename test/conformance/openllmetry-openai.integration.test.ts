@@ -5,6 +5,7 @@ import OpenAI from "openai";
 import type { StoredSpan } from "@vigil/store";
 import { startConformance } from "../support/conformance";
 import type { Conformance } from "../support/conformance";
+import { recordConformanceRow } from "../support/conformance-table";
 
 /**
  * Conformance: OpenLLMetry's OpenAI instrumentation (`@traceloop/instrumentation-openai`
@@ -46,5 +47,10 @@ describe("OpenLLMetry (OpenAI instrumentation)", () => {
     expect(chat.kind).toBe(3);
     expect(chat.facts.input).toContain("Where is order 7?");
     expect(chat.facts.inputSource).toBe("gen_ai.input.messages");
+  });
+
+  it("reads every fact the library emits (the conformance table's row)", async () => {
+    const row = await recordConformanceRow(conformance, "OpenLLMetry openai 0.27.0", ["operation", "input"]);
+    expect(row.missed).toEqual([]);
   });
 });
