@@ -19,7 +19,7 @@ import { generateToken, sha256Hex } from "@vigil/config";
 import { findAlerts } from "@vigil/store";
 import { jsonTraceRequest } from "../support/otlp-json";
 import type { JsonSpanSpec } from "../support/otlp-json";
-import { apiCall, startVigil } from "../support/vigil-harness";
+import { apiCall, importHistory, startVigil } from "../support/vigil-harness";
 import type { Harness } from "../support/vigil-harness";
 import { until } from "../support/wait";
 
@@ -99,13 +99,10 @@ beforeAll(async () => {
     ]),
   );
   spans.push(...session("oneoff-export", start + 6 * DAY + 3 * 3_600_000, [{ "gen_ai.tool.name": "export_csv" }]));
+  // Ten days of the agent's past work, imported as history by an administrator.
   for (let i = 0; i < spans.length; i += 50) {
-    const res = await fetch(h.ingestUrl, {
-      method: "POST",
-      body: jsonTraceRequest(spans.slice(i, i + 50), { "deployment.environment.name": "staging" }),
-      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    });
-    expect(res.status).toBe(200);
+    const body = jsonTraceRequest(spans.slice(i, i + 50), { "deployment.environment.name": "staging" });
+    expect(await importHistory(h, "billing-bot", body)).toBe(200);
   }
   await h.vigil.ingest.drain();
   observed = await observePermissions(h.vigil.client, {

@@ -3,7 +3,7 @@ import { generateToken, sha256Hex } from "@vigil/config";
 import { volumeStats } from "@vigil/detect";
 import { findAlerts, latestBaselines, sameHourOfWeekHistory } from "@vigil/store";
 import type { Alert, BaselineSnapshot } from "@vigil/store";
-import { apiCall, startVigil } from "../support/vigil-harness";
+import { apiCall, importHistory, startVigil } from "../support/vigil-harness";
 import type { Harness } from "../support/vigil-harness";
 import { normalTraffic, toRequests } from "./simulator";
 import type { AgentProfileSpec, SimSpan } from "./simulator";
@@ -67,6 +67,12 @@ const day0 = now - (HISTORY_DAYS + 1) * DAY - (now % DAY);
 const incidentDay = day0 + HISTORY_DAYS * DAY;
 const at = (hour: number, minute = 0) => incidentDay + hour * 3_600_000 + minute * 60_000;
 
+/** Past traffic imported by an administrator: trusted history, which trains the baselines. */
+async function importPast(agentId: string, spans: SimSpan[]): Promise<void> {
+  for (const body of toRequests(spans.sort((a, b) => a.startMs - b.startMs)))
+    expect(await importHistory(h, agentId, body)).toBe(200);
+}
+
 async function send(agentId: string, spans: SimSpan[]): Promise<void> {
   for (const body of toRequests(spans.sort((a, b) => a.startMs - b.startMs))) {
     const res = await fetch(h.ingestUrl, {
@@ -83,9 +89,9 @@ beforeAll(async () => {
     .map((a) => `  - id: ${a.id}\n    tokens:\n      - sha256: "${sha256Hex(tokens[a.id] as string)}"\n`)
     .join("")}detection:\n  learning_days: 7\n  learning_min_spans: 300\n  call_volume_floor: 30\n`;
   h = await startVigil([], { agentsYaml, env: { VIGIL_DETECT_INTERVAL_SECONDS: "3600" } });
-  // Fourteen days of normal history (backfilled), the summariser drifting slowly upwards.
+  // Fourteen days of normal history, imported, the summariser drifting slowly upwards.
   for (const [i, a] of agents.entries()) {
-    await send(a.id, normalTraffic(a, day0, incidentDay, 100 + i, a.id === "summariser" ? 0.6 : 0));
+    await importPast(a.id, normalTraffic(a, day0, incidentDay, 100 + i, a.id === "summariser" ? 0.6 : 0));
   }
   // Learn the history first (as the worker would have, live).
   await h.vigil.ingest.drain();
@@ -257,11 +263,12 @@ describe("baseline snapshots on the scenario data", () => {
     expect(billing?.dimensions.tool?.map((t) => t.value).sort()).toEqual(["charge", "refund"]);
     expect(billing?.dimensions.table?.map((t) => t.value).sort()).toEqual(["invoices", "payments"]);
     expect(billing?.dimensions.credential?.map((t) => t.value)).toEqual(["cred-stripe-billing"]);
-    // Office hours: 07-19 UTC, save the one 03:05 incident.
+    // Office hours: 07-19 UTC. The 03:05 incident is not in them: the incident day came
+    // through the agent's token, dated yesterday (backfill), which trains nothing.
     const total = (billing?.hours ?? []).reduce((a, b) => a + b, 0);
     const office = (billing?.hours ?? []).slice(7, 19).reduce((a, b) => a + b, 0);
     expect(total).toBe(billing?.spans);
-    expect(total - office).toBe(1);
+    expect(total - office).toBe(0);
   });
 
   it("holds, per hour of the week, exactly the statistics call_volume would query", async () => {

@@ -32,8 +32,12 @@ function convertIds(value: unknown, key = ""): unknown {
   return value;
 }
 
-/** Fixture spans start ten minutes before the test run, inside ingest's accepted window. */
-export const FIXTURE_BASE_S = BigInt(Math.floor(Date.now() / 1000) - 600);
+/**
+ * Fixture spans start two minutes before the test file runs: inside ingest's accepted
+ * window, and close enough to when they are sent to be live traffic, not backfill
+ * (received more than 10 minutes from their stated end).
+ */
+export const FIXTURE_BASE_S = BigInt(Math.floor(Date.now() / 1000) - 120);
 
 /** Nanoseconds since the epoch, `offset` ns after the fixture base, as a decimal string. */
 export const fixtureNs = (offset: number): string => (FIXTURE_BASE_S * 1_000_000_000n + BigInt(offset)).toString();

@@ -71,6 +71,27 @@ export async function startVigil(
   };
 }
 
+/**
+ * Imports an agent's history as an administrator (POST /v1/import/traces): what tests
+ * send as days of past traffic to learn from. Sent with the agent's own token, the same
+ * spans are backfill, which trains nothing.
+ */
+export async function importHistory(h: Harness, agent: string, body: string | Uint8Array): Promise<number> {
+  const res = await fetch(
+    `${h.ingestUrl.replace(/\/v1\/traces$/, "/v1/import/traces")}?agent=${encodeURIComponent(agent)}`,
+    {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": typeof body === "string" ? "application/json" : "application/x-protobuf",
+        authorization: `Bearer ${h.apiKeys.admin}`,
+      },
+    },
+  );
+  await res.arrayBuffer();
+  return res.status;
+}
+
 /** GET or POST on the harness API with a key; returns status and parsed JSON. */
 export async function apiCall(
   h: Harness,

@@ -135,6 +135,12 @@ export const DetectionSchema = z.strictObject({
   learning_min_spans: z.number().int().min(0).default(500),
   /** Calls in a 5-minute bucket below which volume is never an incident. */
   call_volume_floor: z.number().int().min(1).default(50),
+  /**
+   * A step an agent sends more than this many minutes from the end time it states is
+   * backfill: stored and judged, but it trains no baseline and makes nothing "known"
+   * (an administrator imports real history instead).
+   */
+  backfill_after_minutes: z.number().min(1).default(10),
 });
 
 /** Which agent (and environment) a database user is: audit records of the user are judged as that agent's. */
@@ -181,7 +187,12 @@ export const VigilConfigSchema = z
   .strictObject({
     agents: z.array(AgentSchema).default([]),
     api_keys: z.array(ApiKeySchema).default([]),
-    detection: DetectionSchema.default({ learning_days: 7, learning_min_spans: 500, call_volume_floor: 50 }),
+    detection: DetectionSchema.default({
+      learning_days: 7,
+      learning_min_spans: 500,
+      call_volume_floor: 50,
+      backfill_after_minutes: 10,
+    }),
     receivers: z.array(ReceiverSchema).default([]),
     route: RouteSchema.optional(),
     inhibit_rules: z.array(InhibitRuleSchema).default([]),

@@ -10,7 +10,7 @@ import { hourIn } from "./learned/off-hours";
 import { policyBreaches } from "./rules/policy-violation";
 
 const DAY_NS = 86_400_000_000_000n;
-const cfg = { learning_days: 7, learning_min_spans: 500, call_volume_floor: 50 };
+const cfg = { learning_days: 7, learning_min_spans: 500, call_volume_floor: 50, backfill_after_minutes: 10 };
 
 describe("prompt-injection heuristics", () => {
   it.each([

@@ -26,7 +26,12 @@ export interface DetectionContext {
   origin: RowOrigin;
 }
 
-export const DEFAULT_DETECTION: DetectionConfig = { learning_days: 7, learning_min_spans: 500, call_volume_floor: 50 };
+export const DEFAULT_DETECTION: DetectionConfig = {
+  learning_days: 7,
+  learning_min_spans: 500,
+  call_volume_floor: 50,
+  backfill_after_minutes: 10,
+};
 
 /** One detector: a name, and a function from new spans to alerts. */
 export interface Detector {

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import { VIEW_SECURITY_MIGRATION } from "./access/schema";
-import { ACTIVITY_BY_ORIGIN_MIGRATION, ACTIVITY_MIGRATION } from "./activity/schema";
+import { ACTIVITY_BY_ORIGIN_MIGRATION, ACTIVITY_MIGRATION, BACKFILL_MIGRATION } from "./activity/schema";
 import { ALERTS_MIGRATION, AUDIT_JUDGE_CURSOR_MIGRATION } from "./alerts/schema";
 import { clusterStatements, federationStatements, schemaTables } from "./cluster";
 import { BASELINES_MIGRATION } from "./baselines/schema";
@@ -36,6 +36,7 @@ export const MIGRATIONS: readonly Migration[] = [
   SPANS_MERGES_MIGRATION,
   TRACE_SESSIONS_MIGRATION,
   MCP_FACTS_MIGRATION,
+  BACKFILL_MIGRATION,
 ];
 
 export const MIGRATIONS_TABLE = `

@@ -67,6 +67,13 @@ export interface IngestDeps {
   approvals?: ApprovalVerifier;
   /** Database audit records (POST /v1/logs with an audit source's token); unset: no audit sources. */
   audit?: { intake: AuditIntake; tokens: DigestRegistry<string> };
+  /** Admin API keys (SHA-256 → key name) and the declared agents an admin may import history for. */
+  importers?: { keys: DigestRegistry<string>; agent(agentId: string): TokenIdentity | undefined };
+  /**
+   * A step received more than this from the end time it states is backfill: judged,
+   * but kept out of what detection learns (default 10 minutes).
+   */
+  backfillAfterMs?: number;
   /** Build each row as detection sees it too, for a detection in this process (see IngestServiceOptions). */
   handOffSpans?: boolean;
   now?: () => number;
@@ -90,16 +97,9 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
   // Every response carries X-Request-Id (the client's, or a new one); logs name it.
   app.use("*", requestId());
 
-  app.post("/v1/traces", async (c) => {
+  /** Decodes, checks and stores one trace request of `identity`; answers once committed. */
+  const receiveTraces = async (c: Context<Env>, identity: TokenIdentity): Promise<Response> => {
     const encoding = mediaEncoding(c.req.header("content-type"));
-    const auth = deps.tokens.authenticate(c.req.header("authorization"), now());
-    if (!auth.ok) {
-      deps.stats.reject("unauthenticated");
-      // Never the token: only why it was refused.
-      deps.logger.debug("ingest refused a token", { requestId: c.get("requestId"), reason: auth.reason });
-      return statusResponse(c, encoding ?? "json", 401, RpcCode.UNAUTHENTICATED, auth.message);
-    }
-    const identity = auth.identity;
     if (encoding === undefined) {
       deps.stats.reject("unsupported_media_type");
       return statusResponse(
@@ -124,7 +124,9 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
       rejectOutOfWindow(decoded, receivedAtMs, limits);
       deps.stats.received(decoded.spans.length + decoded.rejectedSpans, decoded.rejectedSpans);
 
-      const digest = createHash("sha256").update(identity.agentId).update("\0").update(body).digest("hex").slice(0, 32);
+      const hash = createHash("sha256").update(identity.agentId).update("\0").update(body).digest("hex").slice(0, 32);
+      // Imported history names the administrator's key in every row (the ledger covers it).
+      const digest = identity.importedBy === undefined ? hash : `import:${identity.importedBy}:${hash}`;
       await storeOnce(deps, digest, decoded, identity, receivedAtMs);
 
       const partial =
@@ -140,9 +142,54 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
       reservation.release();
       return errorResponse(c, encoding, err, deps);
     }
+  };
+
+  app.post("/v1/traces", async (c) => {
+    const auth = deps.tokens.authenticate(c.req.header("authorization"), now());
+    if (!auth.ok) {
+      deps.stats.reject("unauthenticated");
+      // Never the token: only why it was refused.
+      deps.logger.debug("ingest refused a token", { requestId: c.get("requestId"), reason: auth.reason });
+      return statusResponse(
+        c,
+        mediaEncoding(c.req.header("content-type")) ?? "json",
+        401,
+        RpcCode.UNAUTHENTICATED,
+        auth.message,
+      );
+    }
+    return receiveTraces(c, auth.identity);
+  });
+
+  /**
+   * An agent's history, imported by an administrator (`?agent=<id>`, an admin API key):
+   * stored like the agent's own spans, but trusted as history, so it trains baselines
+   * and makes values known although its times are days old. An agent's token cannot do
+   * this; what it backdates is judged and trains nothing.
+   */
+  app.post("/v1/import/traces", async (c) => {
+    const encoding = mediaEncoding(c.req.header("content-type")) ?? "json";
+    const token = bearerToken(c.req.header("authorization"));
+    const admin = token === undefined ? undefined : deps.importers?.keys.lookup(token);
+    if (admin === undefined) {
+      deps.stats.reject("unauthenticated");
+      return statusResponse(
+        c,
+        encoding,
+        401,
+        RpcCode.UNAUTHENTICATED,
+        "history is imported with an admin API key: send Authorization: Bearer <admin key>",
+      );
+    }
+    const agent = deps.importers?.agent(c.req.query("agent") ?? "");
+    if (agent === undefined)
+      return statusResponse(c, encoding, 400, RpcCode.INVALID_ARGUMENT, "name a declared agent: ?agent=<agent id>");
+    deps.logger.info("history import", { requestId: c.get("requestId"), agent: agent.agentId, importedBy: admin });
+    return receiveTraces(c, { ...agent, importedBy: admin });
   });
 
   app.all("/v1/traces", (c) => c.text("use POST", 405, { allow: "POST" }));
+  app.all("/v1/import/traces", (c) => c.text("use POST", 405, { allow: "POST" }));
 
   /**
    * OTLP/HTTP log records from a database's audit log (a collector's filelog receiver
@@ -261,6 +308,7 @@ async function storeOnce(
         await deps.approvals.check(presented[i], f, identity.agentId, `${span.traceId}/${span.spanId}`, receivedAtMs);
     }
   const { spans, spanFacts, integrity } = applyIdentity(decoded, facts, redactions, identity);
+  if (identity.importedBy === undefined) markBackfill(spans, integrity, receivedAtMs, deps.backfillAfterMs);
   if (spans.length === 0) return;
   const agentId = identity.agentId;
   await deps.dedup.track(
@@ -354,9 +402,28 @@ function applyIdentity(
     integrity.push({
       redactions: redactions[i] ?? [],
       impersonatedAgent: claimed !== "" && !identity.claims.has(claimed) ? claimed : "",
+      backfill: false,
     });
   });
   return { spans, spanFacts, integrity };
+}
+
+export const DEFAULT_BACKFILL_AFTER_MS = 10 * 60_000;
+
+/** Marks the steps whose stated end is further than `afterMs` from when they were received. */
+function markBackfill(
+  spans: readonly Span[],
+  integrity: SpanIntegrity[],
+  receivedAtMs: number,
+  afterMs = DEFAULT_BACKFILL_AFTER_MS,
+): void {
+  const earliest = String(BigInt(receivedAtMs - afterMs) * 1_000_000n);
+  const latest = String(BigInt(receivedAtMs + afterMs) * 1_000_000n);
+  spans.forEach((span, i) => {
+    const end = span.endTimeUnixNano;
+    if (compareDecimal(end, earliest) < 0 || compareDecimal(end, latest) > 0)
+      (integrity[i] as SpanIntegrity).backfill = true;
+  });
 }
 
 function rejectOutOfWindow(decoded: DecodedRequest, nowMs: number, limits: IngestLimits): void {

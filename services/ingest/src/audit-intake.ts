@@ -115,7 +115,8 @@ export class AuditIntake {
             1,
             (batchId) => {
               const ctx = { batchId, agentId, receivedAtMs, requestDigest: digest };
-              const integrity = [{ redactions, impersonatedAgent: "" }];
+              // The database's own log, read by Vigil: no agent states its times.
+              const integrity = [{ redactions, impersonatedAgent: "", backfill: false }];
               const rows = encodeSpanRows([span], [facts], integrity, ctx);
               return this.deps.handOffSpans === true
                 ? { ...rows, spans: detectSpansOf([span], [facts], integrity, ctx) }

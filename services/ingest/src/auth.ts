@@ -12,6 +12,8 @@ export interface TokenIdentity {
   claims: ReadonlySet<string>;
   /** The environments the agent declares (empty: any). */
   environments: ReadonlySet<string>;
+  /** Set for history an administrator imports: the admin key's name (see POST /v1/import/traces). */
+  importedBy?: string;
 }
 
 export type AuthResult =

@@ -219,8 +219,29 @@ export async function createIngestService(options: IngestServiceOptions): Promis
           follower.start(options.auditPollMs ?? 500);
           return [follower];
         });
+  // Administrators import an agent's history as trusted (POST /v1/import/traces).
+  const adminKeys = new DigestRegistry(
+    options.config.api_keys.filter((k) => k.role === "admin").map((k) => ({ sha256Hex: k.sha256, value: k.name })),
+  );
+  const declared = new Map(options.config.agents.map((a) => [a.id, a]));
+  const importers = {
+    keys: adminKeys,
+    agent: (agentId: string) => {
+      const a = declared.get(agentId);
+      return a === undefined
+        ? undefined
+        : {
+            agentId,
+            environment: undefined,
+            claims: new Set([a.id, ...a.claims]),
+            environments: new Set(a.environments),
+          };
+    },
+  };
   const app = createIngestApp({
     approvals,
+    importers,
+    backfillAfterMs: options.config.detection.backfill_after_minutes * 60_000,
     audit: { intake: auditIntake, tokens: auditTokens },
     tokens,
     batcher,

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateToken, sha256Hex } from "@vigil/config";
 import { findAlerts } from "@vigil/store";
 import { jsonTraceRequest } from "../../support/otlp-json";
-import { startVigil } from "../../support/vigil-harness";
+import { importHistory, startVigil } from "../../support/vigil-harness";
 import type { Harness } from "../../support/vigil-harness";
+import { apiCall } from "../../support/vigil-harness";
 
 /**
  * Environment hopping: the environment comes from the span, so an agent could name a new
@@ -15,19 +16,28 @@ import type { Harness } from "../../support/vigil-harness";
  * raises nothing, and a declared environment is accepted.
  */
 const DAY = 86_400_000;
-const tokens = { hopper: generateToken(), fenced: generateToken(), steady: generateToken(), dater: generateToken() };
+const tokens = {
+  hopper: generateToken(),
+  fenced: generateToken(),
+  steady: generateToken(),
+  dater: generateToken(),
+  poser: generateToken(),
+};
 let h: Harness;
+
+const requestOf = (agent: keyof typeof tokens, spans: Array<{ at: number; env: string; tool: string }>) =>
+  jsonTraceRequest(
+    spans.map((s, i) => ({
+      traceId: `${agent.length.toString(16)}${(s.at + i).toString(16)}`.padStart(32, "0"),
+      startNs: BigInt(s.at) * 1_000_000n + BigInt(i),
+      attrs: { "gen_ai.tool.name": s.tool, "deployment.environment.name": s.env, "session.id": `${agent}-${s.env}` },
+    })),
+  );
 
 const send = (agent: keyof typeof tokens, spans: Array<{ at: number; env: string; tool: string }>) =>
   fetch(h.ingestUrl, {
     method: "POST",
-    body: jsonTraceRequest(
-      spans.map((s, i) => ({
-        traceId: `${agent.length.toString(16)}${(s.at + i).toString(16)}`.padStart(32, "0"),
-        startNs: BigInt(s.at) * 1_000_000n + BigInt(i),
-        attrs: { "gen_ai.tool.name": s.tool, "deployment.environment.name": s.env, "session.id": `${agent}-${s.env}` },
-      })),
-    ),
+    body: requestOf(agent, spans),
     headers: { "content-type": "application/json", authorization: `Bearer ${tokens[agent]}` },
   }).then(async (r) => ({
     status: r.status,
@@ -52,11 +62,14 @@ beforeAll(async () => {
       agent("fenced", tokens.fenced, "    environments: [production, staging]\n") +
       agent("steady", tokens.steady) +
       agent("dater", tokens.dater) +
+      agent("poser", tokens.poser) +
       "detection:\n  learning_days: 3\n  learning_min_spans: 100\n",
     env: { VIGIL_DETECT_INTERVAL_SECONDS: "3600" },
   });
   const start = Date.now() - 11 * DAY;
-  for (const a of ["hopper", "steady", "dater"] as const) expect((await send(a, history(start))).status).toBe(200);
+  // Imported by an administrator: history an agent's token sends trains nothing (backfill).
+  for (const a of ["hopper", "steady", "dater"] as const)
+    expect(await importHistory(h, a, requestOf(a, history(start)))).toBe(200);
   await h.vigil.ingest.drain();
   await h.vigil.detection.trigger();
 });
@@ -65,8 +78,8 @@ afterAll(async () => {
   await h?.stop();
 });
 
-// The ten days of history are sent dated in the past, which Vigil flags (backdated_spans):
-// expected here, and left out of what each case looks at.
+// Days-old steps an agent sends itself are flagged (backdated_spans), the backdating
+// case's subject: left out of what the other cases look at.
 const alertsOf = async (agent: string) =>
   (await findAlerts(h.vigil.client, { agentId: agent, limit: 100 }))
     .filter((a) => a.detector !== "backdated_spans")
@@ -120,5 +133,29 @@ describe("backdating", () => {
     expect(fresh[0]?.evidence).toMatchObject({ spans: 1, tools: ["exfil_tool"] });
     expect(fresh[0]?.summary).toBe("dater sent 1 span(s) dated up to 9.5 days before Vigil received them");
     expect(await alertsOf("steady")).toEqual([]);
+
+    // The backdated step made nothing "already seen": the tool's first live use is new.
+    expect((await send("dater", [{ at: Date.now() - 2_000, env: "production", tool: "exfil_tool" }])).status).toBe(200);
+    expect((await send("steady", [{ at: Date.now() - 2_000, env: "production", tool: "lookup" }])).status).toBe(200);
+    await h.vigil.ingest.drain();
+    await h.vigil.detection.trigger();
+    expect(await alertsOf("dater")).toEqual(["new_tool:production"]);
+    expect(await alertsOf("steady")).toEqual([]);
+  });
+
+  it("keeps backdated steps out of learning: an agent whose only history is backdated is still learning", async () => {
+    // A fresh agent sends ten days of "history" itself, then a tool never used.
+    const { body } = await apiCall(h, "/api/baselines/rebuild", h.apiKeys.admin, { method: "POST" });
+    expect(body).toMatchObject({ status: "done" });
+    const start = Date.now() - 11 * DAY;
+    expect((await send("poser", history(start))).status).toBe(200);
+    await h.vigil.ingest.drain();
+    await h.vigil.detection.trigger();
+    const rebuilt = await apiCall(h, "/api/baselines/rebuild", h.apiKeys.admin, { method: "POST" });
+    expect(rebuilt.body).toMatchObject({ status: "done" });
+    const baselines = await apiCall(h, "/api/baselines?agent=poser", h.apiKeys.reader);
+    const [poser] = (baselines.body as { baselines: Array<{ learning: boolean; spans: number }> }).baselines;
+    // Its own backdated steps trained nothing: no history, still learning.
+    expect(poser?.learning ?? true).toBe(true);
   });
 });

@@ -8,10 +8,11 @@ const DAY_MS = 86_400_000;
 
 /**
  * Spans the agent dated long before Vigil received them. The event time is the agent's
- * to state, and learning, novelty and baselines compare event times: a step dated into
- * the agent's first days is judged as old history and makes its tool look known
- * (`exfil_tool` sent 9.5 days in the past raised nothing). A rule: every such batch of
- * an agent raises one alert, from the first span, with how many, how old, and which tools.
+ * to state: a step dated into the agent's first days would be judged as old history and
+ * make its tool look known (`exfil_tool` sent 9.5 days in the past raised nothing). Such
+ * steps are backfill (marked at ingest) and train nothing; this rule says that an agent
+ * sent them: every such batch of an agent raises one alert, from the first span, with
+ * how many, how old, and which tools. History an administrator imports is not backfill.
  */
 export const backdatedSpans: Detector = {
   name: "backdated_spans",
@@ -19,7 +20,7 @@ export const backdatedSpans: Detector = {
     const byAgent = new Map<string, DetectSpan[]>();
     for (const s of spans) {
       const lateMs = s.receivedAtMs - Number(BigInt(s.endTimeUnixNano) / 1_000_000n);
-      if (lateMs > BACKDATED_AFTER_MS) {
+      if (s.integrity.backfill && lateMs > BACKDATED_AFTER_MS) {
         const group = byAgent.get(s.agentId);
         if (group === undefined) byAgent.set(s.agentId, [s]);
         else group.push(s);
@@ -41,8 +42,8 @@ export const backdatedSpans: Detector = {
             explanation:
               "The event time is the agent's to state. Steps dated into the past are judged against history as if " +
               "they were old, and can make a new tool, table or host look known; an exporter delivers within seconds, " +
-              "so Vigil flags steps received more than an hour after they say they ended. Import real history as an " +
-              "admin, not through an agent's token.",
+              "so Vigil flags steps received more than an hour after they say they ended; they train nothing. Import " +
+              "real history as an admin (POST /v1/import/traces), not through an agent's token.",
             evidence: {
               spans: late.length,
               oldestEventTime: new Date(oldestMs).toISOString(),

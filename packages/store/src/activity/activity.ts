@@ -86,7 +86,7 @@ export async function sameHourOfWeekHistory(
   const hourStart = bucketSec - (bucketSec % 3600);
   const rs = await client.query({
     query: `SELECT toUnixTimestamp(bucket) AS b, toString(sum(calls)) AS n FROM agent_calls_5m
-            WHERE ${ORIGIN_FILTER_SQL} AND agent_id = {agentId:String} AND environment = {environment:String}
+            WHERE ${ORIGIN_FILTER_SQL} AND NOT backfill AND agent_id = {agentId:String} AND environment = {environment:String}
               AND bucket >= toDateTime({from:UInt32}, 'UTC') AND bucket < toDateTime({to:UInt32}, 'UTC')
               AND toDayOfWeek(bucket) = toDayOfWeek(toDateTime({hour:UInt32}, 'UTC')) AND toHour(bucket) = toHour(toDateTime({hour:UInt32}, 'UTC'))
             GROUP BY b`,
@@ -138,7 +138,8 @@ export async function hourHistogramBefore(
 ): Promise<number[]> {
   const rs = await client.query({
     query: `SELECT toHour(bucket) AS h, toString(sum(calls)) AS n FROM agent_calls_5m
-            WHERE ${ORIGIN_FILTER_SQL} AND agent_id = {agentId:String} AND environment = {environment:String} AND bucket < toDateTime({before:UInt32}, 'UTC')
+            WHERE ${ORIGIN_FILTER_SQL} AND NOT backfill AND agent_id = {agentId:String} AND environment = {environment:String}
+              AND bucket < toDateTime({before:UInt32}, 'UTC')
             GROUP BY h`,
     query_params: { observed: origin === "db-audit", agentId, environment, before: beforeSec },
     format: "JSONEachRow",

@@ -76,7 +76,14 @@ export const ACTIVITY_BY_ORIGIN_MIGRATION: Migration = {
       MODIFY ORDER BY (agent_id, environment, dimension, value, origin)`,
     `ALTER TABLE agent_calls_5m ADD COLUMN IF NOT EXISTS origin LowCardinality(String),
       MODIFY ORDER BY (agent_id, environment, bucket, origin)`,
-    `ALTER TABLE agent_activity_mv MODIFY QUERY
+    activityViewQuery(""),
+    callsViewQuery(""),
+  ],
+};
+
+/** The activity view's query by origin (migration 11), over the rows `where` keeps. */
+function activityViewQuery(where: string): string {
+  return `ALTER TABLE agent_activity_mv MODIFY QUERY
     SELECT agent_id, environment, d.1 AS dimension, d.2 AS value, ${ORIGIN_SQL} AS origin,
       min(start_time) AS first_seen, max(start_time) AS last_seen, count() AS calls
     FROM spans
@@ -88,10 +95,38 @@ export const ACTIVITY_BY_ORIGIN_MIGRATION: Migration = {
       arrayMap(t -> ('table', t), db_tables),
       arrayMap(t -> ('table_operation', if(db_operation != '', concat(t, ':', db_operation), '')), db_tables)
     )) AS d
-    GROUP BY agent_id, environment, dimension, value, origin`,
-    `ALTER TABLE agent_calls_5m_mv MODIFY QUERY
+    ${where}GROUP BY agent_id, environment, dimension, value, origin`;
+}
+
+/** The call-volume view's query by origin (migration 11), over the rows `where` keeps. */
+function callsViewQuery(where: string): string {
+  return `ALTER TABLE agent_calls_5m_mv MODIFY QUERY
     SELECT agent_id, environment, toStartOfFiveMinutes(start_time) AS bucket, ${ORIGIN_SQL} AS origin, count() AS calls
-    FROM spans GROUP BY agent_id, environment, bucket, origin`,
+    FROM spans ${where}GROUP BY agent_id, environment, bucket, origin`;
+}
+
+/**
+ * Judge by what Vigil saw when it saw it. A step an agent sends far from the time it
+ * states (backdated into an agent's first days, or dated ahead) is stored, searchable and
+ * judged, but is kept out of the aggregates: it cannot end learning, make a tool or host
+ * "already seen" before its real first use, or train the hours and volume baselines.
+ * (The call counts keep it, marked, so its own bucket is judged with it.)
+ * History an administrator imports (POST /v1/import/traces) is not backfill and counts.
+ */
+export const BACKFILL_MIGRATION: Migration = {
+  version: 16,
+  name: "backfill kept out of the activity aggregates",
+  statements: [
+    "ALTER TABLE spans ADD COLUMN IF NOT EXISTS backfill Bool COMMENT 'received far from its stated end time: trains nothing'",
+    activityViewQuery("WHERE NOT backfill\n    "),
+    // Call counts keep backfill apart instead: a backdated burst is still a burst to judge
+    // (call_volume counts every step in its bucket), while history reads only live rows.
+    `ALTER TABLE agent_calls_5m ADD COLUMN IF NOT EXISTS backfill Bool,
+      MODIFY ORDER BY (agent_id, environment, bucket, origin, backfill)`,
+    `ALTER TABLE agent_calls_5m_mv MODIFY QUERY
+    SELECT agent_id, environment, toStartOfFiveMinutes(start_time) AS bucket, ${ORIGIN_SQL} AS origin, backfill,
+      count() AS calls
+    FROM spans GROUP BY agent_id, environment, bucket, origin, backfill`,
   ],
 };
 

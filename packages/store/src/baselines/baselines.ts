@@ -142,7 +142,8 @@ export async function allCallBuckets(
   const rs = await client.query({
     query: `SELECT agent_id AS agent, environment AS env, toUnixTimestamp(bucket) AS b, toString(sum(calls)) AS n
             FROM agent_calls_5m
-            WHERE ${ORIGIN_FILTER_SQL} AND bucket >= toDateTime({from:UInt32}, 'UTC') AND bucket < toDateTime({to:UInt32}, 'UTC')
+            WHERE ${ORIGIN_FILTER_SQL} AND NOT backfill
+              AND bucket >= toDateTime({from:UInt32}, 'UTC') AND bucket < toDateTime({to:UInt32}, 'UTC')
             GROUP BY agent_id, environment, b`,
     query_params: { observed: false, from: fromSec, to: toSec },
     format: "JSONEachRow",

@@ -10,15 +10,20 @@ export interface AgentSummary {
   alerts24h: number;
 }
 
-/** Every agent that has sent spans, with volume, first and last activity and recent alerts. */
+/**
+ * Every agent that has sent spans, with volume, first and last activity (to the 5-minute
+ * bucket) and recent alerts. Read from the call counts, which hold every stored step,
+ * backfill too (the activity aggregates leave it out).
+ */
 export async function listAgentSummaries(client: ClickHouseClient, nowMs = Date.now()): Promise<AgentSummary[]> {
   const rs = await client.query({
     query: `SELECT a.agent_id AS agent, a.environment AS env, toString(a.total) AS spans, toString(a.first_ns) AS first_ns,
               toString(a.last_ns) AS last_ns, toString(ifNull(al.n, 0)) AS alerts
             FROM (
-              SELECT agent_id, environment, sum(calls) AS total, toUnixTimestamp64Nano(min(first_seen)) AS first_ns,
-                toUnixTimestamp64Nano(max(last_seen)) AS last_ns
-              FROM agent_activity WHERE dimension = 'hour' GROUP BY agent_id, environment
+              SELECT agent_id, environment, sum(calls) AS total,
+                toUnixTimestamp64Nano(toDateTime64(min(bucket), 9, 'UTC')) AS first_ns,
+                toUnixTimestamp64Nano(toDateTime64(max(bucket) + 299, 9, 'UTC')) AS last_ns
+              FROM agent_calls_5m GROUP BY agent_id, environment
             ) AS a
             LEFT JOIN (
               SELECT agent_id, environment, count() AS n FROM alerts

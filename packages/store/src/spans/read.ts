@@ -57,7 +57,7 @@ SELECT agent_id, trace_id, span_id, parent_span_id, trace_state, flags, name, ki
   claimed_agent, environment, operation, tool, db_system, db_operation, db_tables, db_tables_written,
   db_statement_kinds, db_tables_approximate, outbound_host, credential_id, peer_agent, input, input_source,
   approval_id, approval_status, destructive, destructive_reason, mcp_server, mcp_method, dialect,
-  redacted_rules, redacted_fingerprints, redacted_locations, impersonated_agent, ${IS_AUDIT_ROW_SQL} AS is_audit
+  redacted_rules, redacted_fingerprints, redacted_locations, impersonated_agent, backfill, ${IS_AUDIT_ROW_SQL} AS is_audit
 FROM spans`;
 
 interface SpanRow {
@@ -118,6 +118,7 @@ interface SpanRow {
   redacted_fingerprints: string[];
   redacted_locations: string[];
   impersonated_agent: string;
+  backfill: boolean | number;
 }
 
 function toStoredSpanFacts(r: SpanRow): Pick<StoredSpan, "facts" | "integrity"> {
@@ -154,6 +155,7 @@ function toStoredSpanFacts(r: SpanRow): Pick<StoredSpan, "facts" | "integrity"> 
         location: r.redacted_locations[i] ?? "",
       })),
       impersonatedAgent: r.impersonated_agent,
+      backfill: Boolean(r.backfill),
     },
   };
 }
@@ -298,7 +300,7 @@ const DETECT_COLUMNS = `agent_id, trace_id, span_id, parent_span_id, name, kind,
               session_id, claimed_agent, environment, operation, tool, db_system, db_operation, db_tables, db_tables_written,
               db_statement_kinds, db_tables_approximate, outbound_host, credential_id, peer_agent, input, input_source,
               approval_id, approval_status, destructive, destructive_reason, mcp_server, mcp_method, dialect,
-              redacted_rules, redacted_fingerprints, redacted_locations, impersonated_agent, ${IS_AUDIT_ROW_SQL} AS is_audit`;
+              redacted_rules, redacted_fingerprints, redacted_locations, impersonated_agent, backfill, ${IS_AUDIT_ROW_SQL} AS is_audit`;
 
 type DetectRow = SpanRow & { received_ms: string };
 
@@ -349,7 +351,11 @@ export function detectSpansOf(
       receivedAtMs: ctx.receivedAtMs,
       sessionId: f.sessionId,
       facts: { ...f },
-      integrity: { redactions: g.redactions.map((r) => ({ ...r })), impersonatedAgent: g.impersonatedAgent },
+      integrity: {
+        redactions: g.redactions.map((r) => ({ ...r })),
+        impersonatedAgent: g.impersonatedAgent,
+        backfill: g.backfill,
+      },
       origin,
     };
   });

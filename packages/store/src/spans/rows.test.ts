@@ -10,7 +10,11 @@ describe("span rows", () => {
     const { spans } = decodeTraceRequestProtobuf(encodeProtobufRequest(richRequest()));
     const facts = spans.map(() => ({ ...emptyFacts(), dbTables: ["users"], destructive: true, input: 'say "hi"\n' }));
     const integrity = [
-      { redactions: [{ rule: "jwt", fingerprint: "abc123abc123", location: "attributes.x" }], impersonatedAgent: "b" },
+      {
+        redactions: [{ rule: "jwt", fingerprint: "abc123abc123", location: "attributes.x" }],
+        impersonatedAgent: "b",
+        backfill: true,
+      },
     ];
     const { body, leaves } = encodeSpanRows(spans, facts, integrity, {
       batchId: "018f0000-0000-7000-8000-000000000001",

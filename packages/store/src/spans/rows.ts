@@ -75,6 +75,7 @@ const COLUMNS: ReadonlyArray<readonly [name: string, kind: Kind, from: string, r
   ["redacted_fingerprints", "strs", "g.redactions.length === 0 ? [] : g.redactions.map((r) => r.fingerprint)"],
   ["redacted_locations", "strs", "g.redactions.length === 0 ? [] : g.redactions.map((r) => r.location)"],
   ["impersonated_agent", "str", "g.impersonatedAgent"],
+  ["backfill", "bool", "g.backfill"],
 ];
 
 /** The columns ingest writes, in line order. */
@@ -162,9 +163,14 @@ export interface SpanIntegrity {
   redactions: ReadonlyArray<{ rule: string; fingerprint: string; location: string }>;
   /** The agent the span claimed to be when that claim is not the token's agent (else ""). */
   impersonatedAgent: string;
+  /**
+   * An agent's step Vigil received far from the time it says it ended (backdated or
+   * future-dated): stored and judged, but it trains no baseline and makes no value known.
+   */
+  backfill: boolean;
 }
 
-export const NO_INTEGRITY_FINDINGS: SpanIntegrity = { redactions: [], impersonatedAgent: "" };
+export const NO_INTEGRITY_FINDINGS: SpanIntegrity = { redactions: [], impersonatedAgent: "", backfill: false };
 
 /** The rows of one request as UTF-8 (one line per row, each ending in a newline), and each row's ledger leaf hash. */
 export interface EncodedRows {
