@@ -210,6 +210,40 @@ describe("vigil CLI", () => {
     expect(config.err).toContain("declared in the config file");
   });
 
+  it("import: an admin key imports an agent's history; the agent's own token may not", async () => {
+    const file = join(h.dataDir, "history.json");
+    const day = 86_400_000_000_000n;
+    const t = BigInt(Date.now()) * 1_000_000n - 8n * day;
+    writeFileSync(
+      file,
+      jsonTraceRequest([
+        {
+          traceId: "feedfacefeedfacefeedfacefeedface",
+          spanId: "00000000000000f1",
+          startNs: t,
+          attrs: { "gen_ai.tool.name": "archive_tickets" },
+        },
+      ]),
+    );
+    const ingest = h.ingestUrl.replace(/\/v1\/traces$/, "");
+    const asAgent = await vigil(["import", file, "--agent", "billing-bot", "--ingest", ingest], {
+      VIGIL_API_KEY: h.tokens["billing-bot"] as string,
+    });
+    expect(asAgent.code).toBe(2);
+    expect(asAgent.err).toContain("import refused (401)");
+    const ok = await vigil(["import", file, "--agent", "billing-bot", "--ingest", ingest], {
+      VIGIL_API_KEY: h.apiKeys.admin,
+    });
+    expect(ok.err).toBe("");
+    expect(ok.out.trim()).toBe(`imported ${file} as billing-bot's history`);
+    await h.vigil.ingest.drain();
+    const rs = await h.vigil.client.query({
+      query: "SELECT backfill FROM spans WHERE agent_id = 'billing-bot' AND tool = 'archive_tickets'",
+      format: "JSONEachRow",
+    });
+    expect(await rs.json()).toEqual([{ backfill: false }]);
+  });
+
   it("exits 2 with a clear message without a key, with a wrong key, or when the API is down", async () => {
     const noKey = await vigil(["verify"]);
     expect(noKey.code).toBe(2);

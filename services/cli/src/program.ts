@@ -14,6 +14,7 @@ import {
   sessionsCommand,
   sqlCommand,
 } from "./commands/investigate";
+import { importCommand } from "./commands/import";
 import { proofGetCommand, proofVerifyCommand } from "./commands/proof";
 import { tokenCreate, tokenList, tokenRevoke } from "./commands/tokens";
 import { verifyCommand } from "./commands/verify";
@@ -60,6 +61,15 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
     )
     .action(async (opts: { json?: boolean; witness?: string }) => {
       code = await verifyCommand(target(), opts, io.print);
+    });
+
+  program
+    .command("import <file>")
+    .description("import an agent's real history (an OTLP trace request file) as an administrator")
+    .requiredOption("--agent <id>", "the declared agent the history belongs to")
+    .option("--ingest <url>", "Vigil ingest URL", io.env.VIGIL_INGEST_URL ?? "http://localhost:4318")
+    .action(async (file: string, opts: { agent: string; ingest: string }) => {
+      code = await importCommand(target(), file, opts, io.print);
     });
 
   const proof = program.command("proof").description("inclusion proofs of single spans");

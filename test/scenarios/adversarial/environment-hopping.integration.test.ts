@@ -158,4 +158,33 @@ describe("backdating", () => {
     // Its own backdated steps trained nothing: no history, still learning.
     expect(poser?.learning ?? true).toBe(true);
   });
+
+  it("imports history only with an admin key, for a declared agent; the import counts as history", async () => {
+    const url = (agent: string) => `${h.ingestUrl.replace(/\/v1\/traces$/, "/v1/import/traces")}?agent=${agent}`;
+    const body = requestOf("poser", [{ at: Date.now() - 8 * DAY, env: "production", tool: "lookup" }]);
+    const post = (agent: string, key: string) =>
+      fetch(url(agent), {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      }).then(async (r) => ({ status: r.status, text: await r.text() }));
+    // The attacker's options: its own token, a reader key, no key: all refused.
+    for (const key of [tokens.poser, h.apiKeys.reader, "not-a-key"]) {
+      const refused = await post("poser", key);
+      expect(refused.status, key === tokens.poser ? "agent token" : key).toBe(401);
+      expect(refused.text).toContain("admin API key");
+    }
+    expect((await post("nobody", h.apiKeys.admin)).status).toBe(400);
+    // The honest import: stored as the agent's, not backfill, the admin key named in the row.
+    expect((await post("poser", h.apiKeys.admin)).status).toBe(200);
+    await h.vigil.ingest.drain();
+    const rs = await h.vigil.client.query({
+      query: `SELECT backfill, request_digest FROM spans WHERE agent_id = 'poser' AND tool = 'lookup'
+              AND startsWith(request_digest, 'import:') LIMIT 1`,
+      format: "JSONEachRow",
+    });
+    const [row] = await rs.json<{ backfill: boolean; request_digest: string }>();
+    expect(row?.backfill).toBe(false);
+    expect(row?.request_digest).toMatch(/^import:admin:[0-9a-f]{32}$/);
+  });
 });
