@@ -347,4 +347,47 @@ describe("security facts", () => {
       ["invoke_agent", "", "flights_agent"],
     ]);
   });
+
+  it("reads the host of a call out in the HTTP keys before the stable semconv, and never a server span's own", () => {
+    const [byUrl, byPeer, byHost, server] = spans(
+      {
+        kind: 3,
+        attrs: [
+          ["http.url", "https://Api.Stripe.example:443/v1/charges"],
+          ["http.method", "POST"],
+        ],
+      },
+      {
+        kind: 3,
+        attrs: [
+          ["net.peer.name", "mail.example"],
+          ["net.peer.port", 25],
+        ],
+      },
+      { kind: 3, attrs: [["http.host", "paste.example:8443"]] },
+      {
+        kind: 2,
+        attrs: [
+          ["http.host", "vigil.internal:4318"],
+          ["http.url", "http://vigil.internal:4318/v1/traces"],
+        ],
+      },
+    );
+    expect(extractFacts(byUrl!)).toMatchObject({ outboundHost: "api.stripe.example", dialect: "otel-old-semconv" });
+    expect(extractFacts(byPeer!).outboundHost).toBe("mail.example");
+    expect(extractFacts(byHost!).outboundHost).toBe("paste.example");
+    expect(extractFacts(server!).outboundHost).toBe("");
+  });
+
+  it("reads the table of the database keys before db.collection.name", () => {
+    const [old] = spans({
+      kind: 3,
+      attrs: [
+        ["db.system", "mysql"],
+        ["db.sql.table", "Orders"],
+        ["db.operation", "SELECT"],
+      ],
+    });
+    expect(extractFacts(old!)).toMatchObject({ dbSystem: "mysql", dbTables: ["orders"], dbOperation: "SELECT" });
+  });
 });

@@ -60,6 +60,14 @@ export function extractFacts(span: Span, options: ExtractOptions = {}): SpanFact
   f.tool = text(a, "gen_ai.tool.name");
   f.credentialId = text(a, "vigil.credential.id");
   f.outboundHost = outboundHost(text(a, "server.address"), text(a, "url.full"));
+  // The HTTP and network keys before the stable semconv (instrumentation-http and -undici
+  // before mid-2026, and every library still on them): on a call out only, since a server
+  // span's http.host is its own name.
+  if (f.outboundHost === "" && span.kind === SPAN_KIND_CLIENT) {
+    const peer = text(a, "net.peer.name") || text(a, "http.host").replace(/:\d+$/, "");
+    f.outboundHost = outboundHost(peer, text(a, "http.url"));
+    if (f.outboundHost !== "") f.dialect = "otel-old-semconv";
+  }
 
   f.peerAgent = text(a, "vigil.peer.agent");
   if (f.peerAgent === "" && callsAgent) f.peerAgent = firstText(a, ["gen_ai.agent.id", "gen_ai.agent.name"])[0];
@@ -86,7 +94,8 @@ export function extractFacts(span: Span, options: ExtractOptions = {}): SpanFact
 function readDatabase(a: Attributes, f: SpanFacts): void {
   f.dbSystem = firstText(a, ["db.system.name", "db.system"])[0];
   const declaredOperation = firstText(a, ["db.operation.name", "db.operation"])[0].toUpperCase();
-  const tables = texts(a, "db.collection.name").map((t) => t.toLowerCase());
+  // db.sql.table: the database semconv before db.collection.name.
+  const tables = [...texts(a, "db.collection.name"), ...texts(a, "db.sql.table")].map((t) => t.toLowerCase());
   const query = firstText(a, ["db.query.text", "db.statement"])[0];
   if (query !== "") {
     const sql = sqlTables(query, dialectFor(f.dbSystem));
