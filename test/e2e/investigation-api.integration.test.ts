@@ -40,6 +40,7 @@ beforeAll(async () => {
           startNs: ms(10),
           attrs: {
             "session.id": "ticket-42",
+            "gen_ai.operation.name": "chat",
             "gen_ai.input.messages": "Ticket 42: our old customers table is a mess, please clean it all up",
           },
         },
@@ -55,6 +56,7 @@ beforeAll(async () => {
             "db.system.name": "postgresql",
             "db.query.text": "DELETE FROM customers",
             "vigil.credential.id": "cred-pg-support",
+            "gen_ai.tool.call.arguments": '{"sql":"DELETE FROM customers"}',
           },
         },
         {
@@ -113,6 +115,8 @@ describe("investigation API", () => {
     );
     const page2 = second.body as { actions: Array<Record<string, unknown>>; nextCursor: string | null };
     expect(page2.actions.map((a) => a.spanId)).toEqual(["00000000000000a4"]);
+    // Its cause is what the model was asked, not the nearer tool call's arguments.
+    expect(page2.actions[0]?.cause).toMatchObject({ spanId: "00000000000000a2" });
     expect(page2.nextCursor).toBeNull();
     expect((await apiCall(h, "/api/agents/support-bot/activity?cursor=garbage", h.apiKeys.reader)).status).toBe(400);
     expect((await apiCall(h, "/api/agents/support-bot/activity?since=yesterday", h.apiKeys.reader)).status).toBe(400);

@@ -1,4 +1,4 @@
-import { sessionsOfTraces, traceKey } from "@vigil/store";
+import { splitTracesOfSessions } from "@vigil/store";
 import type { ClickHouseClient, DetectSpan } from "@vigil/store";
 import { actionOf } from "./actions";
 
@@ -34,6 +34,16 @@ export const INJECTION_CUES = [
   "###",
 ];
 
+interface HistoryRow {
+  session_id: string;
+  start_ns: string;
+  trace_id: string;
+  span_id: string;
+  input: string;
+  approval_id: string;
+  approval_status: string;
+}
+
 /** What came before a span in its session: approvals and inputs (the session's causal history). */
 export interface SessionHistory {
   approvals: Array<{ startNs: string; approvalId: string; status: string }>;
@@ -67,45 +77,40 @@ export async function loadSessionHistory(
     BigInt(spans[0]?.startTimeUnixNano ?? "0"),
   );
   for (const [agentId, sessions] of byAgent) {
-    const rs = await client.query({
-      query: `SELECT session_id, toString(toUnixTimestamp64Nano(start_time)) AS start_ns, trace_id, span_id, input,
-                approval_id, approval_status
-              FROM spans
-              WHERE agent_id = {agentId:String}
-                AND (session_id IN {sessions:Array(String)} OR (session_id = '' AND trace_id IN (
-                  SELECT trace_id FROM trace_sessions
-                  WHERE agent_id = {agentId:String} AND session_id IN {sessions:Array(String)})))
-                AND start_time >= greatest(fromUnixTimestamp64Nano({from:Int64}, 'UTC'), (
-                  SELECT min(start_time) FROM span_session_index
-                  WHERE session_id IN {sessions:Array(String)} AND agent_id = {agentId:String}))
-                AND (approval_status != '' OR multiSearchAnyCaseInsensitive(input, {cues:Array(String)}))`,
-      query_params: {
-        agentId,
-        sessions: [...sessions],
-        from: String(earliest - SESSION_LOOKBACK_NS),
-        cues: INJECTION_CUES,
-      },
-      format: "JSONEachRow",
-    });
-    type Row = {
-      session_id: string;
-      start_ns: string;
-      trace_id: string;
-      span_id: string;
-      input: string;
-      approval_id: string;
-      approval_status: string;
+    const params = {
+      agentId,
+      sessions: [...sessions],
+      from: String(earliest - SESSION_LOOKBACK_NS),
+      cues: INJECTION_CUES,
     };
-    const rows = await rs.json<Row>();
-    // A step that named no session belongs to its trace's (one answer per trace, see trace-sessions.ts).
-    const ofTrace = await sessionsOfTraces(
-      client,
-      rows.filter((r) => r.session_id === "").map((r) => ({ agentId, traceId: r.trace_id })),
-    );
+    const read = async (rows: string, extra: Record<string, unknown> = {}): Promise<HistoryRow[]> => {
+      const rs = await client.query({
+        query: `SELECT session_id, toString(toUnixTimestamp64Nano(start_time)) AS start_ns, trace_id, span_id, input,
+                  approval_id, approval_status
+                FROM spans
+                WHERE agent_id = {agentId:String} AND ${rows}
+                  AND start_time >= greatest(fromUnixTimestamp64Nano({from:Int64}, 'UTC'), (
+                    SELECT min(start_time) FROM span_session_index
+                    WHERE session_id IN {sessions:Array(String)} AND agent_id = {agentId:String}))
+                  AND (approval_status != '' OR multiSearchAnyCaseInsensitive(input, {cues:Array(String)}))`,
+        query_params: { ...params, ...extra },
+        format: "JSONEachRow",
+      });
+      return rs.json<HistoryRow>();
+    };
+    // The steps that name the session (its bloom filter skips the rest), and those that
+    // name none in its traces: only traces stored in more than one insert have such
+    // steps (within one request they inherit the session), usually none.
+    const rows = await read("session_id IN {sessions:Array(String)}");
+    const split = await splitTracesOfSessions(client, agentId, [...sessions]);
+    if (split.size > 0)
+      for (const r of await read("trace_id IN {traceIds:Array(String)} AND session_id = ''", {
+        traceIds: [...split.keys()],
+      }))
+        rows.push({ ...r, session_id: split.get(r.trace_id) ?? "" });
     for (const r of rows) {
-      const sessionId = r.session_id !== "" ? r.session_id : ofTrace.get(traceKey(agentId, r.trace_id));
-      if (sessionId === undefined || !sessions.has(sessionId)) continue;
-      const key = `${agentId}\n${sessionId}`;
+      if (!sessions.has(r.session_id)) continue;
+      const key = `${agentId}\n${r.session_id}`;
       const h = history.get(key) ?? { approvals: [], inputs: [] };
       if (r.approval_status !== "")
         h.approvals.push({ startNs: r.start_ns, approvalId: r.approval_id, status: r.approval_status });
@@ -113,9 +118,25 @@ export async function loadSessionHistory(
         h.inputs.push({ startNs: r.start_ns, traceId: r.trace_id, spanId: r.span_id, input: r.input });
       history.set(key, h);
     }
+    // In start order, as the rules read them (the second read's rows came after).
+    for (const [key, h] of history)
+      if (key.startsWith(`${agentId}\n`)) {
+        h.inputs.sort(byStart);
+        h.approvals.sort(byStart);
+      }
   }
   return history;
 }
+
+/** Start order of decimal nanosecond strings. */
+const byStart = (a: { startNs: string }, b: { startNs: string }): number =>
+  a.startNs.length !== b.startNs.length
+    ? a.startNs.length - b.startNs.length
+    : a.startNs < b.startNs
+      ? -1
+      : a.startNs > b.startNs
+        ? 1
+        : 0;
 
 /** a <= b for decimal strings without leading zeros. */
 export function notAfter(a: string, b: string): boolean {

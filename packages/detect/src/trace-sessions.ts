@@ -1,4 +1,5 @@
-import { findSessionlessTraceSpans, sessionsOfTraces, traceKey } from "@vigil/store";
+import { findSessionlessTraceSpans, sessionsOfTraces, traceKey, tracesInSeveralInserts } from "@vigil/store";
+import { actionOf } from "./actions";
 import type { ClickHouseClient, DetectSpan } from "@vigil/store";
 
 /**
@@ -10,13 +11,19 @@ import type { ClickHouseClient, DetectSpan } from "@vigil/store";
  * that read a session's history.
  */
 
-/** The spans, each without a session of its own given its trace's session where one is known. */
+/**
+ * The spans, each acting one without a session of its own given its trace's session
+ * where one is known. Only acting spans (actionOf) are judged by the session rules; the
+ * rest keep their own (empty) session, which spares a lookup per step for agents that
+ * name no sessions at all.
+ */
 export async function withTraceSessions(client: ClickHouseClient, spans: readonly DetectSpan[]): Promise<DetectSpan[]> {
-  const sessionless = spans.filter((s) => s.sessionId === "");
+  const sessionless = spans.filter((s) => s.sessionId === "" && actionOf(s) !== undefined);
   if (sessionless.length === 0) return [...spans];
   const known = await sessionsOfTraces(client, sessionless);
   return spans.map((s) => {
-    const sessionId = s.sessionId === "" ? known.get(traceKey(s.agentId, s.traceId)) : undefined;
+    const sessionId =
+      s.sessionId === "" && actionOf(s) !== undefined ? known.get(traceKey(s.agentId, s.traceId)) : undefined;
     return sessionId === undefined ? s : { ...s, sessionId };
   });
 }
@@ -24,8 +31,10 @@ export async function withTraceSessions(client: ClickHouseClient, spans: readonl
 /**
  * The spans stored before this step (outside `batchIds`) without a session, in the
  * traces whose root span this step brings with a session: judged without one when they
- * came, now given their trace's session. Children start within their root's time, which
- * bounds the read to the agent's primary-key range of those roots.
+ * came, now given their trace's session. Only traces that reached the store in more than
+ * one insert can have such spans (the trace index keeps a row per insert: a primary-key
+ * read); children start within their root's time, which bounds the read of them to the
+ * agent's primary-key range of those roots.
  */
 export async function lateRootChildren(
   client: ClickHouseClient,
@@ -35,10 +44,19 @@ export async function lateRootChildren(
   const roots = new Map<string, DetectSpan[]>();
   for (const s of spans) {
     if (s.parentSpanId !== "" || s.sessionId === "" || s.origin !== "agent") continue;
-    roots.set(s.agentId, [...(roots.get(s.agentId) ?? []), s]);
+    const of = roots.get(s.agentId);
+    if (of === undefined) roots.set(s.agentId, [s]);
+    else of.push(s);
   }
+  if (roots.size === 0) return [];
   const children: DetectSpan[] = [];
-  for (const [agentId, of] of roots) {
+  const split = await tracesInSeveralInserts(
+    client,
+    [...roots.values()].flat().map((s) => s.traceId),
+  );
+  for (const [agentId, all] of roots) {
+    const of = all.filter((s) => split.has(s.traceId));
+    if (of.length === 0) continue;
     const from = of.reduce(
       (m, s) => (BigInt(s.startTimeUnixNano) < m ? BigInt(s.startTimeUnixNano) : m),
       BigInt(of[0]?.startTimeUnixNano ?? 0),

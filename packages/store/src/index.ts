@@ -117,4 +117,4 @@ export {
   usedApprovals,
 } from "./decisions/decisions";
 export type { Decision, DecisionEvent, DecisionRow, DecisionStatus } from "./decisions/decisions";
-export { sessionsOfTraces, tracesOfSessions, traceKey } from "./spans/trace-sessions";
+export { sessionsOfTraces, splitTracesOfSessions, tracesInSeveralInserts, traceKey } from "./spans/trace-sessions";

@@ -244,9 +244,7 @@ export async function findTrace(client: ClickHouseClient, traceId: string, limit
  */
 export async function findSession(client: ClickHouseClient, sessionId: string, limit = 10_000): Promise<StoredSpan[]> {
   const ofTraces = `(agent_id, trace_id) IN (
-       SELECT agent_id, trace_id FROM trace_sessions
-       WHERE (agent_id, trace_id) IN (SELECT agent_id, trace_id FROM trace_sessions WHERE session_id = {sessionId:String})
-       GROUP BY agent_id, trace_id HAVING argMin(session_id, start_time) = {sessionId:String})`;
+       SELECT agent_id, trace_id FROM trace_sessions WHERE session_id = {sessionId:String})`;
   const where = viaLookup(
     "span_session_index",
     "session_id",
@@ -535,6 +533,9 @@ export async function findAgentActions(
   );
 }
 
+/** The operations that call a model: their input is what the model was asked. */
+const MODEL_CALL_OPERATIONS = ["chat", "text_completion", "generate_content"];
+
 /** An input (prompt, tool arguments, message) that a later step may have acted on. */
 export interface CausingInput {
   traceId: string;
@@ -547,7 +548,10 @@ export interface CausingInput {
 /**
  * For each action, the input that caused it: the nearest input before it in its causal
  * chain (its trace, or earlier in its session), else the action's own input (its
- * arguments). Inputs are read once for all the actions' traces and sessions.
+ * arguments). What a model was asked (a model call's messages, which hold the user's
+ * words and the tool results fed back) is the cause over another tool's arguments: the
+ * nearest model call's input wins over a nearer tool call's. Inputs are read once for
+ * all the actions' traces and sessions.
  */
 export async function causingInputs(
   client: ClickHouseClient,
@@ -563,13 +567,20 @@ export async function causingInputs(
     BigInt(actions[0]?.startTimeUnixNano ?? "0"),
   );
   const rs = await client.query({
-    query: `SELECT trace_id, span_id, session_id, toString(toUnixTimestamp64Nano(start_time)) AS start_ns, input, input_source
+    query: `SELECT trace_id, span_id, session_id, toString(toUnixTimestamp64Nano(start_time)) AS start_ns, input, input_source,
+              operation IN {modelCalls:Array(String)} AS model_call
             FROM spans
             WHERE agent_id = {agentId:String} AND input != ''
               AND start_time >= fromUnixTimestamp64Nano({from:Int64}, 'UTC')
               AND (trace_id IN {traces:Array(String)} OR session_id IN {sessions:Array(String)})
             ORDER BY start_time, span_id`,
-    query_params: { agentId, traces, sessions, from: String(earliest - 24n * 3_600_000_000_000n) },
+    query_params: {
+      agentId,
+      traces,
+      sessions,
+      from: String(earliest - 24n * 3_600_000_000_000n),
+      modelCalls: MODEL_CALL_OPERATIONS,
+    },
     format: "JSONEachRow",
   });
   type Row = {
@@ -579,17 +590,21 @@ export async function causingInputs(
     start_ns: string;
     input: string;
     input_source: string;
+    model_call: boolean | number;
   };
   const inputs = await rs.json<Row>();
   for (const a of actions) {
     const start = BigInt(a.startTimeUnixNano);
-    let best: Row | undefined;
+    let nearest: Row | undefined;
+    let nearestModelCall: Row | undefined;
     for (const r of inputs) {
       if (r.span_id === a.spanId) continue;
       if (r.trace_id !== a.traceId && (a.sessionId === "" || r.session_id !== a.sessionId)) continue;
       if (BigInt(r.start_ns) > start) break; // inputs are in time order
-      best = r;
+      nearest = r;
+      if (Boolean(r.model_call)) nearestModelCall = r;
     }
+    const best = nearestModelCall ?? nearest;
     if (best !== undefined)
       out.set(a.spanId, {
         traceId: best.trace_id,

@@ -32,8 +32,30 @@ export async function sessionsOfTraces(
   return found;
 }
 
-/** The traces of one agent that belong to these sessions (by the rule above), with their session. */
-export async function tracesOfSessions(
+/**
+ * Of these traces, those whose spans reached the store in more than one insert: the
+ * trace index's view writes a row per trace per insert, and its key is the trace id.
+ */
+export async function tracesInSeveralInserts(
+  client: ClickHouseClient,
+  traceIds: readonly string[],
+): Promise<Set<string>> {
+  if (traceIds.length === 0) return new Set();
+  const rs = await client.query({
+    query: `SELECT trace_id FROM span_trace_index WHERE trace_id IN {traceIds:Array(String)}
+            GROUP BY trace_id HAVING count() > 1`,
+    query_params: { traceIds: [...new Set(traceIds)] },
+    format: "JSONEachRow",
+  });
+  return new Set((await rs.json<{ trace_id: string }>()).map((r) => r.trace_id));
+}
+
+/**
+ * The traces of one agent that named these sessions and reached the store in more than
+ * one insert (only those can hold steps stored without the session), with their
+ * session: one round trip, both lookups by primary key.
+ */
+export async function splitTracesOfSessions(
   client: ClickHouseClient,
   agentId: string,
   sessionIds: readonly string[],
@@ -41,15 +63,17 @@ export async function tracesOfSessions(
   const traces = new Map<string, string>();
   if (sessionIds.length === 0) return traces;
   const rs = await client.query({
-    query: `SELECT trace_id, argMin(session_id, start_time) AS session_id FROM trace_sessions
-            WHERE agent_id = {agentId:String} AND trace_id IN (
-              SELECT trace_id FROM trace_sessions WHERE agent_id = {agentId:String} AND session_id IN {sessions:Array(String)})
+    query: `SELECT trace_id, argMin(session_id, start_time) AS first_session FROM trace_sessions
+            WHERE agent_id = {agentId:String} AND session_id IN {sessions:Array(String)}
+              AND trace_id IN (
+                SELECT trace_id FROM span_trace_index
+                WHERE trace_id IN (SELECT trace_id FROM trace_sessions
+                                   WHERE agent_id = {agentId:String} AND session_id IN {sessions:Array(String)})
+                GROUP BY trace_id HAVING count() > 1)
             GROUP BY trace_id`,
     query_params: { agentId, sessions: sessionIds },
     format: "JSONEachRow",
   });
-  const wanted = new Set(sessionIds);
-  for (const r of await rs.json<{ trace_id: string; session_id: string }>())
-    if (wanted.has(r.session_id)) traces.set(r.trace_id, r.session_id);
+  for (const r of await rs.json<{ trace_id: string; first_session: string }>()) traces.set(r.trace_id, r.first_session);
   return traces;
 }
