@@ -6,7 +6,7 @@ import { observePermissions } from "@vigil/advisor";
 import { findTrace, ledgerHeads, readDetectionCursor } from "@vigil/store";
 import { startConformance } from "../support/conformance";
 import type { Conformance } from "../support/conformance";
-import { apiCall } from "../support/vigil-harness";
+import { apiCall, consoleCookie } from "../support/vigil-harness";
 import { until } from "../support/wait";
 
 /**
@@ -124,13 +124,7 @@ describe("a session named only on late roots", () => {
     });
     expect(used.items.host.find((i) => i.value === "mail.example")?.sampleSessions).toEqual([sessionId]);
 
-    const login = await fetch(`${c.vigil.apiUrl}/login`, {
-      method: "POST",
-      body: new URLSearchParams({ key: c.vigil.apiKeys.reader, next: "/alerts" }),
-      headers: { origin: c.vigil.apiUrl },
-      redirect: "manual",
-    });
-    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    const cookie = await consoleCookie(c.vigil, c.vigil.apiKeys.reader);
     const page = await (await fetch(`${c.vigil.apiUrl}/sessions/${sessionId}`, { headers: { cookie } })).text();
     expect(page.match(/class="step/g)?.length).toBe(5);
     expect(page.match(/data-role="session-from-trace"/g)?.length).toBe(3);

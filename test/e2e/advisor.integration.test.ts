@@ -19,7 +19,7 @@ import { generateToken, sha256Hex } from "@vigil/config";
 import { findAlerts } from "@vigil/store";
 import { jsonTraceRequest } from "../support/otlp-json";
 import type { JsonSpanSpec } from "../support/otlp-json";
-import { apiCall, importHistory, startVigil } from "../support/vigil-harness";
+import { apiCall, consoleCookie, importHistory, startVigil } from "../support/vigil-harness";
 import type { Harness } from "../support/vigil-harness";
 import { until } from "../support/wait";
 
@@ -291,13 +291,7 @@ describe("advisor surfaces: API, CLI and console", () => {
   });
 
   it("shows a Permissions page per agent in the console", async () => {
-    const login = await fetch(`${h.apiUrl}/login`, {
-      method: "POST",
-      body: new URLSearchParams({ key: h.apiKeys.reader, next: "/" }),
-      headers: { origin: h.apiUrl },
-      redirect: "manual",
-    });
-    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    const cookie = await consoleCookie(h, h.apiKeys.reader);
     const page = await (await fetch(`${h.apiUrl}/agents/billing-bot/permissions`, { headers: { cookie } })).text();
     expect(page).toContain("Permissions of billing-bot");
     expect(page).toContain("invoices:DELETE");

@@ -13,7 +13,7 @@ import { findAlerts } from "@vigil/store";
 import type { Alert, ClickHouseClient } from "@vigil/store";
 import { TestClickHouse } from "../support/clickhouse-server";
 import { PrivateMariaDb, PrivatePostgres } from "../support/private-databases";
-import { apiCall, startVigil } from "../support/vigil-harness";
+import { apiCall, consoleCookie, startVigil } from "../support/vigil-harness";
 import type { Harness } from "../support/vigil-harness";
 import { until } from "../support/wait";
 
@@ -287,13 +287,7 @@ describe("what the databases saw beside what the agent reported", () => {
       status: "unreported",
     });
 
-    const login = await fetch(`${files.apiUrl}/login`, {
-      method: "POST",
-      body: new URLSearchParams({ key: files.apiKeys.reader, next: "/alerts" }),
-      headers: { origin: files.apiUrl },
-      redirect: "manual",
-    });
-    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    const cookie = await consoleCookie(files, files.apiKeys.reader);
     const page = await (await fetch(`${files.apiUrl}/sessions/audit-session`, { headers: { cookie } })).text();
     expect(page).toContain("What the databases logged meanwhile");
     expect(page).toContain("UPDATE customers SET email = &#39;attacker@example.com&#39; WHERE id = 1");

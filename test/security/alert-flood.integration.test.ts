@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { Alert, AlertGroupCount } from "@vigil/store";
 import { jsonTraceRequest } from "../support/otlp-json";
-import { apiCall, startVigil } from "../support/vigil-harness";
+import { apiCall, consoleCookie, startVigil } from "../support/vigil-harness";
 import type { Harness } from "../support/vigil-harness";
 
 /**
@@ -76,13 +76,7 @@ describe("a flood of first-time activity", () => {
     expect((await apiCall(h, "/api/alerts?collapse=everything", h.apiKeys.reader)).status).toBe(400);
 
     // The console inbox: one row for the flood, the DROP in the list, marked backdated.
-    const login = await fetch(`${h.apiUrl}/login`, {
-      method: "POST",
-      body: new URLSearchParams({ key: h.apiKeys.reader, next: "/alerts" }),
-      headers: { origin: h.apiUrl },
-      redirect: "manual",
-    });
-    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    const cookie = await consoleCookie(h, h.apiKeys.reader);
     const inbox = await (await fetch(`${h.apiUrl}/alerts`, { headers: { cookie } })).text();
     expect(inbox).toContain("First-time activity");
     expect(inbox).toMatch(/new_tool<\/td>\s*<td[^>]*>250<\/td>/);

@@ -77,19 +77,32 @@ export async function startVigil(
  * spans are backfill, which trains nothing.
  */
 export async function importHistory(h: Harness, agent: string, body: string | Uint8Array): Promise<number> {
-  const res = await fetch(
-    `${h.ingestUrl.replace(/\/v1\/traces$/, "/v1/import/traces")}?agent=${encodeURIComponent(agent)}`,
-    {
-      method: "POST",
-      body,
-      headers: {
-        "content-type": typeof body === "string" ? "application/json" : "application/x-protobuf",
-        authorization: `Bearer ${h.apiKeys.admin}`,
-      },
+  const res = await fetch(importUrl(h, agent), {
+    method: "POST",
+    body,
+    headers: {
+      "content-type": typeof body === "string" ? "application/json" : "application/x-protobuf",
+      authorization: `Bearer ${h.apiKeys.admin}`,
     },
-  );
+  });
   await res.arrayBuffer();
   return res.status;
+}
+
+/** Ingest's history import endpoint for one agent. */
+export function importUrl(h: Harness, agent: string): string {
+  return `${h.ingestUrl.replace(/\/v1\/traces$/, "/v1/import/traces")}?agent=${encodeURIComponent(agent)}`;
+}
+
+/** Signs in to the console with an API key through its form; returns the cookie header to send back. */
+export async function consoleCookie(h: Pick<Harness, "apiUrl">, key: string): Promise<string> {
+  const login = await fetch(`${h.apiUrl}/login`, {
+    method: "POST",
+    body: new URLSearchParams({ key, next: "/alerts" }),
+    headers: { origin: h.apiUrl },
+    redirect: "manual",
+  });
+  return (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
 }
 
 /** GET or POST on the harness API with a key; returns status and parsed JSON. */

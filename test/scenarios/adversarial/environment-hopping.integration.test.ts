@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateToken, sha256Hex } from "@vigil/config";
 import { findAlerts } from "@vigil/store";
 import { jsonTraceRequest } from "../../support/otlp-json";
-import { importHistory, startVigil } from "../../support/vigil-harness";
+import { importHistory, importUrl, startVigil } from "../../support/vigil-harness";
 import type { Harness } from "../../support/vigil-harness";
 import { apiCall } from "../../support/vigil-harness";
 
@@ -160,10 +160,9 @@ describe("backdating", () => {
   });
 
   it("imports history only with an admin key, for a declared agent; the import counts as history", async () => {
-    const url = (agent: string) => `${h.ingestUrl.replace(/\/v1\/traces$/, "/v1/import/traces")}?agent=${agent}`;
     const body = requestOf("poser", [{ at: Date.now() - 8 * DAY, env: "production", tool: "lookup" }]);
     const post = (agent: string, key: string) =>
-      fetch(url(agent), {
+      fetch(importUrl(h, agent), {
         method: "POST",
         body,
         headers: { "content-type": "application/json", authorization: `Bearer ${key}` },

@@ -16,7 +16,7 @@ export async function sessionsOfTraces(
   if (traces.length === 0) return found;
   const wanted = new Set(traces.map((t) => traceKey(t.agentId, t.traceId)));
   const rs = await client.query({
-    query: `SELECT agent_id, trace_id, argMin(session_id, start_time) AS session_id FROM trace_sessions
+    query: `SELECT agent_id, trace_id, argMin(session_id, start_time) AS first_session FROM trace_sessions
             WHERE agent_id IN {agents:Array(String)} AND trace_id IN {traceIds:Array(String)}
             GROUP BY agent_id, trace_id`,
     query_params: {
@@ -25,9 +25,9 @@ export async function sessionsOfTraces(
     },
     format: "JSONEachRow",
   });
-  for (const r of await rs.json<{ agent_id: string; trace_id: string; session_id: string }>()) {
+  for (const r of await rs.json<{ agent_id: string; trace_id: string; first_session: string }>()) {
     const key = traceKey(r.agent_id, r.trace_id);
-    if (wanted.has(key)) found.set(key, r.session_id);
+    if (wanted.has(key)) found.set(key, r.first_session);
   }
   return found;
 }
