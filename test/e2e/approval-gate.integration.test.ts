@@ -103,6 +103,11 @@ const buttonsFor = (rendering: string) =>
 const alertsOf = async (session: string) =>
   (await findAlerts(h.vigil.client, { limit: 500 })).filter((a) => a.sessionId === session).map((a) => a.detector);
 
+const alertSummariesOf = async (session: string) =>
+  (await findAlerts(h.vigil.client, { limit: 500 }))
+    .filter((a) => a.sessionId === session)
+    .map((a) => `${a.detector} on ${a.traceId}/${a.spanIds.join(",")}: ${a.summary} ${JSON.stringify(a.evidence)}`);
+
 const storedApproval = async (statement: string) => {
   const rs = await h.vigil.client.query({
     query: "SELECT approval_status AS s, approval_id AS id FROM spans WHERE attributes LIKE {q:String}",
@@ -167,7 +172,8 @@ describe("the confirmation gate", () => {
     expect(JSON.stringify(decision.body)).not.toContain("eyJ"); // the token is the agent's alone
     // Detection ran over the DROP: no destructive_without_approval for it.
     await h.vigil.detection.trigger();
-    expect(await alertsOf("ticket-5042")).toEqual([]);
+    // Summaries, not only names: a failure says which span and which finding.
+    expect(await alertSummariesOf("ticket-5042")).toEqual([]);
   });
 
   it("never runs a denied action, and the agent is told who denied it and why", async () => {

@@ -172,7 +172,12 @@ export function buildCorpus(seed = 7): CorpusLine[] {
     [
       "high-entropy-string",
       () => mixed(ALNUM, 40),
-      [(s) => `the deploy hook secret is ${s} do not share`, (s) => `X-Internal-Signature ${s}`],
+      [
+        (s) => `the deploy hook secret is ${s} do not share`,
+        (s) => `X-Internal-Signature ${s}`,
+        // A key in a URL path stays a key even among word segments.
+        (s) => `https://files.internal/shared/download/${s}/report-final`,
+      ],
     ],
   ];
 
@@ -196,6 +201,11 @@ export function buildCorpus(seed = 7): CorpusLine[] {
     // Base64 images and blobs.
     ...Array.from({ length: 5 }, () => `<img src="data:image/png;base64,iVBORw0KGgo${pick(B64, 300)}=">`),
     ...Array.from({ length: 3 }, () => `attachment: data:application/pdf;base64,JVBERi0xLjQK${pick(B64, 120)}`),
+    // Paths through random directory names (mktemp, mkdtemp, content-addressed stores):
+    // an OpenTelemetry resource's process.command_args carries them on every span.
+    ...Array.from({ length: 20 }, () => `/tmp/tmp.${pick(ALNUM, 10)}/main/node_modules/vitest/dist/workers/forks.js`),
+    ...Array.from({ length: 5 }, () => `/tmp/vigil-gate-${pick(ALNUM, 6)}/secrets/slack-signing-secret-file`),
+    ...Array.from({ length: 5 }, () => `/home/runner/.cache/ms-playwright/${mixed(ALNUM, 24)}/chrome-linux/chrome`),
     // Ordinary text an agent handles.
     "Please reset the password for user jane@example.com",
     "The password field must be at least 12 characters",

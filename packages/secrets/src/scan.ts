@@ -115,9 +115,33 @@ function scanHighEntropy(text: string, findings: SecretFinding[]): void {
     const [from, to] = trimPunctuation(m[0]);
     const token = m[0].slice(from, to);
     const start = m.index + from;
+    if (isPath(token)) {
+      // A file path through a random directory name (mktemp, a cache's content hash) is
+      // not a key: each segment is judged alone, so only a long random one is redacted.
+      let at = start;
+      for (const segment of token.split("/")) {
+        if (isRandomLooking(segment, text, at))
+          addFinding(findings, HIGH_ENTROPY_RULE_ID, at, at + segment.length, segment);
+        at += segment.length + 1;
+      }
+      continue;
+    }
     if (!isRandomLooking(token, text, start)) continue;
     addFinding(findings, HIGH_ENTROPY_RULE_ID, start, start + token.length, token);
   }
+}
+
+/**
+ * Slash-separated with at least two segments that are lower-case words ("node_modules",
+ * "chrome-linux"): a path. Base64 keys contain slashes too, but two all-lower-case word
+ * segments in random base64 are vanishingly rare.
+ */
+const PATH_WORD = /^[a-z]{2,}(?:[_-][a-z0-9]+)*$/;
+function isPath(token: string): boolean {
+  if (!token.includes("/")) return false;
+  let words = 0;
+  for (const segment of token.split("/")) if (PATH_WORD.test(segment) && ++words >= 2) return true;
+  return false;
 }
 
 /**
