@@ -100,9 +100,6 @@ const buttonsFor = (rendering: string) =>
     return actions?.elements;
   });
 
-const alertsOf = async (session: string) =>
-  (await findAlerts(h.vigil.client, { limit: 500 })).filter((a) => a.sessionId === session).map((a) => a.detector);
-
 const alertSummariesOf = async (session: string) =>
   (await findAlerts(h.vigil.client, { limit: 500 }))
     .filter((a) => a.sessionId === session)
