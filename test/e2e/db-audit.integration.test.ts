@@ -390,17 +390,36 @@ describe("what the databases saw beside what the agent reported", () => {
     });
   }, 60_000);
 
-  it("refuses log records sent with an agent's token: the database's record cannot come from the agent", async () => {
+  it("never takes a database's record from an agent: its token's log records are its own report", async () => {
+    const good = readFileSync(postgres.logFile, "utf8")
+      .split("\n")
+      .find((l) => l.includes('"AUDIT: ')) as string;
+    // An audit line forged by the agent, sent with its own token as a log record.
+    const forged = good.replace(/(SELECT|INSERT|UPDATE|DELETE)[^",]*/, "SELECT 1 FROM forged_by_agent");
+    expect(forged).toContain("forged_by_agent");
     const res = await fetch(otlp.ingestUrl.replace("/v1/traces", "/v1/logs"), {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${agentToken}` },
-      body: JSON.stringify({ resourceLogs: [] }),
+      body: JSON.stringify({
+        resourceLogs: [
+          { scopeLogs: [{ logRecords: [{ timeUnixNano: `${Date.now()}000000`, body: { stringValue: forged } }] }] },
+        ],
+      }),
     });
-    expect(res.status).toBe(401);
+    expect(res.status).toBe(200);
+    const rows = await until("the agent's record", async () => {
+      const rs = await reader(otlp).query({
+        query: `SELECT agent_id, startsWith(request_digest, 'db-audit:') AS audit, startsWith(request_digest, 'log:') AS log,
+                  length(db_tables) AS tables
+                FROM spans WHERE position(events, 'forged_by_agent') > 0`,
+        format: "JSONEachRow",
+      });
+      const r = await rs.json<{ agent_id: string; audit: number; log: number; tables: number }>();
+      return r.length > 0 ? r : undefined;
+    });
+    // Stored as the agent's own log record, never as what the database saw (no facts read from the line).
+    expect(rows).toEqual([{ agent_id: "support-bot", audit: 0, log: 1, tables: 0 }]);
     // And the collector's honest request with an unparseable line is a partial success, the good line kept.
-    const good = readFileSync(postgres.logFile, "utf8")
-      .split("\n")
-      .find((l) => l.includes('"AUDIT: '));
     const res2 = await fetch(otlp.ingestUrl.replace("/v1/traces", "/v1/logs"), {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${collectorToken}` },

@@ -175,6 +175,33 @@ afterAll(async () => {
   await h.stop();
 });
 
+const INCIDENT_SESSIONS = [
+  "incident-delete",
+  "incident-peer",
+  "incident-lateral",
+  "incident-night",
+  "incident-spike",
+  "incident-inject",
+];
+
+afterAll(() => {
+  // The suite's figures, for the notes: incidents alerted, and alerts on normal traffic
+  // per agent-week of it (fourteen days of history and the incident day).
+  // The spike is judged per 5-minute bucket: its alert may name a normal span of the bucket.
+  const ofIncident = (a: Alert) =>
+    INCIDENT_SESSIONS.includes(a.sessionId) || (a.detector === "call_volume" && a.agentId === "billing-bot");
+  const alerted = INCIDENT_SESSIONS.filter((s) =>
+    alerts.some((a) => a.sessionId === s || (s === "incident-spike" && ofIncident(a) && a.detector === "call_volume")),
+  );
+  const noise = alerts.filter((a) => !ofIncident(a));
+  const agentWeeks = (agents.length * (HISTORY_DAYS + 1)) / 7;
+  console.log(
+    `scenario recall: ${alerted.length} of ${INCIDENT_SESSIONS.length} incidents alerted; ` +
+      `${noise.length} alerts on normal traffic over ${agentWeeks.toFixed(1)} agent-weeks ` +
+      `(${(noise.length / agentWeeks).toFixed(2)} per agent-week)`,
+  );
+});
+
 const of = (detector: string, agentId?: string) =>
   alerts.filter((a) => a.detector === detector && (agentId === undefined || a.agentId === agentId));
 
@@ -215,15 +242,7 @@ describe("scenario: ten agents, fourteen days of normal traffic, then incidents"
   });
 
   it("raises at most one alert per agent on normal traffic, and nothing while agents learn", () => {
-    const incidentSessions = new Set([
-      "incident-delete",
-      "incident-peer",
-      "incident-lateral",
-      "incident-night",
-      "incident-spike",
-      "incident-inject",
-    ]);
-    const noise = alerts.filter((a) => !incidentSessions.has(a.sessionId));
+    const noise = alerts.filter((a) => !INCIDENT_SESSIONS.includes(a.sessionId));
     for (const a of agents) {
       const mine = noise.filter((x) => x.agentId === a.id).map((x) => `${x.detector}: ${x.summary}`);
       expect(mine.length, `${a.id}: ${mine.slice(0, 3).join(" | ")}`).toBeLessThanOrEqual(1);

@@ -1,7 +1,9 @@
 import { context, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-proto";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs";
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { generateToken, sha256Hex } from "@vigil/config";
 import { findAlerts, findSession } from "@vigil/store";
@@ -16,6 +18,8 @@ export interface Conformance {
   model: FakeModelServer;
   vigil: Harness;
   provider: BasicTracerProvider;
+  /** The agent's logger provider (for instrumentations that send content as log records), exporting to /v1/logs. */
+  logs: LoggerProvider;
   /** The stored spans of a session, once at least `count` are there. */
   stored(sessionId: string, count: number): Promise<StoredSpan[]>;
   /** The first alert of a detector in a session, once raised. */
@@ -49,12 +53,24 @@ export async function startConformance(agentLines = "", extraYaml?: string): Pro
       ),
     ],
   });
+  const logs = new LoggerProvider({
+    resource: resourceFromAttributes({ "service.name": "support-bot" }),
+    processors: [
+      new BatchLogRecordProcessor(
+        new OTLPLogExporter({
+          url: vigil.ingestUrl.replace("/v1/traces", "/v1/logs"),
+          headers: { authorization: `Bearer ${token}` },
+        }),
+      ),
+    ],
+  });
   trace.setGlobalTracerProvider(provider);
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   return {
     model,
     vigil,
     provider,
+    logs,
     stored: (sessionId, count) =>
       until(
         `the spans of ${sessionId}`,
@@ -75,6 +91,7 @@ export async function startConformance(agentLines = "", extraYaml?: string): Pro
       ),
     stop: async () => {
       await provider.shutdown();
+      await logs.shutdown();
       await vigil.stop();
       await model.stop();
     },

@@ -18,6 +18,15 @@ export function encodeProtobufRequest(json: unknown): Uint8Array {
   return ExportTraceServiceRequest.encode(message).finish();
 }
 
+export const ExportLogsServiceRequest = root.lookupType("opentelemetry.proto.ExportLogsServiceRequest");
+
+/** Encodes an OTLP/JSON-shaped ExportLogsServiceRequest as protobuf. */
+export function encodeProtobufLogsRequest(json: unknown): Uint8Array {
+  return ExportLogsServiceRequest.encode(
+    ExportLogsServiceRequest.fromObject(convertIds(json) as Record<string, unknown>),
+  ).finish();
+}
+
 /** protobufjs wants bytes as Buffers and snake_case-free camelCase keys, which OTLP/JSON already uses. */
 function convertIds(value: unknown, key = ""): unknown {
   if (Array.isArray(value)) return value.map((v) => convertIds(v, key));

@@ -99,7 +99,7 @@ export async function loadSessionHistory(
       return rs.json<HistoryRow>();
     };
     // The steps that name the session (its bloom filter skips the rest), and those that
-    // name none in its traces: only traces stored in more than one insert have such
+    // name none in its traces: only traces stored in more than one request have such
     // steps (within one request they inherit the session), usually none.
     const rows = await read("session_id IN {sessions:Array(String)}");
     const split = await splitTracesOfSessions(client, agentId, [...sessions]);

@@ -1,4 +1,4 @@
-import { findSessionlessTraceSpans, sessionsOfTraces, traceKey, tracesInSeveralInserts } from "@vigil/store";
+import { findSessionlessTraceSpans, sessionsOfTraces, traceKey, tracesInSeveralRequests } from "@vigil/store";
 import { actionOf } from "./actions";
 import type { ClickHouseClient, DetectSpan } from "@vigil/store";
 
@@ -32,8 +32,8 @@ export async function withTraceSessions(client: ClickHouseClient, spans: readonl
  * The spans stored before this step (outside `batchIds`) without a session, in the
  * traces whose root span this step brings with a session: judged without one when they
  * came, now given their trace's session. Only traces that reached the store in more than
- * one insert can have such spans (the trace index keeps a row per insert: a primary-key
- * read); children start within their root's time, which bounds the read of them to the
+ * one request can have such spans (the trace index keeps a row per request: a
+ * primary-key read); children start within their root's time, which bounds the read of them to the
  * agent's primary-key range of those roots.
  */
 export async function lateRootChildren(
@@ -50,7 +50,7 @@ export async function lateRootChildren(
   }
   if (roots.size === 0) return [];
   const children: DetectSpan[] = [];
-  const split = await tracesInSeveralInserts(
+  const split = await tracesInSeveralRequests(
     client,
     [...roots.values()].flat().map((s) => s.traceId),
   );

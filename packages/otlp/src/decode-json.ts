@@ -11,6 +11,8 @@ import type {
   SpanEvent,
   SpanLink,
 } from "./model";
+import { logRecordRow } from "./log-rows";
+import type { LogRecordFields, LogRowIds } from "./log-rows";
 import { MAX_VALUE_DEPTH, decodeBudget, invalidSpanReason, recordRejection } from "./validate";
 
 /** A field of one span has the wrong JSON type: that span is rejected, the rest kept. */
@@ -35,7 +37,8 @@ const STATUS_CODES: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE
  * before parsing, so they decode exactly. Only keys match: inside a JSON string every
  * quote is escaped, so `"startTimeUnixNano":` cannot occur there.
  */
-const INT64_NUMBER = /"(startTimeUnixNano|endTimeUnixNano|timeUnixNano|intValue)"(\s*):(\s*)(-?\d+)(?=\s*[,}\]])/g;
+const INT64_NUMBER =
+  /"(startTimeUnixNano|endTimeUnixNano|timeUnixNano|observedTimeUnixNano|intValue)"(\s*):(\s*)(-?\d+)(?=\s*[,}\]])/g;
 function quoteInt64Numbers(body: string): string {
   return body.replace(INT64_NUMBER, '"$1"$2:$3"$4"');
 }
@@ -49,25 +52,65 @@ function quoteInt64Numbers(body: string): string {
  * body that is not JSON or not shaped like the request is a 400.
  */
 export function decodeTraceRequestJson(body: string): DecodedRequest {
+  return decodeJsonRequest(body, TRACES, (raw, resource, scope) => readSpan(raw, resource, scope));
+}
+
+/**
+ * Decodes an agent's OTLP/JSON `ExportLogsServiceRequest` into stored rows (see
+ * logRecordRow), ids taken from `ids`; the same rules as for traces.
+ */
+export function decodeLogsRequestJson(body: string, ids: LogRowIds): DecodedRequest {
+  return decodeJsonRequest(body, LOGS, (raw, resource, scope) => {
+    const row = logRecordRow(readLogRecord(raw), ids.take(), resource, scope);
+    if (typeof row === "string") throw new SpanFieldError(row);
+    return row;
+  });
+}
+
+/** The key names of one OTLP signal's request. */
+interface Signal {
+  message: string;
+  resources: string;
+  scopes: string;
+  items: string;
+}
+const TRACES: Signal = {
+  message: "ExportTraceServiceRequest",
+  resources: "resourceSpans",
+  scopes: "scopeSpans",
+  items: "spans",
+};
+const LOGS: Signal = {
+  message: "ExportLogsServiceRequest",
+  resources: "resourceLogs",
+  scopes: "scopeLogs",
+  items: "logRecords",
+};
+
+function decodeJsonRequest(
+  body: string,
+  signal: Signal,
+  readItem: (raw: unknown, resource: Resource, scope: Scope) => Span,
+): DecodedRequest {
   let root: unknown;
   try {
     root = JSON.parse(quoteInt64Numbers(body));
   } catch (err) {
-    throw new InputError(`malformed JSON ExportTraceServiceRequest: ${(err as Error).message}`, 400, err);
+    throw new InputError(`malformed JSON ${signal.message}: ${(err as Error).message}`, 400, err);
   }
-  if (!isObject(root)) throw new InputError("ExportTraceServiceRequest must be a JSON object");
+  if (!isObject(root)) throw new InputError(`${signal.message} must be a JSON object`);
   const out: DecodedRequest = { spans: [], rejectedSpans: 0, rejectionReasons: [] };
   decodeBudget.reset();
-  for (const rs of list(root.resourceSpans, "resourceSpans")) {
-    if (!isObject(rs)) throw new InputError("each resourceSpans entry must be an object");
+  for (const rs of list(root[signal.resources], signal.resources)) {
+    if (!isObject(rs)) throw new InputError(`each ${signal.resources} entry must be an object`);
     const res = isObject(rs.resource) ? rs.resource : {};
     const resource: Resource = {
       attributes: structural(() => attributes(res.attributes, 0)),
       droppedAttributesCount: structural(() => uint(res.droppedAttributesCount)),
       schemaUrl: structural(() => str(rs.schemaUrl)),
     };
-    for (const ss of list(rs.scopeSpans, "scopeSpans")) {
-      if (!isObject(ss)) throw new InputError("each scopeSpans entry must be an object");
+    for (const ss of list(rs[signal.scopes], signal.scopes)) {
+      if (!isObject(ss)) throw new InputError(`each ${signal.scopes} entry must be an object`);
       const sc = isObject(ss.scope) ? ss.scope : {};
       const scope: Scope = structural(() => ({
         name: str(sc.name),
@@ -76,10 +119,10 @@ export function decodeTraceRequestJson(body: string): DecodedRequest {
         droppedAttributesCount: uint(sc.droppedAttributesCount),
         schemaUrl: str(ss.schemaUrl),
       }));
-      for (const raw of list(ss.spans, "spans")) {
+      for (const raw of list(ss[signal.items], signal.items)) {
         let span: Span;
         try {
-          span = readSpan(raw, resource, scope);
+          span = readItem(raw, resource, scope);
         } catch (err) {
           if (err instanceof SpanFieldError) {
             recordRejection(out, err.message);
@@ -130,6 +173,31 @@ function readSpan(raw: unknown, resource: Resource, scope: Scope): Span {
     statusMessage: str(status.message),
     resource,
     scope,
+  };
+}
+
+const SEVERITY_NUMBERS: Record<string, number> = Object.fromEntries(
+  ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"].flatMap((level, i) =>
+    ["", "2", "3", "4"].map((n, j) => [`SEVERITY_NUMBER_${level}${n}`, i * 4 + j + 1]),
+  ),
+);
+SEVERITY_NUMBERS.SEVERITY_NUMBER_UNSPECIFIED = 0;
+
+function readLogRecord(raw: unknown): LogRecordFields {
+  decodeBudget.spend();
+  if (!isObject(raw)) throw new SpanFieldError("a log record must be a JSON object");
+  return {
+    timeUnixNano: u64(raw.timeUnixNano, "timeUnixNano"),
+    observedTimeUnixNano: u64(raw.observedTimeUnixNano, "observedTimeUnixNano"),
+    severityNumber: enumValue(raw.severityNumber, SEVERITY_NUMBERS, "severityNumber"),
+    severityText: str(raw.severityText),
+    body: raw.body === undefined || raw.body === null ? undefined : anyValue(raw.body, 0),
+    attributes: attributes(raw.attributes, 0),
+    droppedAttributesCount: uint(raw.droppedAttributesCount),
+    flags: uint(raw.flags),
+    traceId: hexId(raw.traceId, "traceId"),
+    spanId: hexId(raw.spanId, "spanId"),
+    eventName: str(raw.eventName),
   };
 }
 

@@ -12,6 +12,8 @@ import type {
   SpanEvent,
   SpanLink,
 } from "./model";
+import { emptyLogRecord, logRecordRow } from "./log-rows";
+import type { LogRecordFields, LogRowIds } from "./log-rows";
 import { MAX_VALUE_DEPTH, decodeBudget, invalidSpanReason, recordRejection } from "./validate";
 
 type Reader = protobuf.Reader;
@@ -33,6 +35,34 @@ const I32 = 5;
  * @throws InputError (400) when the bytes are not a valid message.
  */
 export function decodeTraceRequestProtobuf(body: Uint8Array): DecodedRequest {
+  return decodeRequest(body, "ExportTraceServiceRequest", (r, end, resource, scope, out) => {
+    const span = readSpan(r, end, resource, scope);
+    const reason = invalidSpanReason(span);
+    if (reason === undefined) out.spans.push(span);
+    else recordRejection(out, reason);
+  });
+}
+
+/**
+ * Decodes an agent's OTLP `ExportLogsServiceRequest` in protobuf into stored rows (see
+ * logRecordRow), ids taken from `ids`. ResourceLogs and ScopeLogs number their fields as
+ * ResourceSpans and ScopeSpans do, so one walk serves both.
+ *
+ * @throws InputError (400) when the bytes are not a valid message.
+ */
+export function decodeLogsRequestProtobuf(body: Uint8Array, ids: LogRowIds): DecodedRequest {
+  return decodeRequest(body, "ExportLogsServiceRequest", (r, end, resource, scope, out) => {
+    const row = logRecordRow(readLogRecord(r, end), ids.take(), resource, scope);
+    const reason = typeof row === "string" ? row : invalidSpanReason(row);
+    if (reason === undefined) out.spans.push(row as Span);
+    else recordRejection(out, reason);
+  });
+}
+
+/** Reads one item (a span, a log record) of a resource and scope into `out`. */
+type ItemReader = (r: Reader, end: number, resource: Resource, scope: Scope, out: DecodedRequest) => void;
+
+function decodeRequest(body: Uint8Array, message: string, readItem: ItemReader): DecodedRequest {
   // Always a Buffer, so protobufjs picks its BufferReader and strings decode natively.
   const reader = protobuf.Reader.create(
     Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
@@ -44,17 +74,17 @@ export function decodeTraceRequestProtobuf(body: Uint8Array): DecodedRequest {
       const tag = reader.uint32();
       if (tag >>> 3 === 1) {
         expectWire(tag, LEN);
-        readResourceSpans(reader, reader.uint32() + reader.pos, out);
+        readResourceItems(reader, reader.uint32() + reader.pos, out, readItem);
       } else skip(reader, tag);
     }
   } catch (err) {
     if (err instanceof InputError) throw err;
-    throw new InputError(`malformed protobuf ExportTraceServiceRequest: ${(err as Error).message}`, 400, err);
+    throw new InputError(`malformed protobuf ${message}: ${(err as Error).message}`, 400, err);
   }
   return out;
 }
 
-function readResourceSpans(r: Reader, end: number, out: DecodedRequest): void {
+function readResourceItems(r: Reader, end: number, out: DecodedRequest, readItem: ItemReader): void {
   const resource: Resource = { attributes: newAttributes(), droppedAttributesCount: 0, schemaUrl: "" };
   // Scope spans are collected first because resource and schema_url may follow them.
   const scopeEnds: Array<[number, number]> = [];
@@ -84,7 +114,7 @@ function readResourceSpans(r: Reader, end: number, out: DecodedRequest): void {
   const resume = r.pos;
   for (const [start, scopeEnd] of scopeEnds) {
     r.pos = start;
-    readScopeSpans(r, scopeEnd, resource, out);
+    readScopeItems(r, scopeEnd, resource, out, readItem);
   }
   r.pos = resume;
 }
@@ -108,9 +138,9 @@ function readResource(r: Reader, end: number, resource: Resource): void {
   checkEnd(r, end);
 }
 
-function readScopeSpans(r: Reader, end: number, resource: Resource, out: DecodedRequest): void {
+function readScopeItems(r: Reader, end: number, resource: Resource, out: DecodedRequest, readItem: ItemReader): void {
   const scope: Scope = { name: "", version: "", attributes: newAttributes(), droppedAttributesCount: 0, schemaUrl: "" };
-  const spanStarts: Array<[number, number]> = [];
+  const spanStarts: Array<[number, number]> = []; // spans or log records
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
@@ -134,12 +164,9 @@ function readScopeSpans(r: Reader, end: number, resource: Resource, out: Decoded
     }
   }
   checkEnd(r, end);
-  for (const [start, spanEnd] of spanStarts) {
+  for (const [start, itemEnd] of spanStarts) {
     r.pos = start;
-    const span = readSpan(r, spanEnd, resource, scope);
-    const reason = invalidSpanReason(span);
-    if (reason === undefined) out.spans.push(span);
-    else recordRejection(out, reason);
+    readItem(r, itemEnd, resource, scope, out);
   }
   r.pos = end;
 }
@@ -267,6 +294,64 @@ function readSpan(r: Reader, end: number, resource: Resource, scope: Scope): Spa
   }
   checkEnd(r, end);
   return span;
+}
+
+function readLogRecord(r: Reader, end: number): LogRecordFields {
+  decodeBudget.spend();
+  const record = emptyLogRecord();
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 1:
+        expectWire(tag, I64);
+        record.timeUnixNano = readFixed64(r);
+        break;
+      case 2:
+        expectWire(tag, VARINT);
+        record.severityNumber = r.int32();
+        break;
+      case 3:
+        expectWire(tag, LEN);
+        record.severityText = r.string();
+        break;
+      case 5:
+        expectWire(tag, LEN);
+        record.body = readAnyValue(r, r.uint32() + r.pos, 0);
+        break;
+      case 6:
+        expectWire(tag, LEN);
+        readKeyValueInto(r, r.uint32() + r.pos, record.attributes, 0);
+        break;
+      case 7:
+        expectWire(tag, VARINT);
+        record.droppedAttributesCount = r.uint32();
+        break;
+      case 8:
+        expectWire(tag, I32);
+        record.flags = r.fixed32();
+        break;
+      case 9:
+        expectWire(tag, LEN);
+        record.traceId = readHex(r);
+        break;
+      case 10:
+        expectWire(tag, LEN);
+        record.spanId = readHex(r);
+        break;
+      case 11:
+        expectWire(tag, I64);
+        record.observedTimeUnixNano = readFixed64(r);
+        break;
+      case 12:
+        expectWire(tag, LEN);
+        record.eventName = r.string();
+        break;
+      default:
+        skip(r, tag);
+    }
+  }
+  checkEnd(r, end);
+  return record;
 }
 
 function readEvent(r: Reader, end: number): SpanEvent {

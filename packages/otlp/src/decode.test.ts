@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "@vigil/common";
-import { encodeProtobufRequest, fixtureNs, richRequest } from "../../../test/support/otlp-fixtures";
-import { decodeTraceRequestJson } from "./decode-json";
-import { decodeTraceRequestProtobuf } from "./decode-protobuf";
+import {
+  encodeProtobufLogsRequest,
+  encodeProtobufRequest,
+  fixtureNs,
+  richRequest,
+} from "../../../test/support/otlp-fixtures";
+import { decodeLogsRequestJson, decodeTraceRequestJson } from "./decode-json";
+import { decodeLogsRequestProtobuf, decodeTraceRequestProtobuf } from "./decode-protobuf";
+import { LogRowIds } from "./log-rows";
 import type { DecodedRequest, Span } from "./model";
 
 /** Spans without the shared resource/scope references, for deep comparison. */
@@ -223,5 +229,86 @@ describe("OTLP decoders", () => {
       expect(attrs["key.4998."]).toEqual({ intValue: "4998" });
       expect(attrs["key.4999.é"]).toEqual({ intValue: "4999" });
     }
+  });
+});
+
+describe("OTLP log decoders (an agent's log records as rows)", () => {
+  const request = {
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: "service.name", value: { stringValue: "log-bot" } }] },
+        scopeLogs: [
+          {
+            scope: { name: "@opentelemetry/instrumentation-openai", version: "0.10.0" },
+            logRecords: [
+              {
+                timeUnixNano: fixtureNs(5),
+                observedTimeUnixNano: fixtureNs(6),
+                severityNumber: 9,
+                severityText: "INFO",
+                traceId: "5b8efff798038103d269b633813fc60c",
+                spanId: "eee19b7ec3c1b173",
+                attributes: [{ key: "event.name", value: { stringValue: "gen_ai.tool.message" } }],
+                body: {
+                  kvlistValue: {
+                    values: [
+                      { key: "id", value: { stringValue: "call_1" } },
+                      { key: "content", value: { stringValue: "the note" } },
+                    ],
+                  },
+                },
+              },
+              { observedTimeUnixNano: fixtureNs(7), body: { stringValue: "a plain log line" } },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+
+  it("decode protobuf and JSON to the same rows: a child of the record's span, its body on one event", () => {
+    const fromProto = decodeLogsRequestProtobuf(encodeProtobufLogsRequest(request), new LogRowIds("seed"));
+    const fromJson = decodeLogsRequestJson(JSON.stringify(request), new LogRowIds("seed"));
+    expect(plain(fromProto)).toEqual(plain(fromJson));
+    const [tool, plainLine] = fromJson.spans as [Span, Span];
+    expect(tool).toMatchObject({
+      traceId: "5b8efff798038103d269b633813fc60c",
+      parentSpanId: "eee19b7ec3c1b173",
+      name: "gen_ai.tool.message",
+      kind: 1,
+      startTimeUnixNano: fixtureNs(5),
+      endTimeUnixNano: fixtureNs(5),
+    });
+    expect(tool.events[0]?.attributes).toEqual({
+      id: { stringValue: "call_1" },
+      content: { stringValue: "the note" },
+      "log.severity_text": { stringValue: "INFO" },
+      "log.severity_number": { intValue: "9" },
+    });
+    // Outside any trace: a trace of its own, timed by when it was observed.
+    expect(plainLine).toMatchObject({ parentSpanId: "", name: "log record", startTimeUnixNano: fixtureNs(7) });
+    expect(plainLine.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(plainLine.events[0]?.attributes.body).toEqual({ stringValue: "a plain log line" });
+  });
+
+  it("derives row ids from the request: the same request gives the same ids, another request others", () => {
+    const ids = (seed: string) =>
+      decodeLogsRequestJson(JSON.stringify(request), new LogRowIds(seed)).spans.map((s) => s.spanId);
+    expect(ids("a")).toEqual(ids("a"));
+    expect(ids("a")).not.toEqual(ids("b"));
+    expect(new Set(ids("a")).size).toBe(2);
+  });
+
+  it("rejects a record without any time, or with a span id but no trace id, alone", () => {
+    const bad = structuredClone(request);
+    const records = bad.resourceLogs[0]?.scopeLogs[0]?.logRecords as Array<Record<string, unknown>>;
+    records.push({ body: { stringValue: "no time" } }, { timeUnixNano: fixtureNs(8), spanId: "eee19b7ec3c1b173" });
+    const decoded = decodeLogsRequestJson(JSON.stringify(bad), new LogRowIds("seed"));
+    expect(decoded.spans).toHaveLength(2);
+    expect(decoded.rejectedSpans).toBe(2);
+    expect(decoded.rejectionReasons).toEqual([
+      "a log record needs time_unix_nano or observed_time_unix_nano",
+      "a log record's span_id must be empty or 8 bytes, with a trace_id",
+    ]);
   });
 });

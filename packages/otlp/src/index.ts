@@ -1,5 +1,6 @@
-export { decodeTraceRequestProtobuf } from "./decode-protobuf";
-export { decodeTraceRequestJson } from "./decode-json";
+export { decodeLogsRequestProtobuf, decodeTraceRequestProtobuf } from "./decode-protobuf";
+export { decodeLogsRequestJson, decodeTraceRequestJson } from "./decode-json";
+export { LogRowIds } from "./log-rows";
 export { decodeLogBodiesJson, decodeLogBodiesProtobuf } from "./decode-logs";
 export type { DecodedLogBodies } from "./decode-logs";
 export {

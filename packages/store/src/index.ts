@@ -36,7 +36,7 @@ export { buildSpanProof, verifySpanProof, ProofUnavailableError } from "./ledger
 export type { SpanProof, ProofVerdict } from "./ledger/proof";
 export type { RowContext } from "./spans/rows";
 export { insertSpanBatch, isRowRejection } from "./spans/write";
-export { AUDIT_DIGEST_PREFIX, IS_AUDIT_ROW_SQL } from "./spans/origin";
+export { AUDIT_DIGEST_PREFIX, IS_AUDIT_ROW_SQL, LOG_DIGEST_PREFIX } from "./spans/origin";
 export type { RowOrigin } from "./spans/origin";
 export {
   findTrace,
@@ -117,4 +117,4 @@ export {
   usedApprovals,
 } from "./decisions/decisions";
 export type { Decision, DecisionEvent, DecisionRow, DecisionStatus } from "./decisions/decisions";
-export { sessionsOfTraces, splitTracesOfSessions, tracesInSeveralInserts, traceKey } from "./spans/trace-sessions";
+export { sessionsOfTraces, splitTracesOfSessions, tracesInSeveralRequests, traceKey } from "./spans/trace-sessions";

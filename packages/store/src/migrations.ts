@@ -1,6 +1,11 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import { VIEW_SECURITY_MIGRATION } from "./access/schema";
-import { ACTIVITY_BY_ORIGIN_MIGRATION, ACTIVITY_MIGRATION, BACKFILL_MIGRATION } from "./activity/schema";
+import {
+  ACTIVITY_BY_ORIGIN_MIGRATION,
+  ACTIVITY_MIGRATION,
+  BACKFILL_MIGRATION,
+  LOG_RECORDS_MIGRATION,
+} from "./activity/schema";
 import { ALERTS_MIGRATION, AUDIT_JUDGE_CURSOR_MIGRATION } from "./alerts/schema";
 import { clusterStatements, federationStatements, schemaTables } from "./cluster";
 import { BASELINES_MIGRATION } from "./baselines/schema";
@@ -9,7 +14,7 @@ import { DELIVERY_MIGRATION } from "./delivery/schema";
 import { TOKENS_MIGRATION } from "./tokens/schema";
 import { LEDGER_MIGRATION } from "./ledger/schema";
 import { FACTS_MIGRATION, MCP_FACTS_MIGRATION } from "./spans/facts-schema";
-import { SPANS_MERGES_MIGRATION, SPANS_MIGRATION } from "./spans/schema";
+import { SPANS_MERGES_MIGRATION, SPANS_MIGRATION, TRACE_INDEX_PER_REQUEST_MIGRATION } from "./spans/schema";
 import { TRACE_SESSIONS_MIGRATION } from "./spans/trace-sessions-schema";
 
 /** One numbered schema step. Every statement must be idempotent (IF NOT EXISTS). */
@@ -37,6 +42,8 @@ export const MIGRATIONS: readonly Migration[] = [
   TRACE_SESSIONS_MIGRATION,
   MCP_FACTS_MIGRATION,
   BACKFILL_MIGRATION,
+  LOG_RECORDS_MIGRATION,
+  TRACE_INDEX_PER_REQUEST_MIGRATION,
 ];
 
 export const MIGRATIONS_TABLE = `

@@ -13,8 +13,11 @@ import {
   recordRejection,
   decodeLogBodiesJson,
   decodeLogBodiesProtobuf,
+  decodeLogsRequestJson,
+  decodeLogsRequestProtobuf,
   decodeTraceRequestJson,
   decodeTraceRequestProtobuf,
+  LogRowIds,
   encodeExportResponseJson,
   encodeExportResponseProtobuf,
   encodeStatusJson,
@@ -25,7 +28,7 @@ import { extractFacts, inheritMcpServers, inheritSessions, inheritSubAgents } fr
 import type { ExtractOptions, SpanFacts } from "@vigil/facts";
 import { redactSecrets, redactSpans } from "@vigil/secrets";
 import type { SpanRedaction } from "@vigil/secrets";
-import { detectSpansOf, encodeSpanRows } from "@vigil/store";
+import { LOG_DIGEST_PREFIX, detectSpansOf, encodeSpanRows } from "@vigil/store";
 import type { SpanIntegrity } from "@vigil/store";
 import type { Authenticator, TokenIdentity } from "./auth";
 import type { SpanBatcher } from "./batcher";
@@ -97,8 +100,12 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
   // Every response carries X-Request-Id (the client's, or a new one); logs name it.
   app.use("*", requestId());
 
-  /** Decodes, checks and stores one trace request of `identity`; answers once committed. */
-  const receiveTraces = async (c: Context<Env>, identity: TokenIdentity): Promise<Response> => {
+  /**
+   * Decodes, checks and stores one trace or log request of `identity`; answers once
+   * committed. An agent's log records become rows beside its spans (see logRecordRow):
+   * the same window, dedup, redaction, facts, identity and ledger.
+   */
+  const receive = async (c: Context<Env>, identity: TokenIdentity, signal: "traces" | "logs"): Promise<Response> => {
     const encoding = mediaEncoding(c.req.header("content-type"));
     if (encoding === undefined) {
       deps.stats.reject("unsupported_media_type");
@@ -113,20 +120,32 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
     const reservation = new BodyReservation(bodies);
     try {
       const body = await readRequestBody(c.env.incoming, limits.maxBodyBytes, reservation);
+      const hash = createHash("sha256").update(identity.agentId).update("\0").update(body).digest("hex").slice(0, 32);
+      // Imported history names the administrator's key in every row (the ledger covers it);
+      // log records are told apart from spans by theirs.
+      const digest =
+        identity.importedBy !== undefined
+          ? `import:${identity.importedBy}:${hash}`
+          : signal === "logs"
+            ? `${LOG_DIGEST_PREFIX}${hash}`
+            : hash;
       let decoded: DecodedRequest;
       try {
+        const text = () => body.toString("utf8");
         decoded =
-          encoding === "protobuf" ? decodeTraceRequestProtobuf(body) : decodeTraceRequestJson(body.toString("utf8"));
+          signal === "traces"
+            ? encoding === "protobuf"
+              ? decodeTraceRequestProtobuf(body)
+              : decodeTraceRequestJson(text())
+            : encoding === "protobuf"
+              ? decodeLogsRequestProtobuf(body, new LogRowIds(digest))
+              : decodeLogsRequestJson(text(), new LogRowIds(digest));
       } finally {
         reservation.release();
       }
       const receivedAtMs = now();
       rejectOutOfWindow(decoded, receivedAtMs, limits);
       deps.stats.received(decoded.spans.length + decoded.rejectedSpans, decoded.rejectedSpans);
-
-      const hash = createHash("sha256").update(identity.agentId).update("\0").update(body).digest("hex").slice(0, 32);
-      // Imported history names the administrator's key in every row (the ledger covers it).
-      const digest = identity.importedBy === undefined ? hash : `import:${identity.importedBy}:${hash}`;
       await storeOnce(deps, digest, decoded, identity, receivedAtMs);
 
       const partial =
@@ -137,7 +156,9 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
         ? c.body(toArrayBuffer(encodeExportResponseProtobuf(partial)), 200, {
             "content-type": "application/x-protobuf",
           })
-        : c.body(encodeExportResponseJson(partial), 200, { "content-type": "application/json" });
+        : c.body(signal === "traces" ? encodeExportResponseJson(partial) : logsResponseJson(partial), 200, {
+            "content-type": "application/json",
+          });
     } catch (err) {
       reservation.release();
       return errorResponse(c, encoding, err, deps);
@@ -158,7 +179,7 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
         auth.message,
       );
     }
-    return receiveTraces(c, auth.identity);
+    return receive(c, auth.identity, "traces");
   });
 
   /**
@@ -185,7 +206,7 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
     if (agent === undefined)
       return statusResponse(c, encoding, 400, RpcCode.INVALID_ARGUMENT, "name a declared agent: ?agent=<agent id>");
     deps.logger.info("history import", { requestId: c.get("requestId"), agent: agent.agentId, importedBy: admin });
-    return receiveTraces(c, { ...agent, importedBy: admin });
+    return receive(c, { ...agent, importedBy: admin }, "traces");
   });
 
   app.all("/v1/traces", (c) => c.text("use POST", 405, { allow: "POST" }));
@@ -204,13 +225,16 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
     const token = bearerToken(c.req.header("authorization"));
     const sourceId = token === undefined ? undefined : deps.audit?.tokens.lookup(token);
     if (sourceId === undefined) {
+      // An agent's own log records (GenAI events, message content): stored beside its spans.
+      const auth = deps.tokens.authenticate(c.req.header("authorization"), now());
+      if (auth.ok) return receive(c, auth.identity, "logs");
       deps.stats.reject("unauthenticated");
       return statusResponse(
         c,
         encoding ?? "json",
         401,
         RpcCode.UNAUTHENTICATED,
-        "log records are taken from audit sources only: send Authorization: Bearer <audit source token>",
+        "send Authorization: Bearer <agent token> for an agent's log records, or an audit source's token for a database's",
       );
     }
     if (encoding === undefined) {
@@ -241,15 +265,7 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
         ? c.body(toArrayBuffer(encodeExportResponseProtobuf(partial)), 200, {
             "content-type": "application/x-protobuf",
           })
-        : c.body(
-            partial === undefined
-              ? "{}"
-              : JSON.stringify({
-                  partialSuccess: { rejectedLogRecords: String(rejected), errorMessage: partial.errorMessage },
-                }),
-            200,
-            { "content-type": "application/json" },
-          );
+        : c.body(logsResponseJson(partial), 200, { "content-type": "application/json" });
     } catch (err) {
       reservation.release();
       return errorResponse(c, encoding, err, deps);
@@ -493,4 +509,13 @@ function statusResponse(
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+/** ExportLogsServiceResponse in OTLP/JSON: its partial success counts log records. */
+function logsResponseJson(partial: { rejectedSpans: number; errorMessage: string } | undefined): string {
+  return partial === undefined
+    ? "{}"
+    : JSON.stringify({
+        partialSuccess: { rejectedLogRecords: String(partial.rejectedSpans), errorMessage: partial.errorMessage },
+      });
 }

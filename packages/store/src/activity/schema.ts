@@ -1,5 +1,5 @@
 import type { Migration } from "../migrations";
-import { IS_AUDIT_ROW_SQL } from "../spans/origin";
+import { IS_AUDIT_ROW_SQL, IS_LOG_ROW_SQL } from "../spans/origin";
 
 /**
  * Per-agent activity aggregates, kept by materialized views at insert time so that
@@ -127,6 +127,23 @@ export const BACKFILL_MIGRATION: Migration = {
     SELECT agent_id, environment, toStartOfFiveMinutes(start_time) AS bucket, ${ORIGIN_SQL} AS origin, backfill,
       count() AS calls
     FROM spans GROUP BY agent_id, environment, bucket, origin, backfill`,
+  ],
+};
+
+/**
+ * The aggregates count steps. An agent's log records (GenAI message events beside its
+ * model calls, POST /v1/logs) are stored and judged with its spans, but would double
+ * its call volume and hours if counted as steps of their own.
+ */
+export const LOG_RECORDS_MIGRATION: Migration = {
+  version: 17,
+  name: "agents' log records kept out of the activity aggregates",
+  statements: [
+    activityViewQuery(`WHERE NOT backfill AND NOT ${IS_LOG_ROW_SQL}\n    `),
+    `ALTER TABLE agent_calls_5m_mv MODIFY QUERY
+    SELECT agent_id, environment, toStartOfFiveMinutes(start_time) AS bucket, ${ORIGIN_SQL} AS origin, backfill,
+      count() AS calls
+    FROM spans WHERE NOT ${IS_LOG_ROW_SQL} GROUP BY agent_id, environment, bucket, origin, backfill`,
   ],
 };
 

@@ -56,7 +56,7 @@ PARTITION BY toDate(start_time)
 ORDER BY (agent_id, start_time)
 SETTINGS index_granularity = 8192`;
 
-/** Where each trace lives: its agents and time range, one row per trace per insert block. */
+/** Where each trace lives: its agents and time range, one row per trace per insert block (per request since migration 18). */
 export const TRACE_INDEX_TABLE = `
 CREATE TABLE IF NOT EXISTS span_trace_index (
   trace_id String CODEC(ZSTD(1)),
@@ -108,4 +108,21 @@ export const SPANS_MERGES_MIGRATION: Migration = {
   version: 13,
   name: "wider merges of the spans table",
   statements: ["ALTER TABLE spans MODIFY SETTING merge_selector_base = 10"],
+};
+
+/**
+ * The trace index counts requests, not inserts: group commit puts several agents'
+ * requests in one INSERT, and a trace whose root came in one request and its children
+ * (or its log records) in another is still split, however they were committed. Readers
+ * that look for a split trace's session-less steps (trace-sessions.ts) depend on it.
+ * A request's rows of one trace give one index row, as one insert's did.
+ */
+export const TRACE_INDEX_PER_REQUEST_MIGRATION: Migration = {
+  version: 18,
+  name: "trace index rows per request",
+  statements: [
+    `ALTER TABLE span_trace_index_mv MODIFY QUERY
+    SELECT trace_id, agent_id, min(start_time) AS start_time, max(end_time) AS end_time
+    FROM spans GROUP BY trace_id, agent_id, request_digest`,
+  ],
 };

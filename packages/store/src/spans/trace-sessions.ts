@@ -33,10 +33,10 @@ export async function sessionsOfTraces(
 }
 
 /**
- * Of these traces, those whose spans reached the store in more than one insert: the
- * trace index's view writes a row per trace per insert, and its key is the trace id.
+ * Of these traces, those whose spans reached the store in more than one request: the
+ * trace index's view writes a row per trace per request (migration 18), keyed by trace id.
  */
-export async function tracesInSeveralInserts(
+export async function tracesInSeveralRequests(
   client: ClickHouseClient,
   traceIds: readonly string[],
 ): Promise<Set<string>> {
@@ -52,7 +52,7 @@ export async function tracesInSeveralInserts(
 
 /**
  * The traces of one agent that named these sessions and reached the store in more than
- * one insert (only those can hold steps stored without the session), with their
+ * one request (only those can hold steps stored without the session), with their
  * session: one round trip, both lookups by primary key.
  */
 export async function splitTracesOfSessions(
