@@ -23,6 +23,8 @@ export const TABLE_FACTS = {
   "mcp server": (s: StoredSpan) => s.facts.mcpServer !== "",
   "mcp method": (s: StoredSpan) => s.facts.mcpMethod !== "",
   host: (s: StoredSpan) => s.facts.outboundHost !== "",
+  "db system": (s: StoredSpan) => s.facts.dbSystem !== "",
+  "db tables": (s: StoredSpan) => s.facts.dbTables.length > 0,
 } as const;
 export type TableFact = keyof typeof TABLE_FACTS;
 export type Cell = "read" | "not emitted" | "missed";
@@ -41,6 +43,8 @@ export async function recordConformanceRow(
   c: Conformance,
   library: string,
   emits: readonly TableFact[],
+  /** The instrumentation scope of the library's spans, when several libraries ran in one file. */
+  scope?: string,
 ): Promise<TableRow> {
   const all = await findAgentSpans(
     c.vigil.vigil.client,
@@ -48,7 +52,9 @@ export async function recordConformanceRow(
     "0",
     String(BigInt(Date.now() + 3_600_000) * 1_000_000n),
   );
-  const ofLibrary = all.filter((s) => !s.scope.name.startsWith("support-bot"));
+  const ofLibrary = all.filter((s) =>
+    scope === undefined ? !s.scope.name.startsWith("support-bot") : s.scope.name === scope,
+  );
   const cells = {} as Record<TableFact, Cell>;
   const missed: TableFact[] = [];
   for (const [fact, has] of Object.entries(TABLE_FACTS) as Array<[TableFact, (s: StoredSpan) => boolean]>) {
