@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SpanKind, trace } from "@opentelemetry/api";
-import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
-import { generateText, stepCountIs, tool } from "ai";
-import type { ToolSet } from "ai";
+import { createOpenAICompatible } from "openai-compatible-2";
+import { generateText, stepCountIs, tool } from "ai-6";
+import type { ToolSet } from "ai-6";
 import { z } from "zod";
 import type { StoredSpan } from "@vigil/store";
 import { startConformance } from "../support/conformance";
