@@ -11,8 +11,8 @@ import type { SpanFacts } from "../model";
  * Its MCP instrumentation names a tool call's span `<tool>.tool` and every other request
  * `<method>.mcp`, children of one `mcp.client.session` span per connection; the server's
  * name is only in the `initialize` request's output. Read from
- * @traceloop/ai-semantic-conventions, @traceloop/instrumentation-mcp and their spans in
- * test/conformance.
+ * @traceloop/ai-semantic-conventions, @traceloop/instrumentation-mcp and -langchain and
+ * their spans in test/conformance.
  *
  * Fills only facts the GenAI conventions left empty.
  */
@@ -22,7 +22,15 @@ export function readTraceloop(span: Span, f: SpanFacts): boolean {
   const mcp = span.scope.name === MCP_SCOPE;
   if (kind === "" && !mcp) return false;
   if (f.operation === "") f.operation = OPERATIONS[kind] ?? "";
-  if (f.tool === "" && kind === "tool") f.tool = text(a, "traceloop.entity.name");
+  // Its LangChain instrumentation marks a tool's span a "task" (kept for older readers)
+  // beside gen_ai.operation.name = execute_tool: the entity is the tool either way. It
+  // names the entity by the tool's class, which for tools made with LangChain's `tool()`
+  // is a generic class, not the tool: no name is better than one every tool shares (an
+  // allow-list then fails closed on the step instead of naming a tool no one called).
+  if (f.tool === "" && (kind === "tool" || f.operation === "execute_tool")) {
+    const entity = text(a, "traceloop.entity.name");
+    if (!LANGCHAIN_TOOL_CLASSES.has(entity)) f.tool = entity;
+  }
   if (f.sessionId === "") f.sessionId = firstText(a, SESSION_KEYS)[0];
   if (f.input === "" && kind !== "session") {
     f.input = text(a, "traceloop.entity.input");
@@ -36,6 +44,9 @@ export function readTraceloop(span: Span, f: SpanFacts): boolean {
   }
   return true;
 }
+
+/** @langchain/core's own tool classes: what a tool made with `tool()` is an instance of. */
+const LANGCHAIN_TOOL_CLASSES = new Set(["DynamicStructuredTool", "DynamicTool", "StructuredTool", "Tool"]);
 
 /** The scope of OpenLLMetry's MCP instrumentation: its connection span names no method. */
 export const MCP_SCOPE = "@traceloop/instrumentation-mcp";
