@@ -19,10 +19,11 @@ export const injectionThenAction: Detector = {
     const alerts: Alert[] = [];
     for (const span of actions) {
       const inputs = history.get(`${span.agentId}\n${span.sessionId}`)?.inputs ?? [];
-      const cause = inputs
+      const injected = inputs
         .filter((i) => notAfter(i.startNs, span.startTimeUnixNano))
         .map((i) => ({ ...i, signals: injectionSignals(i.input) }))
-        .find((i) => i.signals.length > 0);
+        .filter((i) => i.signals.length > 0);
+      const [cause] = injected;
       if (cause === undefined) continue;
       const action = actionOf(span) as string;
       alerts.push(
@@ -40,6 +41,18 @@ export const injectionThenAction: Detector = {
               injectedInput: cause.input.slice(0, 2000),
               injectedSpan: { traceId: cause.traceId, spanId: cause.spanId },
               signals: cause.signals,
+              // The way the injected text came to the action: the input it arrived in (a
+              // tool's result, a message), each later step still given it (a model call
+              // whose prompt carried that result), then this step.
+              path: [
+                ...injected.map((i, n) => ({
+                  step: n === 0 ? "injected input" : "carried it",
+                  traceId: i.traceId,
+                  spanId: i.spanId,
+                  excerpt: i.input.slice(0, 200),
+                })),
+                { step: "action", traceId: span.traceId, spanId: span.spanId, excerpt: action },
+              ],
             },
             spanIds: [span.spanId, cause.spanId],
           },
