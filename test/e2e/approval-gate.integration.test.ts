@@ -27,7 +27,13 @@ import { until } from "../support/wait";
 const secrets = mkdtempSync(join(tmpdir(), "vigil-gate-"));
 const slack = new LocalReceiver("slack");
 const signingSecret = randomBytes(16).toString("hex");
-const tokens = { gated: generateToken(), slow: generateToken(), other: generateToken(), careful: generateToken() };
+const tokens = {
+  gated: generateToken(),
+  slow: generateToken(),
+  other: generateToken(),
+  careful: generateToken(),
+  credentials: generateToken(),
+};
 let h: Harness;
 let agent: VigilAgent;
 
@@ -43,7 +49,8 @@ beforeAll(async () => {
       agentYaml("gated-bot", tokens.gated) +
       agentYaml("slow-bot", tokens.slow, "    approvals: {timeout_minutes: 0.05}\n") +
       agentYaml("other-bot", tokens.other) +
-      agentYaml("careful-bot", tokens.careful, "    approvals: {require: [new_host_write, new_table_write]}\n"),
+      agentYaml("careful-bot", tokens.careful, "    approvals: {require: [new_host_write, new_table_write]}\n") +
+      agentYaml("cred-bot", tokens.credentials, "    approvals: {require: [new_credential_use]}\n"),
     extraYaml:
       `receivers:\n  - name: sec-slack\n    slack: {webhook_url: {file: ${join(secrets, "slack-url")}}}\n` +
       `approvals:\n  receivers: [sec-slack]\n  slack_signing_secret: {file: ${join(secrets, "slack-signing")}}\n`,
@@ -341,6 +348,43 @@ describe("the confirmation gate", () => {
     expect(await gate({ http: { method: "POST", url: "https://paste.example/upload" } })).toMatchObject({
       decision: "pending",
       reasons: ["writes to paste.example, a host this agent never used"],
+    });
+  });
+
+  it("asks a person when a credential is used outside its pattern: one the agent never used, or toward a new host", async () => {
+    const gate = (action: unknown) =>
+      fetch(h.ingestUrl.replace("/v1/traces", "/v1/decisions"), {
+        method: "POST",
+        headers: { authorization: `Bearer ${tokens.credentials}`, "content-type": "application/json" },
+        body: JSON.stringify({ description: "send the digest", session_id: "s-cred", action }),
+      }).then(async (r) => (await r.json()) as { decision: string; reasons: string[] });
+    // Its history: cred-mail used to post to api.mail.example.
+    const res = await fetch(h.ingestUrl, {
+      method: "POST",
+      body: jsonTraceRequest([
+        {
+          traceId: "c4ed".padEnd(32, "1"),
+          kind: 3,
+          attrs: {
+            "http.request.method": "POST",
+            "url.full": "https://api.mail.example/v1/send",
+            "vigil.credential.id": "cred-mail",
+          },
+        },
+      ]),
+      headers: { "content-type": "application/json", authorization: `Bearer ${tokens.credentials}` },
+    });
+    expect(res.status).toBe(200);
+    await h.vigil.ingest.drain();
+    const post = (url: string, credential: string) => ({ http: { method: "POST", url, credential_id: credential } });
+    expect(await gate(post("https://api.mail.example/v1/send", "cred-mail"))).toMatchObject({ decision: "allow" });
+    expect(await gate(post("https://api.mail.example/v1/send", "cred-payments"))).toMatchObject({
+      decision: "pending",
+      reasons: ["uses credential cred-payments, which this agent never used"],
+    });
+    expect(await gate(post("https://paste.example/upload", "cred-mail"))).toMatchObject({
+      decision: "pending",
+      reasons: ["uses credential cred-mail toward paste.example, where this agent never used it"],
     });
   });
 

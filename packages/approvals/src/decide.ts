@@ -8,6 +8,9 @@ export interface KnownActivity {
   hosts: ReadonlySet<string>;
   /** "table:OPERATION" pairs the agent has run. */
   tableOperations: ReadonlySet<string>;
+  credentials: ReadonlySet<string>;
+  /** "credential@host" pairs the agent has used. */
+  credentialHosts: ReadonlySet<string>;
 }
 
 export interface Verdict {
@@ -62,6 +65,12 @@ export function decide(
     for (const t of facts.dbTablesWritten)
       if (!known.tableOperations.has(`${t}:${facts.dbOperation}`))
         needs.push(`${facts.dbOperation} on ${t}, which this agent never did`);
+  const credential = facts.credentialId;
+  if (require.has("new_credential_use") && credential !== "" && known !== undefined) {
+    if (!known.credentials.has(credential)) needs.push(`uses credential ${credential}, which this agent never used`);
+    else if (facts.outboundHost !== "" && !known.credentialHosts.has(`${credential}@${facts.outboundHost}`))
+      needs.push(`uses credential ${credential} toward ${facts.outboundHost}, where this agent never used it`);
+  }
   if (needs.length > 0) return { decision: "pending", reasons: needs };
   return {
     decision: "allow",

@@ -59,11 +59,21 @@ export const AgentApprovalsSchema = z.strictObject({
   /**
    * Which actions need a human: irreversible ones (destructive SQL, declared destructive
    * tools), ones outside the declared policy, outbound writes (POST/PUT/PATCH/DELETE),
-   * and, judged against the agent's history, outbound writes to a host it never used and
-   * writes to a table it never wrote.
+   * and, judged against the agent's history, outbound writes to a host it never used,
+   * writes to a table it never wrote, and a credential used outside its pattern (one the
+   * agent never used, or toward a host it never used it with).
    */
   require: z
-    .array(z.enum(["destructive", "outside_policy", "outbound_write", "new_host_write", "new_table_write"]))
+    .array(
+      z.enum([
+        "destructive",
+        "outside_policy",
+        "outbound_write",
+        "new_host_write",
+        "new_table_write",
+        "new_credential_use",
+      ]),
+    )
     .default(["destructive"]),
   /** Minutes a request waits for a decision (fractions allowed); expiry is a denial. */
   timeout_minutes: z.number().min(0.05).max(1440).default(15),

@@ -79,23 +79,31 @@ export interface GateDeps {
   now?: () => number;
 }
 
-/** Whether the agent used this host and ran this operation on these tables before (any environment). */
-async function knownActivity(
-  client: ClickHouseClient,
-  agentId: string,
-  host: string,
-  tables: readonly string[],
-  operation: string,
-): Promise<KnownActivity> {
+/**
+ * Whether the agent used this host, ran this operation on these tables and used this
+ * credential (toward this host) before, in any environment.
+ */
+async function knownActivity(client: ClickHouseClient, agentId: string, facts: SpanFacts): Promise<KnownActivity> {
+  const { outboundHost: host, credentialId: credential } = facts;
   const pairs: Array<[string, string]> = [
     ...(host === "" ? [] : [["host", host] as [string, string]]),
-    ...tables.map((t) => ["table_operation", `${t}:${operation}`] as [string, string]),
+    ...facts.dbTablesWritten.map((t) => ["table_operation", `${t}:${facts.dbOperation}`] as [string, string]),
+    ...(credential === "" ? [] : [["credential", credential] as [string, string]]),
+    ...(credential === "" || host === "" ? [] : [["credential_host", `${credential}@${host}`] as [string, string]]),
   ];
   const seen = await seenPairs(client, agentId, undefined, pairs);
   const values = (dimension: string) =>
     new Set([...seen].filter(([key]) => key.startsWith(`${dimension}\n`)).map(([, v]) => v.value));
-  return { hosts: values("host"), tableOperations: values("table_operation") };
+  return {
+    hosts: values("host"),
+    tableOperations: values("table_operation"),
+    credentials: values("credential"),
+    credentialHosts: values("credential_host"),
+  };
 }
+
+/** The triggers judged against the agent's history: only these need it read. */
+const HISTORY_TRIGGERS = new Set(["new_host_write", "new_table_write", "new_credential_use"]);
 
 /** What the agent gets back: the answer, why, and for an approval the token to attach. */
 function answer(d: Decision, nowMs: number): Record<string, unknown> {
@@ -158,17 +166,8 @@ export function createGateApp(deps: GateDeps): Hono {
       const facts: SpanFacts = actionFacts(action, req.session_id);
       if (identity.environment !== undefined) facts.environment = identity.environment;
       // Triggers judged against the agent's history read it (one small aggregate query).
-      const historyNeeded = agent?.approvals.require.some((r) => r === "new_host_write" || r === "new_table_write");
-      const known =
-        historyNeeded === true
-          ? await knownActivity(
-              deps.client,
-              identity.agentId,
-              facts.outboundHost,
-              facts.dbTablesWritten,
-              facts.dbOperation,
-            )
-          : undefined;
+      const historyNeeded = agent?.approvals.require.some((r) => HISTORY_TRIGGERS.has(r));
+      const known = historyNeeded === true ? await knownActivity(deps.client, identity.agentId, facts) : undefined;
       const verdict = decide(action, facts, agent, nowMs, known);
       const decisionId = randomUUID();
       const timeoutMs = (agent?.approvals.timeout_minutes ?? 15) * 60_000;
