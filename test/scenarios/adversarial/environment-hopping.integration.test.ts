@@ -78,6 +78,25 @@ afterAll(async () => {
   await h?.stop();
 });
 
+// The suite's figures, for the notes (runs before the stop above: after-hooks run last
+// registered first): the evasions that send data and what they raised, and the honest
+// control's alerts over its ten days of history and the live steps.
+afterAll(async () => {
+  const all = await findAlerts(h.vigil.client, { limit: 1000 });
+  const of = (agent: string) => new Set(all.filter((a) => a.agentId === agent).map((a) => a.detector));
+  const caught = [
+    ["environment hopping", of("hopper").has("new_environment")],
+    ["backdating", of("dater").has("backdated_spans") && of("dater").has("new_tool")],
+  ] as const;
+  const honest = all.filter((a) => a.agentId === "steady").length;
+  const agentWeeks = 11 / 7;
+  console.log(
+    `adversarial recall: ${caught.filter(([, c]) => c).length} of ${caught.length} evasions alerted ` +
+      `(${caught.map(([n, c]) => `${n}: ${c ? "alerted" : "missed"}`).join(", ")}; an undeclared environment refused, ` +
+      `self-sent history trained nothing); ${honest} alerts on the honest control over ${agentWeeks.toFixed(1)} agent-weeks`,
+  );
+});
+
 // Days-old steps an agent sends itself are flagged (backdated_spans), the backdating
 // case's subject: left out of what the other cases look at.
 const alertsOf = async (agent: string) =>
