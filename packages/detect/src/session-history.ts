@@ -1,4 +1,4 @@
-import { splitTracesOfSessions } from "@vigil/store";
+import { MAX_PARAM_VALUES, inSlices, splitTracesOfSessions } from "@vigil/store";
 import type { ClickHouseClient, DetectSpan } from "@vigil/store";
 import { actionOf } from "./actions";
 
@@ -64,12 +64,19 @@ export async function loadSessionHistory(
   client: ClickHouseClient,
   spans: readonly DetectSpan[],
 ): Promise<Map<string, SessionHistory>> {
-  const byAgent = new Map<string, Set<string>>();
+  const bySessionSet = new Map<string, Set<string>>();
   for (const s of spans) {
     if (s.sessionId === "") continue;
-    const set = byAgent.get(s.agentId) ?? new Set<string>();
+    const set = bySessionSet.get(s.agentId) ?? new Set<string>();
     set.add(s.sessionId);
-    byAgent.set(s.agentId, set);
+    bySessionSet.set(s.agentId, set);
+  }
+  // An agent's sessions in slices a query parameter can carry (see MAX_PARAM_VALUES).
+  const byAgent: Array<[string, Set<string>]> = [];
+  for (const [agentId, all] of bySessionSet) {
+    const list = [...all];
+    for (let i = 0; i < list.length; i += MAX_PARAM_VALUES)
+      byAgent.push([agentId, new Set(list.slice(i, i + MAX_PARAM_VALUES))]);
   }
   const history = new Map<string, SessionHistory>();
   const earliest = spans.reduce(
@@ -103,11 +110,10 @@ export async function loadSessionHistory(
     // steps (within one request they inherit the session), usually none.
     const rows = await read("session_id IN {sessions:Array(String)}");
     const split = await splitTracesOfSessions(client, agentId, [...sessions]);
-    if (split.size > 0)
-      for (const r of await read("trace_id IN {traceIds:Array(String)} AND session_id = ''", {
-        traceIds: [...split.keys()],
-      }))
-        rows.push({ ...r, session_id: split.get(r.trace_id) ?? "" });
+    const splitRows = await inSlices([...split.keys()], (traceIds) =>
+      read("trace_id IN {traceIds:Array(String)} AND session_id = ''", { traceIds }),
+    );
+    for (const r of splitRows) rows.push({ ...r, session_id: split.get(r.trace_id) ?? "" });
     for (const r of rows) {
       if (!sessions.has(r.session_id)) continue;
       const key = `${agentId}\n${r.session_id}`;

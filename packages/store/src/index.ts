@@ -118,3 +118,4 @@ export {
 } from "./decisions/decisions";
 export type { Decision, DecisionEvent, DecisionRow, DecisionStatus } from "./decisions/decisions";
 export { sessionsOfTraces, splitTracesOfSessions, tracesInSeveralRequests, traceKey } from "./spans/trace-sessions";
+export { MAX_PARAM_VALUES, inSlices } from "./query-params";

@@ -1,3 +1,4 @@
+import { inSlices } from "../query-params";
 import { AUDIT_DIGEST_PREFIX, IS_AUDIT_ROW_SQL } from "./origin";
 import type { RowOrigin } from "./origin";
 import type { ClickHouseClient } from "@clickhouse/client";
@@ -392,18 +393,21 @@ export async function findSessionlessTraceSpans(
   exceptBatchIds: readonly string[],
 ): Promise<DetectSpan[]> {
   if (traceIds.length === 0) return [];
-  const rs = await client.query({
-    query: `SELECT ${DETECT_COLUMNS} FROM spans
-            WHERE agent_id = {agentId:String}
-              AND start_time >= fromUnixTimestamp64Nano({fromNs:Int64}, 'UTC')
-              AND start_time <= fromUnixTimestamp64Nano({toNs:Int64}, 'UTC')
-              AND trace_id IN {traceIds:Array(String)} AND session_id = ''
-              AND batch_id NOT IN {exceptBatchIds:Array(UUID)} AND NOT ${IS_AUDIT_ROW_SQL}
-            ORDER BY start_time, span_id LIMIT 10000`,
-    query_params: { agentId, traceIds, fromNs, toNs, exceptBatchIds },
-    format: "JSONEachRow",
+  const rows = await inSlices(traceIds, async (slice) => {
+    const rs = await client.query({
+      query: `SELECT ${DETECT_COLUMNS} FROM spans
+              WHERE agent_id = {agentId:String}
+                AND start_time >= fromUnixTimestamp64Nano({fromNs:Int64}, 'UTC')
+                AND start_time <= fromUnixTimestamp64Nano({toNs:Int64}, 'UTC')
+                AND trace_id IN {traceIds:Array(String)} AND session_id = ''
+                AND batch_id NOT IN {exceptBatchIds:Array(UUID)} AND NOT ${IS_AUDIT_ROW_SQL}
+              ORDER BY start_time, span_id LIMIT 10000`,
+      query_params: { agentId, traceIds: slice, fromNs, toNs, exceptBatchIds },
+      format: "JSONEachRow",
+    });
+    return rs.json<DetectRow>();
   });
-  return (await rs.json<DetectRow>()).map(toDetectSpan);
+  return rows.map(toDetectSpan);
 }
 
 /** Database audit records received since `sinceMs`, as detection sees them (to judge again after a restart). */
