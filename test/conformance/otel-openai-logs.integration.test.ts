@@ -7,6 +7,7 @@ import type { StoredSpan } from "@vigil/store";
 import { startConformance } from "../support/conformance";
 import type { Conformance } from "../support/conformance";
 import { recordConformanceRow } from "../support/conformance-table";
+import { consoleCookie } from "../support/vigil-harness";
 
 /**
  * Conformance: the OpenTelemetry project's own OpenAI instrumentation
@@ -64,6 +65,15 @@ describe("OpenTelemetry instrumentation-openai (message content in log records)"
     expect(record).toMatchObject({ parentSpanId: chat.spanId, traceId: chat.traceId });
     expect(record.facts.input).toBe("Where is order 7?");
     expect(record.facts.inputSource).toBe("gen_ai.user.message");
+    expect([record.logRecord, chat.logRecord]).toEqual([true, undefined]);
+    // The console's session view marks the records among the steps.
+    const cookie = await consoleCookie(conformance.vigil, conformance.vigil.apiKeys.reader);
+    const page = await (
+      await fetch(`${conformance.vigil.apiUrl}/sessions/ticket-7101`, { headers: { cookie } })
+    ).text();
+    const records = steps.filter((s) => s.logRecord === true).length;
+    expect(records).toBeGreaterThanOrEqual(1);
+    expect(page.match(/data-role="log-record"/g)?.length).toBe(records);
   });
 
   it("raises injection_then_action when a tool message carries an injection and an outbound call follows", async () => {

@@ -30,6 +30,8 @@ export function stepView(s: StoredSpan, withAttributes: boolean): Record<string,
     sessionId: s.sessionId,
     // The agent named no session on this step: it is its trace's (set on another span of it).
     ...(s.sessionFromTrace === true ? { sessionFromTrace: true } : {}),
+    // An OTLP log record the agent sent, stored under the span it was emitted in.
+    ...(s.logRecord === true ? { logRecord: true } : {}),
     name: s.name,
     kind: KINDS[s.kind] ?? String(s.kind),
     start: isoOfNs(s.startTimeUnixNano),

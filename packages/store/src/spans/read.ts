@@ -1,5 +1,5 @@
 import { inSlices } from "../query-params";
-import { AUDIT_DIGEST_PREFIX, IS_AUDIT_ROW_SQL } from "./origin";
+import { AUDIT_DIGEST_PREFIX, IS_AUDIT_ROW_SQL, IS_LOG_ROW_SQL } from "./origin";
 import type { RowOrigin } from "./origin";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { SpanFacts } from "@vigil/facts";
@@ -45,6 +45,8 @@ export interface StoredSpan {
   origin: RowOrigin;
   /** The span named no session; `sessionId` is its trace's (see findSession). */
   sessionFromTrace?: true;
+  /** An OTLP log record the agent sent (POST /v1/logs), stored as a child of its span (see log-rows.ts). */
+  logRecord?: true;
 }
 
 const SELECT_SPAN = `
@@ -58,11 +60,13 @@ SELECT agent_id, trace_id, span_id, parent_span_id, trace_state, flags, name, ki
   claimed_agent, environment, operation, tool, db_system, db_operation, db_tables, db_tables_written,
   db_statement_kinds, db_tables_approximate, outbound_host, credential_id, peer_agent, input, input_source,
   approval_id, approval_status, destructive, destructive_reason, mcp_server, mcp_method, dialect,
-  redacted_rules, redacted_fingerprints, redacted_locations, impersonated_agent, backfill, ${IS_AUDIT_ROW_SQL} AS is_audit
+  redacted_rules, redacted_fingerprints, redacted_locations, impersonated_agent, backfill, ${IS_AUDIT_ROW_SQL} AS is_audit,
+  ${IS_LOG_ROW_SQL} AS is_log
 FROM spans`;
 
 interface SpanRow {
   is_audit?: number | boolean | string;
+  is_log?: number | boolean | string;
   agent_id: string;
   trace_id: string;
   span_id: string;
@@ -168,6 +172,7 @@ function originOf(r: { is_audit?: number | boolean | string }): RowOrigin {
 function toStoredSpan(r: SpanRow): StoredSpan {
   return {
     origin: originOf(r),
+    ...(r.is_log === true || Number(r.is_log) === 1 ? { logRecord: true as const } : {}),
     agentId: r.agent_id,
     traceId: r.trace_id,
     spanId: r.span_id,

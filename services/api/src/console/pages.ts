@@ -731,6 +731,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
                 <div style="padding-left:${depth.get(s.spanId) ?? 0}rem">
                   <strong>${s.name}</strong>
                   ${agents.length > 1 ? html` <span class="tag" data-role="agent">${s.agentId}</span>` : ""}
+                  ${s.logRecord === true ? html` <span class="tag" data-role="log-record" title="An OTLP log record the agent sent, shown under the span it was emitted in">log record</span>` : ""}
                   ${s.sessionFromTrace === true ? html` <span class="tag" data-role="session-from-trace" title="The agent named no session on this step; its trace's root did">session via its trace</span>` : ""}
                   ${s.facts.destructive ? html` <span class="tag bad">destructive: ${s.facts.destructiveReason}</span>` : ""}
                   ${s.facts.approvalStatus ? html` <span class="tag ${s.facts.approvalStatus === "approved" ? "good" : "bad"}">approval ${s.facts.approvalStatus}</span>` : ""}
