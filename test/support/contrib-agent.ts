@@ -4,12 +4,15 @@ import type { Server } from "node:http";
 import type * as Http from "node:http";
 import type * as Pg from "pg";
 import type * as Mysql from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trace } from "@opentelemetry/api";
 import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
 import { MySQL2Instrumentation } from "@opentelemetry/instrumentation-mysql2";
 import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
 import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
+import type { StoredSpan } from "@vigil/store";
 import { startConformance } from "./conformance";
+import { recordConformanceRow } from "./conformance-table";
 import type { Conformance } from "./conformance";
 import { PrivateMariaDb, PrivatePostgres } from "./private-databases";
 
@@ -102,4 +105,82 @@ export async function startContribConformance(stableSemconv: boolean): Promise<C
       await Promise.all([postgres.stop(), mariadb.stop()]);
     },
   };
+}
+
+/**
+ * The contrib conformance suite, old or stable semconv (one test file each: the
+ * instrumentations read the opt-in as they are constructed, once per process). Asserts the
+ * keys the mode sends beside the facts Vigil reads from them.
+ */
+export function contribConformanceSuite(stable: boolean): void {
+  const label = stable ? "stable semconv" : "old semconv";
+  const session = stable ? "ticket-7301" : "ticket-7201";
+  let contrib: ContribConformance;
+  let steps: StoredSpan[];
+
+  beforeAll(async () => {
+    contrib = await startContribConformance(stable);
+    await contrib.run(session);
+    steps = await contrib.conformance.stored(session, 7);
+  }, 180_000);
+
+  afterAll(async () => {
+    await contrib?.stop();
+  });
+
+  const of = (scope: string) => steps.filter((s) => s.scope.name === scope);
+
+  describe(`OTel contrib instrumentations, ${label}`, () => {
+    it("reads the tables of each statement, on PostgreSQL and on MariaDB, in the session", () => {
+      const select = of(CONTRIB_SCOPES.pg).find((s) => s.facts.dbStatementKinds.includes("SELECT"));
+      expect(select?.facts).toMatchObject({ dbSystem: "postgresql", dbTables: ["conformance_orders"] });
+      expect(Object.keys(select?.attributes ?? {})).toContain(stable ? "db.query.text" : "db.statement"); // the keys this mode sends
+      expect(select?.sessionId).toBe(session);
+      const refunds = of(CONTRIB_SCOPES.mysql2).find((s) => s.facts.dbStatementKinds.includes("SELECT"));
+      expect(refunds?.facts.dbSystem).toBe("mysql");
+      expect(refunds?.facts.dbTables.join()).toMatch(/conformance_refunds/);
+    });
+
+    it("reads the host of each call out, from http.request and from fetch", () => {
+      const [notify] = of(CONTRIB_SCOPES.http);
+      expect(notify?.facts).toMatchObject({ outboundHost: "127.0.0.1", dialect: stable ? "" : "otel-old-semconv" });
+      expect(Object.keys(notify?.attributes ?? {})).toContain(stable ? "url.full" : "http.url");
+      const [tickets] = of(CONTRIB_SCOPES.undici);
+      expect(tickets?.facts.outboundHost).toBe("127.0.0.1");
+    });
+
+    it("reads every fact each library emits (the conformance table's rows)", async () => {
+      const rows = [
+        await recordConformanceRow(
+          contrib.conformance,
+          `OTel pg 0.64.0 (${label})`,
+          ["session", "host", "db system", "db tables"],
+          CONTRIB_SCOPES.pg,
+        ),
+        await recordConformanceRow(
+          contrib.conformance,
+          `OTel mysql2 0.58.0 (${label})`,
+          ["session", "host", "db system", "db tables"],
+          CONTRIB_SCOPES.mysql2,
+        ),
+        await recordConformanceRow(
+          contrib.conformance,
+          `OTel http 0.212.0 (${label})`,
+          ["session", "host"],
+          CONTRIB_SCOPES.http,
+        ),
+        ...(stable
+          ? [
+              await recordConformanceRow(
+                contrib.conformance,
+                "OTel undici 0.22.0",
+                ["session", "host"],
+                CONTRIB_SCOPES.undici,
+              ),
+            ]
+          : []),
+      ];
+      expect(rows.flatMap((r) => r.missed.map((m) => `${r.library}: ${m}`))).toEqual([]);
+    });
+  });
 }
