@@ -83,6 +83,21 @@ export interface IngestDeps {
 }
 
 type Encoding = "protobuf" | "json";
+
+/**
+ * The decoder of each signal and encoding. An agent's log records become rows whose ids
+ * derive from the request's digest (see LogRowIds).
+ */
+const DECODERS: Record<"traces" | "logs", Record<Encoding, (body: Buffer, digest: string) => DecodedRequest>> = {
+  traces: {
+    protobuf: (body) => decodeTraceRequestProtobuf(body),
+    json: (body) => decodeTraceRequestJson(body.toString("utf8")),
+  },
+  logs: {
+    protobuf: (body, digest) => decodeLogsRequestProtobuf(body, new LogRowIds(digest)),
+    json: (body, digest) => decodeLogsRequestJson(body.toString("utf8"), new LogRowIds(digest)),
+  },
+};
 type Env = { Bindings: HttpBindings; Variables: RequestIdVariables };
 
 /**
@@ -131,15 +146,7 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
             : hash;
       let decoded: DecodedRequest;
       try {
-        const text = () => body.toString("utf8");
-        decoded =
-          signal === "traces"
-            ? encoding === "protobuf"
-              ? decodeTraceRequestProtobuf(body)
-              : decodeTraceRequestJson(text())
-            : encoding === "protobuf"
-              ? decodeLogsRequestProtobuf(body, new LogRowIds(digest))
-              : decodeLogsRequestJson(text(), new LogRowIds(digest));
+        decoded = DECODERS[signal][encoding](body, digest);
       } finally {
         reservation.release();
       }
