@@ -34,6 +34,10 @@ export async function startBenchVigil(prefix: string, extraYaml = ""): Promise<B
     VIGIL_INGEST_PORT: "0",
     VIGIL_API_PORT: "0",
     VIGIL_HOST: "127.0.0.1",
+    // The pipeline threads, when the bench is told (bench/threads.ts); else the default.
+    ...(process.env.VIGIL_INGEST_THREADS === undefined
+      ? {}
+      : { VIGIL_INGEST_THREADS: process.env.VIGIL_INGEST_THREADS }),
   });
   const vigil = await startAllInOne(env, config, createLogger("warn"));
   return { vigil, config, token, url: `http://127.0.0.1:${vigil.ingestPort}/v1/traces`, dataDir };

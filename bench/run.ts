@@ -13,7 +13,7 @@
  *
  * Prints a table and writes bench/results/ingest-<time>.json.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,55 +29,13 @@ import { countSpans, encodeSpanRows } from "@vigil/store";
 import { jsonTraceRequest } from "../test/support/otlp-json";
 import { TestClickHouse } from "../test/support/clickhouse-server";
 import { cpuBetween, sampleCpu, sampleProcessCpu } from "./cpu";
+import { CONCURRENCY, SPANS_PER_REQUEST, measureGate, runChild, runLoad } from "./load";
 import { startBenchVigil } from "./bench-vigil";
 import { profileStages } from "./profile";
 import { templateRequest } from "./workload";
 
-interface LoadResult {
-  seconds: number;
-  requests: number;
-  spansAcked: number;
-  spansPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  statuses: Record<string, number>;
-  bodyBytes: number;
-}
-
-const SPANS_PER_REQUEST = 512;
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const MEASURE_SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const RAW_BATCH_ROWS = 20_000;
-
-/** Runs a bench script in its own Node process and parses the JSON line it prints. */
-function runChild<T>(args: string[], env: Record<string, string> = {}): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
-      stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, ...env },
-    });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("exit", (code) =>
-      code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`${args[0]} exited ${code}`)),
-    );
-  });
-}
-
-function runLoad(
-  url: string,
-  token: string,
-  seconds: number,
-  rate?: number,
-  encoding: { json?: boolean; gzip?: boolean } = {},
-): Promise<LoadResult> {
-  const args = ["bench/load-generator.ts", url, token, String(seconds), String(CONCURRENCY), String(SPANS_PER_REQUEST)];
-  if (rate !== undefined) args.push(String(Math.round(rate)));
-  return runChild<LoadResult>(args, {
-    LOAD_ENCODING: encoding.json === true ? "json" : "protobuf",
-    LOAD_GZIP: encoding.gzip === true ? "1" : "0",
-  });
-}
 
 /** Ledger batches not yet examined by detection. */
 async function detectionBacklog(client: ClickHouseClient): Promise<number> {
@@ -134,28 +92,6 @@ async function measureDetectionLag(url: string, token: string, vigil: AllInOne, 
   while ([...ackedAt.keys()].some((s) => !storedAt.has(s)) && performance.now() < deadline)
     await new Promise((r) => setTimeout(r, 50));
   return [...ackedAt].map(([session, acked]) => (storedAt.get(session) ?? Infinity) - acked).sort((a, b) => a - b);
-}
-
-/** The confirmation gate's immediate answer (a harmless SELECT: allow), one request at a time; sorted latencies. */
-async function measureGate(url: string, token: string, durationMs: number): Promise<number[]> {
-  const latencies: number[] = [];
-  const started = Date.now();
-  for (let i = 0; Date.now() - started < durationMs; i++) {
-    const t0 = performance.now();
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-      body: JSON.stringify({
-        description: "look up the order the customer asked about",
-        session_id: `bench-gate-${i}`,
-        action: { db: { system: "postgresql", statement: `SELECT * FROM orders WHERE id = ${i}` } },
-      }),
-    });
-    const answer = (await res.json()) as { decision?: string };
-    if (res.status !== 200 || answer.decision !== "allow") throw new Error(`the gate answered ${res.status}`);
-    latencies.push(performance.now() - t0);
-  }
-  return latencies.sort((a, b) => a - b);
 }
 
 function timePerSpan(spans: number, fn: () => void, minMs = 1500): number {

@@ -12,6 +12,8 @@ const entries = {
   ingest: "services/ingest/src/main.ts",
   api: "services/api/src/main.ts",
   worker: "services/worker/src/main.ts",
+  // Ingest's pipeline threads load this module (see services/ingest/src/pipeline-runner.ts).
+  "ingest-pipeline-thread": "services/ingest/src/pipeline-thread.ts",
   cli: "services/cli/src/main.ts",
 };
 

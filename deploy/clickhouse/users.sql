@@ -27,6 +27,7 @@ GRANT INSERT ON vigil.spans TO vigil_ingest;
 GRANT INSERT, SELECT ON vigil.ledger TO vigil_ingest;
 GRANT SELECT(request_digest, received_at, batch_id, trace_id, span_id, approval_id, approval_status) ON vigil.spans TO vigil_ingest;
 GRANT INSERT, SELECT ON vigil.decisions TO vigil_ingest;
+GRANT INSERT, SELECT ON vigil.decision_ledger TO vigil_ingest;
 GRANT SELECT ON vigil.agent_activity TO vigil_ingest;
 GRANT SELECT ON vigil.agent_tokens TO vigil_ingest;
 
@@ -46,9 +47,10 @@ GRANT INSERT ON vigil.dispatch_cursor TO vigil_worker;
 GRANT INSERT ON vigil.ledger_checkpoints TO vigil_worker;
 
 -- The API reads everything and records only people's decisions: acknowledgements,
--- silences, tokens, re-enabled receivers, approval decisions. POST /api/sql runs each query with
--- readonly = 1 in its own settings, so questions asked there cannot write, change
--- settings or call table functions either.
+-- silences, tokens, re-enabled receivers, approval decisions (and their entries in the
+-- decisions' own ledger table, never the spans' ledger).
+-- POST /api/sql runs each query with readonly = 1 in its own settings, so questions
+-- asked there cannot write, change settings or call table functions either.
 CREATE SETTINGS PROFILE IF NOT EXISTS vigil_api_limits SETTINGS max_execution_time = 30, max_memory_usage = 4000000000;
 CREATE USER IF NOT EXISTS vigil_api IDENTIFIED WITH sha256_hash BY '{api_password_sha256}' DEFAULT DATABASE vigil SETTINGS PROFILE vigil_api_limits;
 GRANT SELECT ON vigil.* TO vigil_api;
@@ -57,6 +59,7 @@ GRANT INSERT ON vigil.silences TO vigil_api;
 GRANT INSERT ON vigil.agent_tokens TO vigil_api;
 GRANT INSERT ON vigil.receiver_state TO vigil_api;
 GRANT INSERT ON vigil.decisions TO vigil_api;
+GRANT INSERT ON vigil.decision_ledger TO vigil_api;
 
 -- POST /api/sql runs readers' statements as this user: SELECT on the readable tables
 -- only, and no grant to read files or URLs or to see other tables, so the engine

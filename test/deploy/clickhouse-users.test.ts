@@ -144,6 +144,14 @@ describe("each service can do its work and nothing else", () => {
 
   it("the API reads and records decisions, and cannot write spans, the ledger, or reach files and URLs", async () => {
     expect(await attempt(as("api"), "SELECT count() FROM vigil.spans")).toBe("ok");
+    // People's answers are ledgered on the API's own chain, in the decisions' ledger table only.
+    const decisionEntry =
+      "INSERT INTO vigil.decision_ledger (chain_id, seq, batch_id, row_count, batch_root, prev_hash, entry_hash) " +
+      "VALUES ('decisions@api-grants', 1, generateUUIDv4(), 1, 'r', 'p', 'e')";
+    expect(await attempt(as("api"), decisionEntry)).toBe("ok");
+    expect(await attempt(as("api"), decisionEntry.replace("vigil.decision_ledger", "vigil.ledger"))).toBe(
+      "ACCESS_DENIED",
+    );
     for (const sql of [
       spanRow,
       "INSERT INTO vigil.ledger SELECT * FROM vigil.ledger WHERE 0",

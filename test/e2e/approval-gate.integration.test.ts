@@ -54,7 +54,8 @@ beforeAll(async () => {
     extraYaml:
       `receivers:\n  - name: sec-slack\n    slack: {webhook_url: {file: ${join(secrets, "slack-url")}}}\n` +
       `approvals:\n  receivers: [sec-slack]\n  slack_signing_secret: {file: ${join(secrets, "slack-signing")}}\n`,
-    env: { VIGIL_DETECT_INTERVAL_SECONDS: "1" },
+    // Spans through a pipeline thread: those carrying approval tokens come back to the main thread.
+    env: { VIGIL_DETECT_INTERVAL_SECONDS: "1", VIGIL_INGEST_THREADS: "1" },
   });
   agent = startVigilAgent({
     agentId: "gated-bot",

@@ -33,7 +33,8 @@ const agentsYaml = `agents:
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startVigil([], { agentsYaml });
+  // Through a pipeline thread (the default from three cores up; see VIGIL_INGEST_THREADS).
+  h = await startVigil([], { agentsYaml, env: { VIGIL_INGEST_THREADS: "1" } });
 });
 afterAll(async () => {
   await h.stop();

@@ -14,7 +14,8 @@ import type { Harness } from "../support/vigil-harness";
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startVigil();
+  // Through a pipeline thread (the default from three cores up; see VIGIL_INGEST_THREADS).
+  h = await startVigil(undefined, { env: { VIGIL_INGEST_THREADS: "1" } });
 });
 afterAll(async () => {
   await h.stop();

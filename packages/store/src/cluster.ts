@@ -22,6 +22,7 @@ const SHARDING_KEYS: Record<string, string> = {
   alerts: "cityHash64(agent_id)",
   agent_tokens: "cityHash64(agent_id)",
   ledger: "cityHash64(chain_id)",
+  decision_ledger: "cityHash64(chain_id)",
   ledger_checkpoints: "cityHash64(chain_id)",
   detection_cursor: "cityHash64(chain_id)",
   audit_judge_cursor: "0",

@@ -7,11 +7,14 @@ export {
   SPAN_INSERT_COLUMNS,
   SPAN_READ_BACK_EXPRESSIONS,
   encodeSpanRows,
+  encodeSpanLines,
+  sealSpanLines,
   formatSpanRow,
   NO_INTEGRITY_FINDINGS,
 } from "./spans/rows";
 export type { EncodedRows, SpanIntegrity, SpanRowValues } from "./spans/rows";
 export { Ledger, readLedger, readLedgerAfter, ledgerHeads } from "./ledger/ledger";
+export type { LedgerTable } from "./ledger/ledger";
 export { canonicalEntry, entryHashOf, entryLeaf, sortLeaves, GENESIS_HASH } from "./ledger/entry";
 export type { LedgerEntry } from "./ledger/entry";
 export { leafHash, nodeHash, merkleRoot, inclusionProof, verifyInclusion, EMPTY_ROOT } from "./ledger/merkle";
@@ -110,12 +113,13 @@ export type { ReadOnlyLimits, PreparedQuery } from "./sql/read-only-query";
 export { SERVICE_USERS, renderUsersSql, renderUsersXml } from "./access/service-users";
 export type { ServiceRole, ServiceUser } from "./access/service-users";
 export {
-  insertDecisionEvent,
-  insertDecisionEvents,
-  findDecision,
-  listDecisions,
-  usedApprovals,
-} from "./decisions/decisions";
+  DecisionLog,
+  DECISION_CHAIN_PREFIX,
+  decisionLine,
+  decisionBatchCounts,
+  readDecisionLeaves,
+} from "./decisions/decision-log";
+export { findDecision, listDecisions, usedApprovals } from "./decisions/decisions";
 export type { Decision, DecisionEvent, DecisionRow, DecisionStatus } from "./decisions/decisions";
 export { sessionsOfTraces, splitTracesOfSessions, tracesInSeveralRequests, traceKey } from "./spans/trace-sessions";
 export { MAX_PARAM_VALUES, inSlices } from "./query-params";

@@ -9,7 +9,7 @@ import {
 import { ALERTS_MIGRATION, AUDIT_JUDGE_CURSOR_MIGRATION } from "./alerts/schema";
 import { clusterStatements, federationStatements, schemaTables } from "./cluster";
 import { BASELINES_MIGRATION } from "./baselines/schema";
-import { DECISIONS_MIGRATION } from "./decisions/schema";
+import { DECISIONS_LEDGER_MIGRATION, DECISIONS_MIGRATION } from "./decisions/schema";
 import { DELIVERY_MIGRATION } from "./delivery/schema";
 import { TOKENS_MIGRATION } from "./tokens/schema";
 import { LEDGER_MIGRATION } from "./ledger/schema";
@@ -44,6 +44,7 @@ export const MIGRATIONS: readonly Migration[] = [
   BACKFILL_MIGRATION,
   LOG_RECORDS_MIGRATION,
   TRACE_INDEX_PER_REQUEST_MIGRATION,
+  DECISIONS_LEDGER_MIGRATION,
 ];
 
 export const MIGRATIONS_TABLE = `

@@ -8,7 +8,9 @@ import { createLogger } from "@vigil/common";
 import type { Logger } from "@vigil/common";
 import type { KeyObject } from "node:crypto";
 import type { VigilConfig } from "@vigil/config";
+import { hostname } from "node:os";
 import {
+  DecisionLog,
   ProofUnavailableError,
   buildSpanProof,
   countAlertsByAgentAndDetector,
@@ -57,6 +59,11 @@ export interface ApiDeps {
   logger?: Logger;
   /** Rebuilds baselines now (in-process) or queues a rebuild (BullMQ). */
   baselines?: BaselineRebuilder;
+  /**
+   * Where people's answers to gate requests are recorded (ledgered): the all-in-one's
+   * ingest's. Unset, the API opens its own chain, `decisions@api-<host>`, when first needed.
+   */
+  decisionLog?: DecisionLog;
 }
 
 /** How the API asks for a baseline rebuild, wherever the worker runs. */
@@ -77,6 +84,18 @@ export const FORM_BODY_LIMIT = 16 * 1024;
  */
 export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
+  let opening: Promise<DecisionLog> | undefined;
+  const decisionLog = (): Promise<DecisionLog> => {
+    if (deps.decisionLog !== undefined) return Promise.resolve(deps.decisionLog);
+    // Opened once; a failure (the store down) is not remembered, the next answer tries again.
+    opening ??= DecisionLog.open(deps.client, `api-${hostname()}`, (err) =>
+      deps.logger?.warn("a decision batch is stored but not ledgered yet", { error: String(err) }),
+    ).catch((err: unknown) => {
+      opening = undefined;
+      throw err;
+    });
+    return opening;
+  };
   app.use("*", requestId());
   // Every response: no framing, no sniffing, no referrer, not cached; pages may load
   // nothing from elsewhere and run no script at all (the console has none).
@@ -283,7 +302,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   api.route("/", advisorRoutes(deps.client, deps.config));
   api.route(
     "/",
-    decisionRoutes(deps.client, () => deps.approvalKey),
+    decisionRoutes(deps.client, decisionLog, () => deps.approvalKey),
   );
   api.get("/openapi.json", (c) => c.json(openApiDocument()));
   app.route("/api", api);
@@ -294,6 +313,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
     "/",
     slackInteractivityRoutes({
       client: deps.client,
+      log: decisionLog,
       key: () => deps.approvalKey,
       signingSecret: slackSecret === undefined ? undefined : resolveSecret(slackSecret, process.env),
       approvers: deps.config.approvals.slack_approvers,
@@ -308,6 +328,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
       keys,
       ledgerKey: () => deps.ledgerKey,
       approvalKey: () => deps.approvalKey,
+      decisionLog,
     }),
   );
   return app;

@@ -3,8 +3,8 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { signApprovalToken } from "@vigil/approvals";
 import type { Logger } from "@vigil/common";
-import { findDecision, insertDecisionEvent, listDecisions } from "@vigil/store";
-import type { ClickHouseClient, Decision, DecisionStatus, SigningKey } from "@vigil/store";
+import { findDecision, listDecisions } from "@vigil/store";
+import type { ClickHouseClient, Decision, DecisionLog, DecisionStatus, SigningKey } from "@vigil/store";
 import { requireApprover } from "./auth";
 import type { ApiEnv } from "./auth";
 
@@ -30,6 +30,7 @@ export type DecideOutcome = { ok: true; decision: Decision } | { ok: false; stat
  */
 export async function decideRequest(
   client: ClickHouseClient,
+  log: () => Promise<DecisionLog>,
   key: SigningKey | undefined,
   decisionId: string,
   verdict: "approved" | "denied",
@@ -61,24 +62,28 @@ export async function decideRequest(
           nowMs,
         )
       : "";
-  await insertDecisionEvent(client, {
-    decisionId: d.decisionId,
-    event: verdict,
-    atMs: nowMs,
-    agentId: d.agentId,
-    sessionId: d.sessionId,
-    traceId: d.traceId,
-    actionKind: d.actionKind,
-    actionDigest: d.actionDigest,
-    rendering: d.rendering,
-    description: d.description,
-    facts: JSON.stringify(d.facts),
-    reasons: d.reasons,
-    actor,
-    justification: justification.slice(0, 2000),
-    expiresAtMs: d.expiresAtMs,
-    token,
-  });
+  await (
+    await log()
+  ).write([
+    {
+      decisionId: d.decisionId,
+      event: verdict,
+      atMs: nowMs,
+      agentId: d.agentId,
+      sessionId: d.sessionId,
+      traceId: d.traceId,
+      actionKind: d.actionKind,
+      actionDigest: d.actionDigest,
+      rendering: d.rendering,
+      description: d.description,
+      facts: JSON.stringify(d.facts),
+      reasons: d.reasons,
+      actor,
+      justification: justification.slice(0, 2000),
+      expiresAtMs: d.expiresAtMs,
+      token,
+    },
+  ]);
   // Two people answering at once: whoever's row is first in the store decided.
   const after = await findDecision(client, decisionId, nowMs);
   if (after === undefined || after.decidedBy !== actor || after.status !== verdict)
@@ -89,7 +94,11 @@ export async function decideRequest(
 const STATUSES = new Set<DecisionStatus>(["pending", "allowed", "denied", "approved", "expired"]);
 
 /** The approval requests, for the console, the CLI and scripts; deciding needs approver or admin. */
-export function decisionRoutes(client: ClickHouseClient, key: () => SigningKey | undefined): Hono<ApiEnv> {
+export function decisionRoutes(
+  client: ClickHouseClient,
+  log: () => Promise<DecisionLog>,
+  key: () => SigningKey | undefined,
+): Hono<ApiEnv> {
   const api = new Hono<ApiEnv>();
   api.get("/decisions", async (c) => {
     const status = c.req.query("status");
@@ -120,6 +129,7 @@ export function decisionRoutes(client: ClickHouseClient, key: () => SigningKey |
         return c.json({ error: "bad_request", message: 'say why: send JSON {"justification": "..."}' }, 400);
       const outcome = await decideRequest(
         client,
+        log,
         key(),
         c.req.param("id"),
         verdict,
@@ -160,6 +170,7 @@ export function slackSignatureValid(
  */
 export function slackInteractivityRoutes(deps: {
   client: ClickHouseClient;
+  log: () => Promise<DecisionLog>;
   key: () => SigningKey | undefined;
   signingSecret: string | undefined;
   approvers: readonly string[];
@@ -203,6 +214,7 @@ export function slackInteractivityRoutes(deps: {
       const actor = `slack:${payload.user?.username ?? payload.user?.name ?? userId} (${userId})`;
       const outcome = await decideRequest(
         deps.client,
+        deps.log,
         deps.key(),
         action.value ?? "",
         verdict,

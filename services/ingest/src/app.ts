@@ -9,35 +9,25 @@ import type { DigestRegistry } from "@vigil/common";
 import type { Logger } from "@vigil/common";
 import {
   RpcCode,
-  compareDecimal,
-  recordRejection,
   decodeLogBodiesJson,
   decodeLogBodiesProtobuf,
-  decodeLogsRequestJson,
-  decodeLogsRequestProtobuf,
-  decodeTraceRequestJson,
-  decodeTraceRequestProtobuf,
-  LogRowIds,
   encodeExportResponseJson,
   encodeExportResponseProtobuf,
   encodeStatusJson,
   encodeStatusProtobuf,
 } from "@vigil/otlp";
-import type { DecodedRequest, Span } from "@vigil/otlp";
-import { extractFacts, inheritMcpServers, inheritSessions, inheritSubAgents } from "@vigil/facts";
-import type { ExtractOptions, SpanFacts } from "@vigil/facts";
-import { redactSecrets, redactSpans } from "@vigil/secrets";
-import type { SpanRedaction } from "@vigil/secrets";
-import { LOG_DIGEST_PREFIX, detectSpansOf, encodeSpanRows } from "@vigil/store";
-import type { SpanIntegrity } from "@vigil/store";
+import type { ExtractOptions } from "@vigil/facts";
+import { LOG_DIGEST_PREFIX, sealSpanLines } from "@vigil/store";
 import type { Authenticator, TokenIdentity } from "./auth";
 import type { SpanBatcher } from "./batcher";
 import { BodyBudget, BodyReservation, readRequestBody } from "./body";
 import type { RequestDedup } from "./dedup";
 import type { IngestStats } from "./stats";
-import { presentedApproval } from "./gate";
 import type { ApprovalVerifier } from "./gate";
 import type { AuditIntake } from "./audit-intake";
+import type { Admission, Encoding } from "./pipeline";
+import { inlinePipeline } from "./pipeline-runner";
+import type { PipelineRunner } from "./pipeline-runner";
 
 export interface IngestLimits {
   /** Largest body accepted, before and after decompression. */
@@ -79,25 +69,12 @@ export interface IngestDeps {
   backfillAfterMs?: number;
   /** Build each row as detection sees it too, for a detection in this process (see IngestServiceOptions). */
   handOffSpans?: boolean;
+  /** Where the pipeline runs (pipeline threads); default the main thread. */
+  pipeline?: PipelineRunner;
   now?: () => number;
 }
 
-type Encoding = "protobuf" | "json";
-
-/**
- * The decoder of each signal and encoding. An agent's log records become rows whose ids
- * derive from the request's digest (see LogRowIds).
- */
-const DECODERS: Record<"traces" | "logs", Record<Encoding, (body: Buffer, digest: string) => DecodedRequest>> = {
-  traces: {
-    protobuf: (body) => decodeTraceRequestProtobuf(body),
-    json: (body) => decodeTraceRequestJson(body.toString("utf8")),
-  },
-  logs: {
-    protobuf: (body, digest) => decodeLogsRequestProtobuf(body, new LogRowIds(digest)),
-    json: (body, digest) => decodeLogsRequestJson(body.toString("utf8"), new LogRowIds(digest)),
-  },
-};
+export const DEFAULT_BACKFILL_AFTER_MS = 10 * 60_000;
 type Env = { Bindings: HttpBindings; Variables: RequestIdVariables };
 
 /**
@@ -110,6 +87,7 @@ type Env = { Bindings: HttpBindings; Variables: RequestIdVariables };
 export function createIngestApp(deps: IngestDeps): Hono<Env> {
   const limits = deps.limits ?? DEFAULT_LIMITS;
   const now = deps.now ?? Date.now;
+  const pipeline = deps.pipeline ?? inlinePipeline(deps.approvals);
   const bodies = new BodyBudget(limits.maxBodyBytesInFlight);
   const app = new Hono<Env>();
   // Every response carries X-Request-Id (the client's, or a new one); logs name it.
@@ -144,20 +122,34 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
           : signal === "logs"
             ? `${LOG_DIGEST_PREFIX}${hash}`
             : hash;
-      let decoded: DecodedRequest;
+      const receivedAtMs = now();
+      let admission: Admission;
       try {
-        decoded = DECODERS[signal][encoding](body, digest);
+        admission = await pipeline.admit({
+          body,
+          signal,
+          encoding,
+          digest,
+          receivedAtMs,
+          identity,
+          maxSpanAgeMs: limits.maxSpanAgeMs,
+          maxFutureSkewMs: limits.maxFutureSkewMs,
+          backfillAfterMs: deps.backfillAfterMs ?? DEFAULT_BACKFILL_AFTER_MS,
+          extract: deps.extract ?? {},
+          verifyApprovals: deps.approvals !== undefined,
+          handOffSpans: deps.handOffSpans === true,
+        });
       } finally {
         reservation.release();
       }
-      const receivedAtMs = now();
-      rejectOutOfWindow(decoded, receivedAtMs, limits);
-      deps.stats.received(decoded.spans.length + decoded.rejectedSpans, decoded.rejectedSpans);
-      await storeOnce(deps, digest, decoded, identity, receivedAtMs);
+      if (admission.kind === "refused") throw new InputError(admission.message, admission.status);
+      if (admission.kind !== "admitted") throw new Error(`the pipeline answered ${admission.kind}`);
+      deps.stats.received(admission.received, admission.rejected);
+      await storeOnce(deps, digest, admission);
 
       const partial =
-        decoded.rejectedSpans > 0
-          ? { rejectedSpans: decoded.rejectedSpans, errorMessage: decoded.rejectionReasons.join("; ") }
+        admission.rejected > 0
+          ? { rejectedSpans: admission.rejected, errorMessage: admission.rejectionReasons.join("; ") }
           : undefined;
       return encoding === "protobuf"
         ? c.body(toArrayBuffer(encodeExportResponseProtobuf(partial)), 200, {
@@ -283,20 +275,17 @@ export function createIngestApp(deps: IngestDeps): Hono<Env> {
 }
 
 /**
- * Stores a request's spans unless an identical request (same agent, same body) was
- * already stored or is being stored right now. Before anything is stored: credentials
- * are redacted, facts extracted, spans of an environment the token may not write are
- * rejected, and claims to be another agent are recorded.
+ * Stores a request's admitted rows unless an identical request (same agent, same body)
+ * was already stored or is being stored right now. Their batch id and ledger leaves are
+ * sealed into the rows when the batch they join is known.
  */
 async function storeOnce(
   deps: IngestDeps,
   digest: string,
-  decoded: DecodedRequest,
-  identity: TokenIdentity,
-  receivedAtMs: number,
+  admission: Extract<Admission, { kind: "admitted" }>,
 ): Promise<void> {
   if (deps.dedup.isCommitted(digest)) {
-    deps.stats.duplicate(decoded.spans.length);
+    deps.stats.duplicate(admission.received - admission.rejected);
     return;
   }
   if (deps.dedup.isUnresolved(digest))
@@ -307,166 +296,25 @@ async function storeOnce(
   const twin = deps.dedup.pending(digest);
   if (twin !== undefined) {
     await twin;
-    deps.stats.duplicate(decoded.spans.length);
+    deps.stats.duplicate(admission.received - admission.rejected);
     return;
   }
-  if (decoded.spans.length === 0) return;
-  // Read before redaction, which rewrites the token (a JWS) and any secret in the action.
-  const presented = decoded.spans.map((span) => presentedApproval(span.attributes));
-  // The token itself is a bearer credential: what is stored is its decision id and verdict (facts).
-  for (const [i, span] of decoded.spans.entries())
-    if (presented[i] !== undefined) span.attributes["vigil.approval.token"] = { stringValue: "[vigil approval token]" };
-  const redactions = redactSpans(decoded.spans);
-  const facts = decoded.spans.map((span) => extractFacts(span, deps.extract ?? {}));
-  facts.forEach((f, i) => redactFacts(f, (redactions[i] ??= [])));
-  inheritSessions(decoded.spans, facts);
-  inheritMcpServers(decoded.spans, facts);
-  inheritSubAgents(decoded.spans, facts);
-  if (deps.approvals !== undefined)
-    for (const [i, span] of decoded.spans.entries()) {
-      const f = facts[i] as SpanFacts;
-      // Most spans carry no token: only a self-reported "verified" needs rewriting (no await).
-      if (presented[i] === undefined) deps.approvals.markSelfReported(f);
-      else
-        await deps.approvals.check(presented[i], f, identity.agentId, `${span.traceId}/${span.spanId}`, receivedAtMs);
-    }
-  const { spans, spanFacts, integrity } = applyIdentity(decoded, facts, redactions, identity);
-  if (identity.importedBy === undefined) markBackfill(spans, integrity, receivedAtMs, deps.backfillAfterMs);
-  if (spans.length === 0) return;
-  const agentId = identity.agentId;
+  const lines = admission.lines;
+  if (admission.rows === 0 || lines === undefined) return;
+  const spans = admission.spans;
   await deps.dedup.track(
     digest,
     deps.batcher.submit(
-      spans.length,
+      admission.rows,
       (batchId) => {
-        const ctx = { batchId, agentId, receivedAtMs, requestDigest: digest };
-        const rows = encodeSpanRows(spans, spanFacts, integrity, ctx);
-        return deps.handOffSpans === true ? { ...rows, spans: detectSpansOf(spans, spanFacts, integrity, ctx) } : rows;
+        const rows = sealSpanLines(lines, batchId);
+        return spans === undefined ? rows : { ...rows, spans };
       },
       digest,
     ),
   );
-  deps.stats.stored(spans.length);
-  const redacted = integrity.reduce((n, g) => n + g.redactions.length, 0);
-  if (redacted > 0) deps.stats.redacted(redacted);
-}
-
-/** The facts that are free text taken from the span. */
-const FACT_TEXTS = [
-  "claimedAgent",
-  "sessionId",
-  "environment",
-  "operation",
-  "tool",
-  "dbOperation",
-  "outboundHost",
-  "credentialId",
-  "peerAgent",
-  "input",
-  "inputSource",
-  "approvalId",
-  "destructiveReason",
-] as const satisfies ReadonlyArray<keyof SpanFacts>;
-
-/**
- * Facts are read from the redacted span, but some are decoded from it (a JSON list of
- * messages, escapes inside it), so a credential the scanner could not see in the
- * encoded text can surface in a fact, and from there in an alert. They are scanned too.
- */
-function redactFacts(f: SpanFacts, found: SpanRedaction[]): void {
-  const scan = (text: string, location: string): string => {
-    const r = redactSecrets(text);
-    for (const x of r.findings) found.push({ rule: x.rule, fingerprint: x.fingerprint, location });
-    return r.text;
-  };
-  for (const key of FACT_TEXTS) if (f[key] !== "") f[key] = scan(f[key], `facts.${key}`);
-  if (f.dbTables.length > 0) f.dbTables = f.dbTables.map((t) => scan(t, "facts.db_tables"));
-  if (f.dbTablesWritten.length > 0) f.dbTablesWritten = f.dbTablesWritten.map((t) => scan(t, "facts.db_tables"));
-}
-
-/**
- * The token decides who spoke. Spans of another environment than the token's are
- * rejected (partial success); spans with no environment take the token's. A span that
- * claims to be an agent the token's agent may not claim is kept under the token's agent
- * and marked as impersonation.
- */
-function applyIdentity(
-  decoded: DecodedRequest,
-  facts: SpanFacts[],
-  redactions: SpanRedaction[][],
-  identity: TokenIdentity,
-): { spans: Span[]; spanFacts: SpanFacts[]; integrity: SpanIntegrity[] } {
-  const spans: Span[] = [];
-  const spanFacts: SpanFacts[] = [];
-  const integrity: SpanIntegrity[] = [];
-  decoded.spans.forEach((span, i) => {
-    const f = facts[i] as SpanFacts;
-    if (identity.environment !== undefined) {
-      if (f.environment === "") f.environment = identity.environment;
-      else if (f.environment !== identity.environment) {
-        recordRejection(
-          decoded,
-          `spans of environment "${f.environment}" were sent with a token bound to "${identity.environment}"`,
-        );
-        return;
-      }
-    }
-    if (identity.environments.size > 0 && f.environment !== "" && !identity.environments.has(f.environment)) {
-      recordRejection(
-        decoded,
-        `spans of environment "${f.environment}" were sent by agent ${identity.agentId}, which declares only ` +
-          `${[...identity.environments].join(", ")}`,
-      );
-      return;
-    }
-    spans.push(span);
-    spanFacts.push(f);
-    const claimed = f.claimedAgent;
-    integrity.push({
-      redactions: redactions[i] ?? [],
-      impersonatedAgent: claimed !== "" && !identity.claims.has(claimed) ? claimed : "",
-      backfill: false,
-    });
-  });
-  return { spans, spanFacts, integrity };
-}
-
-export const DEFAULT_BACKFILL_AFTER_MS = 10 * 60_000;
-
-/** Marks the steps whose stated end is further than `afterMs` from when they were received. */
-function markBackfill(
-  spans: readonly Span[],
-  integrity: SpanIntegrity[],
-  receivedAtMs: number,
-  afterMs = DEFAULT_BACKFILL_AFTER_MS,
-): void {
-  const earliest = String(BigInt(receivedAtMs - afterMs) * 1_000_000n);
-  const latest = String(BigInt(receivedAtMs + afterMs) * 1_000_000n);
-  spans.forEach((span, i) => {
-    const end = span.endTimeUnixNano;
-    if (compareDecimal(end, earliest) < 0 || compareDecimal(end, latest) > 0)
-      (integrity[i] as SpanIntegrity).backfill = true;
-  });
-}
-
-function rejectOutOfWindow(decoded: DecodedRequest, nowMs: number, limits: IngestLimits): void {
-  const oldest = String(BigInt(nowMs - limits.maxSpanAgeMs) * 1_000_000n);
-  const newest = String(BigInt(nowMs + limits.maxFutureSkewMs) * 1_000_000n);
-  let kept = 0;
-  for (const span of decoded.spans) {
-    let reason: string | undefined;
-    if (compareDecimal(span.startTimeUnixNano, oldest) < 0) {
-      reason = `start_time_unix_nano is more than ${Math.round(limits.maxSpanAgeMs / 86_400_000)} days in the past`;
-    } else if (compareDecimal(span.startTimeUnixNano, newest) > 0) {
-      reason = `start_time_unix_nano is more than ${Math.round(limits.maxFutureSkewMs / 60_000)} minutes in the future`;
-    } else if (compareDecimal(span.endTimeUnixNano, newest) > 0) {
-      // A span ends before it is exported; and a time past 2262 is outside DateTime64(9).
-      reason = `end_time_unix_nano is more than ${Math.round(limits.maxFutureSkewMs / 60_000)} minutes in the future`;
-    }
-    if (reason === undefined) decoded.spans[kept++] = span;
-    else recordRejection(decoded, reason);
-  }
-  decoded.spans.length = kept;
+  deps.stats.stored(admission.rows);
+  if (admission.redacted > 0) deps.stats.redacted(admission.redacted);
 }
 
 function mediaEncoding(contentType: string | undefined): Encoding | undefined {

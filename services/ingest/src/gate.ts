@@ -15,11 +15,12 @@ import type { Action, KnownActivity } from "@vigil/approvals";
 import type { Logger } from "@vigil/common";
 import type { VigilConfig } from "@vigil/config";
 import type { SpanFacts } from "@vigil/facts";
-import type { Attributes } from "@vigil/otlp";
 import { redactSecrets } from "@vigil/secrets";
-import { findDecision, insertDecisionEvent, insertDecisionEvents, seenPairs } from "@vigil/store";
-import type { ClickHouseClient, Decision, DecisionRow } from "@vigil/store";
+import { findDecision, seenPairs } from "@vigil/store";
+import type { ClickHouseClient, Decision, DecisionLog, DecisionRow } from "@vigil/store";
 import type { Authenticator, TokenIdentity } from "./auth";
+import { markSelfReported } from "./pipeline";
+import type { ApprovalCheck, PresentedApproval } from "./pipeline";
 
 const ActionSchema = z.union([
   z.strictObject({
@@ -74,7 +75,9 @@ export interface GateDeps {
   logger: Logger;
   /** Called with every request that waits for a human (Slack, the console's list). */
   onPending?: (decision: Decision) => void;
-  /** Where Vigil's own answers are recorded (group commit); default one per app. */
+  /** The ledgered decision trail this process writes to. */
+  log: DecisionLog;
+  /** Where Vigil's own answers are recorded (group commit, into `log`); default one per app. */
   writer?: DecisionWriter;
   now?: () => number;
 }
@@ -131,7 +134,7 @@ export function createGateApp(deps: GateDeps): Hono {
   const now = deps.now ?? Date.now;
   const agents = new Map(deps.config.agents.map((a) => [a.id, a]));
   const app = new Hono();
-  const writer = deps.writer ?? new DecisionWriter(deps.client, deps.logger);
+  const writer = deps.writer ?? new DecisionWriter(deps.log, deps.logger);
   const authenticate = (header: string | undefined): TokenIdentity | undefined => {
     const auth = deps.tokens.authenticate(header, now());
     return auth.ok ? auth.identity : undefined;
@@ -209,7 +212,7 @@ export function createGateApp(deps: GateDeps): Hono {
         writer.push({ ...row, event: "requested" }, { ...row, event: decision.status as "allowed", atMs: nowMs + 1 });
         return c.json(answer(decision, nowMs), 200);
       }
-      await insertDecisionEvent(deps.client, { ...row, event: "requested" });
+      await deps.log.write([{ ...row, event: "requested" }]);
       deps.onPending?.(decision);
       return c.json(answer(decision, nowMs), 202);
     },
@@ -246,7 +249,7 @@ export class DecisionWriter {
   private flushing: Promise<void> | undefined;
 
   constructor(
-    private readonly client: ClickHouseClient,
+    private readonly log: DecisionLog,
     private readonly logger: Logger,
     intervalMs = 100,
     private readonly maxQueued = 100_000,
@@ -271,7 +274,7 @@ export class DecisionWriter {
         const rows = this.queue;
         this.queue = [];
         try {
-          await insertDecisionEvents(this.client, rows);
+          await this.log.write(rows);
         } catch (err) {
           this.queue = [...rows, ...this.queue];
           this.logger.warn("gate answers not recorded yet; retrying", { rows: rows.length, error: String(err) });
@@ -294,7 +297,7 @@ export class DecisionWriter {
  * action, unexpired when the span arrived and not used before; anything else is kept as
  * `unverified:<why>`. A span that reports "verified" itself is marked self-reported.
  */
-export class ApprovalVerifier {
+export class ApprovalVerifier implements ApprovalCheck {
   /** Decision ids already used: on which span, and until when that matters. */
   private readonly used = new Map<string, { span: string; until: number }>();
 
@@ -304,12 +307,6 @@ export class ApprovalVerifier {
   /** Marks decision ids used before this process started (read back from the store). */
   seed(uses: ReadonlyArray<{ decisionId: string; span: string }>, nowMs: number): void {
     for (const u of uses) this.used.set(u.decisionId, { span: u.span, until: nowMs + 24 * 3600_000 });
-  }
-
-  /** A span without a token that reports "verified" itself: recorded as self-reported. */
-  markSelfReported(facts: SpanFacts): void {
-    if (facts.approvalStatus !== "" && facts.approvalStatus.toLowerCase().startsWith("verified"))
-      facts.approvalStatus = "unverified:self-reported";
   }
 
   /**
@@ -326,7 +323,7 @@ export class ApprovalVerifier {
     atMs: number,
   ): Promise<void> {
     if (presented === undefined) {
-      this.markSelfReported(facts);
+      markSelfReported(facts);
       return;
     }
     const key = this.key();
@@ -354,16 +351,4 @@ export class ApprovalVerifier {
     this.used.set(result.decisionId, { span: spanKey, until: atMs + 24 * 3600_000 });
     facts.approvalStatus = "verified";
   }
-}
-
-export interface PresentedApproval {
-  token: string;
-  actionDigest: string;
-}
-
-/** The approval token a span carries, with the digest of its action, or undefined. */
-export function presentedApproval(attributes: Attributes): PresentedApproval | undefined {
-  const raw = attributes["vigil.approval.token"];
-  if (raw === undefined) return undefined;
-  return { token: "stringValue" in raw ? raw.stringValue : "", actionDigest: actionDigestOf(attributes) };
 }

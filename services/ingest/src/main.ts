@@ -51,6 +51,7 @@ await runMain("vigil-ingest", async () => {
     chainId,
     maxPendingRows: env.maxPendingRows,
     maxPendingBytes: env.maxPendingBytes,
+    pipelineThreads: env.ingestThreads,
     // One journal per chain, in ingest's data directory (a volume that survives restarts).
     journalFile: join(env.dataDir, `ingest-${chainId.replace(/[^\w.-]/g, "_")}.journal`),
     auditPositionsDir: join(env.dataDir, "audit-positions"),

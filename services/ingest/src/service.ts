@@ -2,7 +2,9 @@ import type { KeyObject } from "node:crypto";
 import type { Logger } from "@vigil/common";
 import type { VigilConfig } from "@vigil/config";
 import { initSqlParser } from "@vigil/facts";
+import { pipelineRunner } from "./pipeline-runner";
 import {
+  DecisionLog,
   Ledger,
   insertSpanBatch,
   isRowRejection,
@@ -70,6 +72,8 @@ export interface IngestServiceOptions {
   auditPollMs?: number;
   /** Called with each gate request that waits for a human (to post it to Slack). Must not throw. */
   onPendingDecision?: (decision: Decision) => void;
+  /** Threads the pipeline runs on beside the main thread (default 0: on the main thread). */
+  pipelineThreads?: number;
 }
 
 /** How long after start ingest waits before ledgering batches a crash left unledgered. */
@@ -81,6 +85,8 @@ const TOKEN_REFRESH_MS = 2000;
 export interface IngestService {
   app: Hono<never>;
   ledger: Ledger;
+  /** The gate's ledgered decisions (an all-in-one's API records people's answers here too). */
+  decisionLog: DecisionLog;
   stats: IngestStats;
   batcher: SpanBatcher;
   /** Database audit records into the store (the file readers and /v1/logs hand them here). */
@@ -238,7 +244,9 @@ export async function createIngestService(options: IngestServiceOptions): Promis
           };
     },
   };
+  const pipeline = pipelineRunner(options.pipelineThreads ?? 0, approvals);
   const app = createIngestApp({
+    pipeline,
     approvals,
     importers,
     backfillAfterMs: options.config.detection.backfill_after_minutes * 60_000,
@@ -252,11 +260,16 @@ export async function createIngestService(options: IngestServiceOptions): Promis
     extract: { agentHosts: agentHostsOf(options.config) },
     handOffSpans: options.handOffSpans === true,
   });
-  const decisions = new DecisionWriter(options.client, logger);
+  // The gate's decisions are ledgered on this ingest's own chain (decisions@<chain>).
+  const decisionLog = await DecisionLog.open(options.client, options.chainId ?? "main", (err) =>
+    logger.warn("a decision batch is stored but not ledgered yet; retrying with the next", { error: String(err) }),
+  );
+  const decisions = new DecisionWriter(decisionLog, logger);
   app.route(
     "/",
     createGateApp({
       writer: decisions,
+      log: decisionLog,
       tokens,
       client: options.client,
       config: options.config,
@@ -267,6 +280,7 @@ export async function createIngestService(options: IngestServiceOptions): Promis
   return {
     app: app as unknown as Hono<never>,
     ledger,
+    decisionLog,
     stats,
     batcher,
     audit: auditIntake,
@@ -283,6 +297,7 @@ export async function createIngestService(options: IngestServiceOptions): Promis
       clearTimeout(orphanTimer);
       for (const f of followers) void f.stop();
       void decisions.close();
+      void pipeline.close();
     },
   };
 }

@@ -33,6 +33,8 @@ export interface AllInOne {
   client: ClickHouseClient;
   ingest: IngestService;
   checkpointer: Checkpointer;
+  /** Signs the gate's decision chain (this ingest's decisions@<chain>). */
+  decisionCheckpointer: Checkpointer;
   detection: DetectionLoop;
   /** Present when alert routing is configured. */
   delivery: DeliveryService | undefined;
@@ -174,6 +176,7 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     logger,
     maxPendingRows: env.maxPendingRows,
     maxPendingBytes: env.maxPendingBytes,
+    pipelineThreads: env.ingestThreads,
     chainId: env.chainId ?? "main",
     journalFile: join(env.dataDir, `ingest-${env.chainId ?? "main"}.journal`),
     auditPositionsDir: join(env.dataDir, "audit-positions"),
@@ -186,17 +189,22 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
   });
   detection.start(env.detectIntervalMs);
   const witnessFile = env.checkpointWitnessFile;
-  // Checkpoints are stored with the worker's rights (on a server, ingest may not write them).
-  const checkpointer = new Checkpointer(
-    clients.worker,
-    ingest.ledger,
-    key,
-    `${env.ledgerName}/${ingest.ledger.chainId}`,
-    checkpointWitnesses(env, config),
-  );
-  checkpointer.start(env.checkpointIntervalMs, (err) =>
-    logger.warn("checkpoint failed", { error: err instanceof Error ? err : String(err) }),
-  );
+  // Checkpoints are stored with the worker's rights (on a server, ingest may not write
+  // them): of the spans' chain, and of the gate's decision chain (decisions@<chain>).
+  const [checkpointer, decisionCheckpointer] = [ingest.ledger, ingest.decisionLog].map((chain) => {
+    const c = new Checkpointer(
+      clients.worker,
+      chain,
+      key,
+      `${env.ledgerName}/${chain.chainId}`,
+      checkpointWitnesses(env, config),
+    );
+    c.start(env.checkpointIntervalMs, (err) =>
+      logger.warn("checkpoint failed", { error: err instanceof Error ? err : String(err) }),
+    );
+    return c;
+  }) as [Checkpointer, Checkpointer];
+  apiDeps.decisionLog = ingest.decisionLog;
   apiDeps.ledgerKey = { name: key.name, publicKey: key.publicKey };
   if (witnessFile !== undefined) apiDeps.witnessFile = witnessFile;
   apiDeps.checkpointer = checkpointer;
@@ -219,7 +227,12 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
           ready: (await client.ping()).success,
           reason: "the store does not answer",
         }));
-  logger.info("listening", { ingestPort: ingestServer.port, apiPort: api.port, opsPort: ops?.port ?? null });
+  logger.info("listening", {
+    ingestPort: ingestServer.port,
+    apiPort: api.port,
+    opsPort: ops?.port ?? null,
+    ingestThreads: env.ingestThreads,
+  });
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -236,9 +249,11 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
       await baselinesWorker?.close();
       await baselinesQueue?.close();
       checkpointer.stop();
-      await checkpointer
-        .checkpointIfGrown()
-        .catch((err: unknown) => logger.warn("final checkpoint failed", { error: String(err) }));
+      decisionCheckpointer.stop();
+      for (const c of [checkpointer, decisionCheckpointer])
+        await c
+          .checkpointIfGrown()
+          .catch((err: unknown) => logger.warn("final checkpoint failed", { error: String(err) }));
       await Promise.all([...new Set(Object.values(clients))].map((c) => c.close()));
       logger.info("stopped");
     })();
@@ -251,6 +266,7 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     client,
     ingest,
     checkpointer,
+    decisionCheckpointer,
     detection,
     delivery,
     stop,

@@ -2,6 +2,7 @@ import { buildCheckpointRequest, resolveReceivers, send } from "@vigil/alerting"
 import type { Logger } from "@vigil/common";
 import type { Environment, VigilConfig } from "@vigil/config";
 import { Checkpointer, LedgerFollower, appendWitnessCheckpoint, ledgerHeads } from "@vigil/store";
+import type { LedgerTable } from "@vigil/store";
 import type { ClickHouseClient, SigningKey, StoredCheckpoint } from "@vigil/store";
 
 export type Witness = (checkpoint: StoredCheckpoint) => void | Promise<void>;
@@ -58,11 +59,15 @@ export class CheckpointSigner {
   /** One pass: every chain's new entries read, checked and, when grown, signed. */
   signAll(): Promise<void> {
     this.running ??= (async () => {
-      for (const chainId of (await ledgerHeads(this.client)).keys()) {
+      // The spans' chains and the gate's decision chains (their own table; chain ids differ: '@').
+      const chainIds: Array<[string, LedgerTable]> = [];
+      for (const table of ["ledger", "decision_ledger"] as const)
+        for (const chainId of (await ledgerHeads(this.client, table)).keys()) chainIds.push([chainId, table]);
+      for (const [chainId, table] of chainIds) {
         try {
           let chain = this.chains.get(chainId);
           if (chain === undefined) {
-            const follower = await LedgerFollower.open(this.client, chainId, this.key);
+            const follower = await LedgerFollower.open(this.client, chainId, this.key, table);
             chain = {
               follower,
               checkpointer: new Checkpointer(

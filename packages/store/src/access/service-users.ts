@@ -50,6 +50,7 @@ export const SERVICE_USERS: readonly ServiceUser[] = [
       "INSERT, SELECT ON {db}.ledger",
       "SELECT(request_digest, received_at, batch_id, trace_id, span_id, approval_id, approval_status) ON {db}.spans",
       "INSERT, SELECT ON {db}.decisions",
+      "INSERT, SELECT ON {db}.decision_ledger",
       "SELECT ON {db}.agent_activity",
       "SELECT ON {db}.agent_tokens",
     ],
@@ -79,9 +80,10 @@ export const SERVICE_USERS: readonly ServiceUser[] = [
     name: "vigil_api",
     purpose:
       "The API reads everything and records only people's decisions: acknowledgements,\n" +
-      "silences, tokens, re-enabled receivers, approval decisions. POST /api/sql runs each query with\n" +
-      "readonly = 1 in its own settings, so questions asked there cannot write, change\n" +
-      "settings or call table functions either.",
+      "silences, tokens, re-enabled receivers, approval decisions (and their entries in the\n" +
+      "decisions' own ledger table, never the spans' ledger).\n" +
+      "POST /api/sql runs each query with readonly = 1 in its own settings, so questions\n" +
+      "asked there cannot write, change settings or call table functions either.",
     grants: [
       "SELECT ON {db}.*",
       "INSERT ON {db}.alert_acks",
@@ -89,6 +91,9 @@ export const SERVICE_USERS: readonly ServiceUser[] = [
       "INSERT ON {db}.agent_tokens",
       "INSERT ON {db}.receiver_state",
       "INSERT ON {db}.decisions",
+      // People's answers are ledgered on the API's own chain (decisions@api-<host>),
+      // in the decisions' ledger table: never on a spans chain.
+      "INSERT ON {db}.decision_ledger",
     ],
     settings: { max_execution_time: 30, max_memory_usage: 4_000_000_000 },
   },

@@ -46,16 +46,18 @@ export interface DecisionRow {
   token: string;
 }
 
-export async function insertDecisionEvent(client: ClickHouseClient, row: DecisionRow): Promise<void> {
-  await insertDecisionEvents(client, [row]);
-}
-
-export async function insertDecisionEvents(client: ClickHouseClient, rows: readonly DecisionRow[]): Promise<void> {
+/** Inserts decision rows as one batch of the decision ledger (see DecisionLog, which hashes and ledgers them). */
+export async function insertDecisionRows(
+  client: ClickHouseClient,
+  rows: readonly DecisionRow[],
+  batchId: string,
+): Promise<void> {
   if (rows.length === 0) return;
   await client.insert({
     table: "decisions",
     format: "JSONEachRow",
     values: rows.map((row) => ({
+      batch_id: batchId,
       decision_id: row.decisionId,
       event: row.event,
       at: String(row.atMs),

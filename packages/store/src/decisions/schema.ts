@@ -1,4 +1,5 @@
 import type { Migration } from "../migrations";
+import { ledgerTableDdl } from "../ledger/schema";
 
 /**
  * The confirmation gate's audit trail: every request an agent made before acting, every
@@ -30,5 +31,20 @@ export const DECISIONS_MIGRATION: Migration = {
       token String
     ) ENGINE = MergeTree
     ORDER BY (decision_id, at)`,
+  ],
+};
+
+/**
+ * Decisions are ledgered: each row carries the batch it was written in, and each batch
+ * is an entry on its writer's `decisions@<writer>` chain (see DecisionLog), in a ledger
+ * table of their own, the spans' ledger's twin: the API's store user may append to it
+ * and not to the spans' chains.
+ */
+export const DECISIONS_LEDGER_MIGRATION: Migration = {
+  version: 19,
+  name: "decisions ledgered in batches",
+  statements: [
+    "ALTER TABLE decisions ADD COLUMN IF NOT EXISTS batch_id UUID COMMENT 'the ledger batch the row was written in'",
+    ledgerTableDdl("decision_ledger"),
   ],
 };

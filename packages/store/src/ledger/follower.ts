@@ -6,6 +6,7 @@ import { GENESIS_HASH, entryHashOf, entryLeaf } from "./entry";
 import type { LedgerEntry } from "./entry";
 import { MerkleFrontier } from "./frontier";
 import { readLedgerAfter } from "./ledger";
+import type { LedgerTable } from "./ledger";
 
 /** Entries read per query while following a chain. */
 const PAGE = 10_000;
@@ -29,10 +30,16 @@ export class LedgerFollower {
   private constructor(
     private readonly client: ClickHouseClient,
     readonly chainId: string,
+    private readonly table: LedgerTable,
   ) {}
 
-  static async open(client: ClickHouseClient, chainId: string, key: SigningKey): Promise<LedgerFollower> {
-    const follower = new LedgerFollower(client, chainId);
+  static async open(
+    client: ClickHouseClient,
+    chainId: string,
+    key: SigningKey,
+    table: LedgerTable = "ledger",
+  ): Promise<LedgerFollower> {
+    const follower = new LedgerFollower(client, chainId, table);
     const signed = await latestCheckpoint(client, chainId);
     const expected = signed === undefined ? undefined : verifyCheckpoint(signed.note, key);
     if (expected !== undefined && expected.size > 0) {
@@ -54,7 +61,7 @@ export class LedgerFollower {
   async catchUp(upTo = Number.MAX_SAFE_INTEGER): Promise<void> {
     while (this.frontier.size < upTo) {
       const limit = Math.min(PAGE, upTo - this.frontier.size);
-      const page = await readLedgerAfter(this.client, this.chainId, this.last.seq, limit);
+      const page = await readLedgerAfter(this.client, this.chainId, this.last.seq, limit, this.table);
       for (const e of page) this.take(e);
       if (page.length < limit) return;
     }

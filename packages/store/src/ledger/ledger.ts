@@ -15,10 +15,17 @@ interface EntryRow {
   created_ms: string;
 }
 
-const SELECT_ENTRIES = `
+/**
+ * The tables of ledger entries: the spans' chains (written by ingest) and the gate's
+ * decision chains (written by ingest and the API: a table of their own, so the API's
+ * store user can append decision entries and never an entry on a spans chain).
+ */
+export type LedgerTable = "ledger" | "decision_ledger";
+
+const selectEntries = (table: LedgerTable) => `
 SELECT chain_id, toString(seq) AS seq_text, toString(batch_id) AS batch_text, row_count, batch_root, prev_hash, entry_hash,
   toString(toUnixTimestamp64Milli(created_at)) AS created_ms
-FROM ledger`;
+FROM ${table}`;
 
 function toEntry(r: EntryRow): LedgerEntry {
   return {
@@ -38,9 +45,13 @@ function toEntry(r: EntryRow): LedgerEntry {
  * from column names on purpose: in ClickHouse an alias shadows the column in WHERE and
  * ORDER BY, and a string `seq` would sort 10 before 9.)
  */
-export async function readLedger(client: ClickHouseClient, chainId?: string): Promise<LedgerEntry[]> {
+export async function readLedger(
+  client: ClickHouseClient,
+  chainId?: string,
+  table: LedgerTable = "ledger",
+): Promise<LedgerEntry[]> {
   const rs = await client.query({
-    query: `${SELECT_ENTRIES} ${chainId === undefined ? "" : "WHERE chain_id = {chainId:String}"} ORDER BY chain_id, seq`,
+    query: `${selectEntries(table)} ${chainId === undefined ? "" : "WHERE chain_id = {chainId:String}"} ORDER BY chain_id, seq`,
     ...(chainId === undefined ? {} : { query_params: { chainId } }),
     format: "JSONEachRow",
   });
@@ -77,9 +88,10 @@ export async function readLedgerAfter(
   chainId: string,
   afterSeq: number,
   limit: number,
+  table: LedgerTable = "ledger",
 ): Promise<LedgerEntry[]> {
   const rs = await client.query({
-    query: `${SELECT_ENTRIES} WHERE chain_id = {chainId:String} AND seq > {afterSeq:UInt64} ORDER BY seq LIMIT {limit:UInt32}`,
+    query: `${selectEntries(table)} WHERE chain_id = {chainId:String} AND seq > {afterSeq:UInt64} ORDER BY seq LIMIT {limit:UInt32}`,
     query_params: { chainId, afterSeq, limit },
     format: "JSONEachRow",
   });
@@ -92,7 +104,7 @@ export async function readLedgerAfter(
  */
 export async function maxSeqPerChain(
   client: ClickHouseClient,
-  table: "ledger" | "detection_cursor",
+  table: LedgerTable | "detection_cursor",
 ): Promise<Map<string, number>> {
   const rs = await client.query({
     // The alias is not "seq": an alias shadows the column it is named after.
@@ -102,9 +114,9 @@ export async function maxSeqPerChain(
   return new Map((await rs.json<{ chain_id: string; top: string }>()).map((r) => [r.chain_id, Number(r.top)]));
 }
 
-/** Every ledger chain and its last sequence number. */
-export function ledgerHeads(client: ClickHouseClient): Promise<Map<string, number>> {
-  return maxSeqPerChain(client, "ledger");
+/** Every ledger chain (of one table) and its last sequence number. */
+export function ledgerHeads(client: ClickHouseClient, table: LedgerTable = "ledger"): Promise<Map<string, number>> {
+  return maxSeqPerChain(client, table);
 }
 
 /**
@@ -129,10 +141,11 @@ export class Ledger {
     private head: { seq: number; hash: string },
     /** Stored entries: what a checkpoint may sign. */
     private readonly frontier: MerkleFrontier,
+    private readonly table: LedgerTable,
   ) {}
 
-  static async open(client: ClickHouseClient, chainId: string): Promise<Ledger> {
-    const entries = await readLedger(client, chainId);
+  static async open(client: ClickHouseClient, chainId: string, table: LedgerTable = "ledger"): Promise<Ledger> {
+    const entries = await readLedger(client, chainId, table);
     const frontier = new MerkleFrontier();
     for (const e of entries) frontier.append(entryLeaf(e));
     const last = entries.at(-1);
@@ -141,6 +154,7 @@ export class Ledger {
       chainId,
       last ? { seq: last.seq, hash: last.entryHash } : { seq: 0, hash: GENESIS_HASH },
       frontier,
+      table,
     );
   }
 
@@ -189,7 +203,7 @@ export class Ledger {
       });
       try {
         await this.client.insert({
-          table: "ledger",
+          table: this.table,
           format: "JSONEachRow",
           values: entries.map(ledgerRow),
         });
@@ -212,7 +226,7 @@ export class Ledger {
   /** Re-reads the head and frontier from the table; false while the store is down. */
   private async reload(): Promise<boolean> {
     try {
-      const fresh = await Ledger.open(this.client, this.chainId);
+      const fresh = await Ledger.open(this.client, this.chainId, this.table);
       this.head = fresh.head;
       this.frontier.replaceWith(fresh.frontier);
       this.stale = false;

@@ -8,11 +8,9 @@ import type { Migration } from "../migrations";
  * integrity checks found: credentials redacted before storage, a claimed identity that
  * is not the token's.
  */
-export const LEDGER_MIGRATION: Migration = {
-  version: 3,
-  name: "ledger, checkpoints and integrity findings",
-  statements: [
-    `CREATE TABLE IF NOT EXISTS ledger (
+/** A table of ledger entries: the spans' `ledger`, and the decisions' `decision_ledger` (its twin). */
+export function ledgerTableDdl(table: "ledger" | "decision_ledger"): string {
+  return `CREATE TABLE IF NOT EXISTS ${table} (
       chain_id LowCardinality(String),
       seq UInt64,
       batch_id UUID,
@@ -21,7 +19,14 @@ export const LEDGER_MIGRATION: Migration = {
       prev_hash String COMMENT 'hex entry_hash of seq - 1 (zeros for seq 1)',
       entry_hash String COMMENT 'hex SHA-256 of the canonical entry text',
       created_at DateTime64(3, 'UTC')
-    ) ENGINE = MergeTree ORDER BY (chain_id, seq)`,
+    ) ENGINE = MergeTree ORDER BY (chain_id, seq)`;
+}
+
+export const LEDGER_MIGRATION: Migration = {
+  version: 3,
+  name: "ledger, checkpoints and integrity findings",
+  statements: [
+    ledgerTableDdl("ledger"),
     `CREATE TABLE IF NOT EXISTS ledger_checkpoints (
       chain_id LowCardinality(String),
       tree_size UInt64,

@@ -9,6 +9,7 @@ import { MerkleFrontier } from "./frontier";
 import { readLedger } from "./ledger";
 import { merkleRoot } from "./merkle";
 import { leavesOf, readBatchLeaves } from "./read-back";
+import { decisionBatchCounts, readDecisionLeaves } from "../decisions/decision-log";
 
 export type ProblemKind =
   | "row_missing"
@@ -75,7 +76,11 @@ export async function verifyStore(
       : (options.nowMs ?? Date.now()) - (options.spansRetentionDays - 1) * 86_400_000;
   let expired = 0;
   const problems: VerifyProblem[] = [];
-  const entries = await readLedger(client);
+  // The spans' chains and the gate's decision chains (their own table, see DecisionLog).
+  const spanEntries = await readLedger(client);
+  const decisionEntries = await readLedger(client, undefined, "decision_ledger");
+  const entries = [...spanEntries, ...decisionEntries];
+  const isDecisionBatch = new Set(decisionEntries.map((e) => e.batchId));
   const chains = new Map<string, LedgerEntry[]>();
   for (const e of entries) {
     const list = chains.get(e.chainId) ?? [];
@@ -117,47 +122,54 @@ export async function verifyStore(
     });
   }
 
-  // 2. Row counts per batch, and batches the ledger does not know.
+  // 2. Row counts per batch, and batches the ledger does not know: spans on the spans'
+  // chains, the gate's decisions on the decision chains.
   const rs = await client.query({
     query: "SELECT toString(batch_id) AS b, count() AS n FROM spans GROUP BY b",
     format: "JSONEachRow",
   });
   const counts = new Map((await rs.json<{ b: string; n: string | number }>()).map((r) => [r.b, Number(r.n)]));
-  const ledgered = new Set(entries.map((e) => e.batchId));
-  for (const [batchId, n] of counts) {
-    if (!ledgered.has(batchId)) {
-      problems.push({
-        kind: "batch_unledgered",
-        chainId: "",
-        batchId,
-        detail: `${n} stored rows belong to a batch no ledger entry records`,
-      });
-    }
-  }
+  const decisionCounts = await decisionBatchCounts(client);
   const toRecompute: LedgerEntry[] = [];
-  for (const e of entries) {
-    const n = counts.get(e.batchId) ?? 0;
-    if (e.createdAtMs < expiredBefore && n <= e.rowCount) {
-      expired++;
-      continue;
+  for (const [table, tableEntries, tableCounts, expires] of [
+    ["spans", spanEntries, counts, true],
+    ["decisions", decisionEntries, decisionCounts, false],
+  ] as const) {
+    const ledgered = new Set(tableEntries.map((e) => e.batchId));
+    for (const [batchId, n] of tableCounts) {
+      if (!ledgered.has(batchId)) {
+        problems.push({
+          kind: "batch_unledgered",
+          chainId: "",
+          batchId,
+          detail: `${n} stored ${table} rows belong to a batch no ledger entry records`,
+        });
+      }
     }
-    if (n < e.rowCount)
-      problems.push({
-        kind: "row_missing",
-        chainId: e.chainId,
-        seq: e.seq,
-        batchId: e.batchId,
-        detail: `${e.rowCount - n} of ${e.rowCount} rows are missing`,
-      });
-    else if (n > e.rowCount)
-      problems.push({
-        kind: "row_added",
-        chainId: e.chainId,
-        seq: e.seq,
-        batchId: e.batchId,
-        detail: `${n - e.rowCount} rows were added to a batch of ${e.rowCount}`,
-      });
-    else toRecompute.push(e);
+    for (const e of tableEntries) {
+      const n = tableCounts.get(e.batchId) ?? 0;
+      if (expires && e.createdAtMs < expiredBefore && n <= e.rowCount) {
+        expired++;
+        continue;
+      }
+      if (n < e.rowCount)
+        problems.push({
+          kind: "row_missing",
+          chainId: e.chainId,
+          seq: e.seq,
+          batchId: e.batchId,
+          detail: `${e.rowCount - n} of ${e.rowCount} ${table} rows are missing`,
+        });
+      else if (n > e.rowCount)
+        problems.push({
+          kind: "row_added",
+          chainId: e.chainId,
+          seq: e.seq,
+          batchId: e.batchId,
+          detail: `${n - e.rowCount} ${table} rows were added to a batch of ${e.rowCount}`,
+        });
+      else toRecompute.push(e);
+    }
   }
 
   // 3. Recompute the Merkle root of every batch whose count matches.
@@ -173,14 +185,15 @@ export async function verifyStore(
       group.push(e);
       rows += e.rowCount;
     }
-    const leaves = await readBatchLeaves(
-      client,
-      group.map((e) => e.batchId),
-    );
+    const spanBatches = group.filter((e) => !isDecisionBatch.has(e.batchId)).map((e) => e.batchId);
+    const decisionBatches = group.filter((e) => isDecisionBatch.has(e.batchId)).map((e) => e.batchId);
+    const leaves = new Map<string, Buffer[]>();
+    for (const [b, stored] of await readBatchLeaves(client, spanBatches)) leaves.set(b, leavesOf(stored));
+    for (const [b, stored] of await readDecisionLeaves(client, decisionBatches)) leaves.set(b, stored);
     for (const e of group) {
       const stored = leaves.get(e.batchId) ?? [];
       checkedRows += stored.length;
-      if (merkleRoot(leavesOf(stored)).toString("hex") !== e.batchRoot) {
+      if (merkleRoot(stored).toString("hex") !== e.batchRoot) {
         problems.push({
           kind: "row_changed",
           chainId: e.chainId,

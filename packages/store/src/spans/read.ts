@@ -337,7 +337,7 @@ export function detectSpansOf(
   spans: readonly Span[],
   facts: readonly SpanFacts[],
   integrity: readonly SpanIntegrity[] | undefined,
-  ctx: RowContext,
+  ctx: Omit<RowContext, "batchId">,
 ): DetectSpan[] {
   const origin: RowOrigin = ctx.requestDigest.startsWith(AUDIT_DIGEST_PREFIX) ? "db-audit" : "agent";
   return spans.map((s, i) => {

@@ -27,6 +27,8 @@ describe("span rows", () => {
     const values = JSON.parse(lines[0] as string) as unknown[];
     expect(values).toHaveLength(SPAN_INSERT_COLUMNS.length);
     expect(SPAN_READ_BACK_EXPRESSIONS).toHaveLength(SPAN_INSERT_COLUMNS.length);
+    // The batch id is sealed into each line after encoding (lines may be encoded off the main thread).
+    expect(values[SPAN_INSERT_COLUMNS.indexOf("batch_id")]).toBe("018f0000-0000-7000-8000-000000000001");
     expect(values[SPAN_INSERT_COLUMNS.indexOf("received_at")]).toBe("1764000000123");
     expect(values[SPAN_INSERT_COLUMNS.indexOf("redacted_rules")]).toEqual(["jwt"]);
     expect(leaves[0]?.equals(leafHash(lines[0] as string))).toBe(true);
@@ -35,7 +37,7 @@ describe("span rows", () => {
   it("give the same canonical line from the values read back as from the span (what verify relies on)", () => {
     const { spans } = decodeTraceRequestProtobuf(encodeProtobufRequest(richRequest()));
     const { body } = encodeSpanRows(spans, [emptyFacts()], undefined, {
-      batchId: "b",
+      batchId: "018f0000-0000-7000-8000-00000000000b",
       agentId: "a",
       receivedAtMs: 1,
       requestDigest: "d",

@@ -194,8 +194,25 @@ export function encodeSpanRows(
   integrity: readonly SpanIntegrity[] | undefined,
   ctx: RowContext,
 ): EncodedRows {
+  return sealSpanLines(encodeSpanLines(spans, facts, integrity, ctx), ctx.batchId);
+}
+
+/** A batch id's place in each line before the batch is known: a UUID's length, sealed later. */
+const UNSEALED_BATCH_ID = "00000000-0000-0000-0000-000000000000";
+
+/**
+ * The lines of `encodeSpanRows` before their batch is known (so they can be encoded on
+ * another thread while the batch fills): each line holds a placeholder where the batch
+ * id goes, and no leaf is hashed yet. `sealSpanLines` finishes them.
+ */
+export function encodeSpanLines(
+  spans: readonly Span[],
+  facts: readonly SpanFacts[],
+  integrity: readonly SpanIntegrity[] | undefined,
+  ctx: Omit<RowContext, "batchId">,
+): Buffer {
   const c: LineContext = {
-    batchId: ctx.batchId,
+    batchId: UNSEALED_BATCH_ID,
     agentId: ctx.agentId,
     received: String(ctx.receivedAtMs),
     requestDigest: ctx.requestDigest,
@@ -219,18 +236,28 @@ export function encodeSpanRows(
     }
     text += `${formatFromSpan(s, facts[i] as SpanFacts, integrity?.[i] ?? NO_INTEGRITY_FINDINGS, c)}\n`;
   }
-  const bytes = Buffer.from(text, "utf8");
-  const leaves: Buffer[] = new Array<Buffer>(spans.length);
+  return Buffer.from(text, "utf8");
+}
+
+/**
+ * Writes the batch id into lines from `encodeSpanLines` (the first value of every line,
+ * after `["`) and hashes each line as its ledger leaf. Returns the rows without the
+ * leading NUL. `batchId` must be a UUID (36 ASCII characters).
+ */
+export function sealSpanLines(lines: Buffer, batchId: string): EncodedRows {
+  if (batchId.length !== UNSEALED_BATCH_ID.length) throw new Error(`not a batch id: ${batchId}`);
+  const leaves: Buffer[] = [];
   // JSON escapes newlines inside values, so every newline byte ends a line.
   let start = 1;
-  for (let i = 0; i < spans.length; i++) {
-    const end = bytes.indexOf(NEWLINE, start);
-    bytes[start - 1] = 0;
-    leaves[i] = prefixedLeafHash(bytes.subarray(start - 1, end));
-    bytes[start - 1] = NEWLINE;
+  while (start < lines.length) {
+    const end = lines.indexOf(NEWLINE, start);
+    lines.write(batchId, start + 2, "latin1");
+    lines[start - 1] = 0;
+    leaves.push(prefixedLeafHash(lines.subarray(start - 1, end)));
+    lines[start - 1] = NEWLINE;
     start = end + 1;
   }
-  return { body: bytes.subarray(1), leaves };
+  return { body: lines.subarray(1), leaves };
 }
 
 const NEWLINE = 0x0a;

@@ -20,7 +20,7 @@ import {
   listSessions,
   verifyStore,
 } from "@vigil/store";
-import type { Alert, ClickHouseClient, SigningKey, StoredSpan } from "@vigil/store";
+import type { Alert, ClickHouseClient, DecisionLog, SigningKey, StoredSpan } from "@vigil/store";
 import { decideRequest } from "../decision-routes";
 import { FIRST_TIME_DETECTORS } from "@vigil/alerting";
 import type { KeyObject } from "node:crypto";
@@ -45,6 +45,8 @@ export interface ConsoleDeps {
   approvalKey?: () => SigningKey | undefined;
   /** Read at request time: the all-in-one fills it in once the ledger is open. */
   ledgerKey: () => { name: string; publicKey: KeyObject } | undefined;
+  /** Where people's answers to gate requests are recorded (ledgered). */
+  decisionLog: () => Promise<DecisionLog>;
 }
 
 /**
@@ -409,6 +411,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     if (verdict === undefined || justification === "") return c.text("Choose approve or deny and say why.", 400);
     const outcome = await decideRequest(
       client,
+      deps.decisionLog,
       deps.approvalKey?.(),
       c.req.param("id"),
       verdict,
