@@ -49,26 +49,12 @@ export function runLoad(
   });
 }
 
-/** The confirmation gate's immediate answer (a harmless SELECT: allow), one request at a time; sorted latencies. */
-export async function measureGate(url: string, token: string, durationMs: number): Promise<number[]> {
-  const latencies: number[] = [];
-  const started = Date.now();
-  for (let i = 0; Date.now() - started < durationMs; i++) {
-    const t0 = performance.now();
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-      body: JSON.stringify({
-        description: "look up the order the customer asked about",
-        session_id: `bench-gate-${i}`,
-        action: { db: { system: "postgresql", statement: `SELECT * FROM orders WHERE id = ${i}` } },
-      }),
-    });
-    const answer = (await res.json()) as { decision?: string };
-    if (res.status !== 200 || answer.decision !== "allow") throw new Error(`the gate answered ${res.status}`);
-    latencies.push(performance.now() - t0);
-  }
-  return latencies.sort((a, b) => a - b);
+/**
+ * The confirmation gate's immediate answer (a harmless SELECT: allow), one request at a
+ * time from its own process (bench/gate-client.ts); sorted latencies in ms.
+ */
+export function measureGate(url: string, token: string, durationMs: number): Promise<number[]> {
+  return runChild<number[]>(["bench/gate-client.ts", url, token, String(durationMs)]);
 }
 
 /** The p-th percentile of sorted values. */

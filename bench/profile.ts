@@ -6,6 +6,12 @@
  */
 import { Session } from "node:inspector/promises";
 
+interface Profile {
+  nodes: ProfileNode[];
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string };
@@ -31,19 +37,24 @@ const STAGES: ReadonlyArray<readonly [stage: string, test: (url: string, fn: str
   ["Node internals (streams, timers, buffers, crypto)", (u) => u.startsWith("node:")],
 ];
 
-/** Profiles the main thread for `ms`; returns each stage's share of the busy samples (0..1). */
-export async function profileStages(ms: number): Promise<{ shares: Record<string, number>; idleShare: number }> {
+/** A V8 CPU profile of this process's main thread over `ms`. */
+async function recordProfile(ms: number): Promise<Profile> {
   const session = new Session();
   session.connect();
   await session.post("Profiler.enable");
   await session.post("Profiler.setSamplingInterval", { interval: 500 });
   await session.post("Profiler.start");
   await new Promise((r) => setTimeout(r, ms));
-  const { profile } = (await session.post("Profiler.stop")) as { profile: { nodes: ProfileNode[] } };
+  const { profile } = (await session.post("Profiler.stop")) as { profile: Profile };
   session.disconnect();
+  return profile;
+}
 
-  // Attribute each node's self samples to the first stage matching it or, failing that,
-  // the nearest ancestor that matches (a native builtin called from the decoder is decode).
+/**
+ * Each node's stage: the first stage matching it or, failing that, the nearest ancestor
+ * that matches (a native builtin called from the decoder is decode).
+ */
+function stages(profile: Profile): { byId: Map<number, ProfileNode>; stageOf: (n: ProfileNode | undefined) => string } {
   const parent = new Map<number, ProfileNode>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -54,6 +65,55 @@ export async function profileStages(ms: number): Promise<{ shares: Record<string
     }
     return "other JavaScript";
   };
+  return { byId, stageOf };
+}
+
+/**
+ * The main thread's long tasks over `ms`: runs of consecutive busy samples (not idle)
+ * longer than `longerThanMs`, each with the stage that took most of it. What a request
+ * arriving meanwhile (the gate's) waits behind.
+ */
+export async function profileLongTasks(
+  ms: number,
+  longerThanMs: number,
+): Promise<{ tasks: number; totalMs: number; byStage: Record<string, { tasks: number; ms: number; maxMs: number }> }> {
+  const profile = await recordProfile(ms);
+  const { byId, stageOf } = stages(profile);
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  const byStage: Record<string, { tasks: number; ms: number; maxMs: number }> = {};
+  let run: Record<string, number> = {};
+  let runUs = 0;
+  let tasks = 0;
+  let totalMs = 0;
+  const close = () => {
+    if (runUs / 1000 > longerThanMs) {
+      const [stage] = Object.entries(run).sort((a, b) => b[1] - a[1])[0] ?? ["?"];
+      const s = (byStage[stage] ??= { tasks: 0, ms: 0, maxMs: 0 });
+      s.tasks++;
+      s.ms += runUs / 1000;
+      s.maxMs = Math.max(s.maxMs, runUs / 1000);
+      tasks++;
+      totalMs += runUs / 1000;
+    }
+    run = {};
+    runUs = 0;
+  };
+  samples.forEach((id, i) => {
+    const stage = stageOf(byId.get(id));
+    if (stage === "idle") return close();
+    const us = deltas[i + 1] ?? 0;
+    run[stage] = (run[stage] ?? 0) + us;
+    runUs += us;
+  });
+  close();
+  return { tasks, totalMs, byStage };
+}
+
+/** Profiles the main thread for `ms`; returns each stage's share of the busy samples (0..1). */
+export async function profileStages(ms: number): Promise<{ shares: Record<string, number>; idleShare: number }> {
+  const profile = await recordProfile(ms);
+  const { byId, stageOf } = stages(profile);
   const samples: Record<string, number> = {};
   for (const n of byId.values()) {
     if ((n.hitCount ?? 0) === 0) continue;
