@@ -10,7 +10,7 @@ import {
   startOpsServer,
 } from "@vigil/common";
 import { loadVigilConfig, readEnvironment, serverConnection } from "@vigil/config";
-import { BaselinesQueue } from "@vigil/service-worker";
+import { BaselinesQueue } from "@vigil/jobs";
 import { loadOrCreateSigningKey, openStoreClient, parseVerifierKey } from "@vigil/store";
 import { createApiApp } from "./app";
 import { DEFAULT_SQL_LIMITS } from "./sql";

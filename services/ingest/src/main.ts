@@ -12,7 +12,7 @@ import {
   startOpsServer,
 } from "@vigil/common";
 import { loadVigilConfig, readEnvironment, serverConnection } from "@vigil/config";
-import { DetectQueue } from "@vigil/service-worker";
+import { DetectQueue } from "@vigil/jobs";
 import { openStoreClient } from "@vigil/store";
 import { registerIngestMetrics } from "./metrics";
 import { createIngestService } from "./service";

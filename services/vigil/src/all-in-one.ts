@@ -6,10 +6,9 @@ import { serverConnection } from "@vigil/config";
 import type { Environment, StoreRole, VigilConfig } from "@vigil/config";
 import { DEFAULT_SQL_LIMITS, createApiApp } from "@vigil/service-api";
 import { AuditJudge, BaselineCache, RecentBatches } from "@vigil/detect";
+import { BaselinesQueue, DetectQueue } from "@vigil/jobs";
 import {
   BaselineBuilder,
-  BaselinesQueue,
-  DetectQueue,
   DetectionLoop,
   checkpointWitnesses,
   startBaselinesWorker,

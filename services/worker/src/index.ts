@@ -1,9 +1,7 @@
 export { DetectionLoop } from "./detection-loop";
-export { DetectQueue, startDetectWorker, BaselinesQueue, startBaselinesWorker } from "./queue";
+export { startDetectWorker, startBaselinesWorker } from "./queue";
 export { BaselineBuilder } from "./baseline-builder";
 export type { RebuildSummary } from "./baseline-builder";
-export { QUEUES, DetectJobSchema, BaselinesJobSchema, DeliverJobSchema, deliveryQueueName } from "./queues";
-export type { DetectJob, BaselinesJob } from "./queues";
 export { startDelivery, deliveryOptions } from "./delivery";
 export type { DeliveryService } from "./delivery";
 export { Dispatcher } from "./delivery/dispatcher";

@@ -8,7 +8,8 @@ import { BaselineBuilder } from "./baseline-builder";
 import { DetectionLoop } from "./detection-loop";
 import { deliveryOptions, startDelivery } from "./delivery";
 import { registerWorkerMetrics } from "./metrics";
-import { BaselinesQueue, startBaselinesWorker, startDetectWorker } from "./queue";
+import { BaselinesQueue } from "@vigil/jobs";
+import { startBaselinesWorker, startDetectWorker } from "./queue";
 
 // `npm run start:worker`: detection, baselines, delivery and checkpoint signing as their
 // own process, on a ClickHouse server (as the worker user) and Redis. One worker runs

@@ -6,7 +6,7 @@ import { counterFrom } from "@vigil/common";
 import type { ClickHouseClient } from "@vigil/store";
 import type { DetectionLoop } from "./detection-loop";
 import type { Deliverer } from "./delivery/deliverer";
-import { QUEUES, deliveryQueueName } from "./queues";
+import { QUEUES, deliveryQueueName } from "@vigil/jobs";
 
 /**
  * The worker's metrics: batches examined, alerts raised, detection lag (how old the

@@ -4,7 +4,7 @@ import type { Logger } from "@vigil/common";
 import { backoffMs } from "@vigil/alerting";
 import type { Receiver } from "@vigil/alerting";
 import type { Notification } from "@vigil/store";
-import { DeliverJobSchema, deliveryQueueName } from "../queues";
+import { DeliverJobSchema, deliveryQueueName } from "@vigil/jobs";
 import type { Deliverer, DeliveryQueue } from "./deliverer";
 
 /**
