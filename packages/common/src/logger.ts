@@ -23,9 +23,7 @@ export function createLogger(
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[lvl] < ORDER[level]) return;
     const record: Record<string, unknown> = { time: new Date().toISOString(), level: lvl, msg, ...base, ...fields };
-    for (const [k, v] of Object.entries(record)) {
-      if (v instanceof Error) record[k] = { name: v.name, message: v.message };
-    }
+    for (const [k, v] of Object.entries(record)) if (v instanceof Error) record[k] = errorFields(v);
     write(`${JSON.stringify(record)}\n`);
   };
   return {
@@ -35,4 +33,20 @@ export function createLogger(
     error: (m, f) => emit("error", m, f),
     child: (fields) => createLogger(level, { ...base, ...fields }, write),
   };
+}
+
+/**
+ * An error as log fields: name, message, the stack and the chain of causes (a store
+ * failure wrapped by the service that met it keeps the engine's own message), and the
+ * status or code it carries. Causes nest at most four deep (a cycle ends there too).
+ */
+function errorFields(err: Error, depth = 0): Record<string, unknown> {
+  const e = err as Error & { status?: unknown; code?: unknown };
+  const fields: Record<string, unknown> = { name: err.name, message: err.message };
+  if (e.status !== undefined) fields.status = e.status;
+  if (e.code !== undefined) fields.code = e.code;
+  if (err.stack !== undefined) fields.stack = err.stack;
+  if (err.cause !== undefined && depth < 4)
+    fields.cause = err.cause instanceof Error ? errorFields(err.cause, depth + 1) : String(err.cause);
+  return fields;
 }
