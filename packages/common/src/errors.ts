@@ -21,6 +21,22 @@ export class InputError extends VigilError {
   }
 }
 
+/**
+ * A request refused on purpose: its HTTP status, a code a program can branch on
+ * (`bad_request`, `not_found`, `conflict`, `unavailable`) and a message for a person.
+ * Thrown where the refusal is decided; each service turns it into its response in one
+ * place (the API's `onError`: `{"error": code, "message": message}`).
+ */
+export class RequestError extends VigilError {
+  constructor(
+    status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 503,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message, { status, expected: true });
+  }
+}
+
 /** A failure that will not go away by retrying (queue workers map it to "do not retry"). */
 export class PermanentError extends VigilError {
   constructor(message: string, cause?: unknown) {

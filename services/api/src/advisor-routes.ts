@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { RequestError } from "@vigil/common";
 import type { Context } from "hono";
 import {
   beyondCurrentGrants,
@@ -43,7 +44,7 @@ export function advisorRoutes(client: ClickHouseClient, config: VigilConfig): Ho
       const envs = (await listAgentSummaries(client))
         .filter((s) => s.agentId === agentId)
         .sort((a, b) => b.spans - a.spans);
-      if (envs.length === 0) return c.json({ error: "not_found", message: `agent ${agentId} has sent no spans` }, 404);
+      if (envs.length === 0) throw new RequestError(404, "not_found", `agent ${agentId} has sent no spans`);
       environment = (envs[0] as { environment: string }).environment;
     }
     return observePermissions(client, {

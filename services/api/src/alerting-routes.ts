@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { RequestError } from "@vigil/common";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { MatcherSchema, parseDuration } from "@vigil/config";
@@ -42,7 +43,7 @@ export function alertingRoutes(client: ClickHouseClient): Hono<ApiEnv> {
     const id = c.req.param("id");
     const body = (await c.req.json().catch(() => ({}))) as { note?: unknown };
     const [alert] = await alertsByIds(client, [id]);
-    if (alert === undefined) return c.json({ error: "not_found", message: `no alert ${id}` }, 404);
+    if (alert === undefined) throw new RequestError(404, "not_found", `no alert ${id}`);
     const ack = {
       alertId: id,
       ackedAtMs: Date.now(),
@@ -61,7 +62,7 @@ export function alertingRoutes(client: ClickHouseClient): Hono<ApiEnv> {
 
   api.post("/silences", requireAdmin, async (c) => {
     const parsed = SilenceRequest.safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success) return c.json({ error: "bad_request", message: problems(parsed.error) }, 400);
+    if (!parsed.success) throw new RequestError(400, "bad_request", problems(parsed.error));
     const r = parsed.data;
     const now = Date.now();
     const startsAtMs = r.starts_at === undefined ? now : Date.parse(r.starts_at);
@@ -72,9 +73,8 @@ export function alertingRoutes(client: ClickHouseClient): Hono<ApiEnv> {
           ? startsAtMs + (parseDuration(r.duration) as number)
           : undefined;
     if (endsAtMs === undefined)
-      return c.json({ error: "bad_request", message: "give duration or ends_at: a silence always ends" }, 400);
-    if (endsAtMs <= startsAtMs)
-      return c.json({ error: "bad_request", message: "ends_at must be after starts_at" }, 400);
+      throw new RequestError(400, "bad_request", "give duration or ends_at: a silence always ends");
+    if (endsAtMs <= startsAtMs) throw new RequestError(400, "bad_request", "ends_at must be after starts_at");
     const silence = {
       silenceId: randomUUID(),
       changedAtMs: now,
@@ -91,7 +91,7 @@ export function alertingRoutes(client: ClickHouseClient): Hono<ApiEnv> {
   // Expiring adds a row that ends the silence now (insert-only: the history stays).
   api.delete("/silences/:id", requireAdmin, async (c) => {
     const current = (await listSilences(client)).find((s) => s.silenceId === c.req.param("id"));
-    if (current === undefined) return c.json({ error: "not_found", message: `no silence ${c.req.param("id")}` }, 404);
+    if (current === undefined) throw new RequestError(404, "not_found", `no silence ${c.req.param("id")}`);
     const now = Date.now();
     const expired = {
       ...current,
@@ -108,7 +108,7 @@ export function alertingRoutes(client: ClickHouseClient): Hono<ApiEnv> {
     const q = c.req.query();
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-      return c.json({ error: "bad_request", message: "limit must be 1-1000" }, 400);
+      throw new RequestError(400, "bad_request", "limit must be 1-1000");
     const attempts = await findAttempts(client, {
       ...(q.receiver === undefined ? {} : { receiver: q.receiver }),
       ...(q.notification === undefined ? {} : { notificationId: q.notification }),
@@ -125,7 +125,7 @@ export function alertingRoutes(client: ClickHouseClient): Hono<ApiEnv> {
   api.post("/receivers/:name/enable", requireAdmin, async (c) => {
     const name = c.req.param("name");
     if (!(await disabledReceivers(client)).has(name))
-      return c.json({ error: "not_found", message: `receiver ${name} is not disabled` }, 404);
+      throw new RequestError(404, "not_found", `receiver ${name} is not disabled`);
     await setReceiverState(client, name, false, `enabled by ${c.get("caller").name}`);
     return c.json({ name, enabled: true });
   });

@@ -4,7 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { requestId } from "hono/request-id";
-import { createLogger } from "@vigil/common";
+import { RequestError, createLogger } from "@vigil/common";
 import type { Logger } from "@vigil/common";
 import type { KeyObject } from "node:crypto";
 import type { VigilConfig } from "@vigil/config";
@@ -119,9 +119,12 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
     await next();
     c.header("cache-control", "no-store");
   });
-  // An unexpected failure is logged with its request id; the caller gets the id, not the stack.
+  // Refusals are thrown as RequestError and answered here; an unexpected failure is
+  // logged with its request id, and the caller gets the id, not the stack.
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse(); // a deliberate refusal (CSRF origin check)
+    // A refusal decided by a route: its status, code and message, the API's one error shape.
+    if (err instanceof RequestError) return c.json({ error: err.code, message: err.message }, err.status as 400);
     deps.logger?.error("api request failed", { requestId: c.get("requestId"), path: c.req.path, error: err });
     return c.json({ error: "internal", message: "the request failed", requestId: c.get("requestId") }, 500);
   });
@@ -172,15 +175,13 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
           Number.isSafeInteger((w as StoredCheckpoint).size) &&
           typeof (w as StoredCheckpoint).note === "string",
       );
-    if (!valid)
-      return c.json({ error: "bad_request", message: 'send JSON {"witnesses": [{"chainId", "size", "note"}]}' }, 400);
+    if (!valid) throw new RequestError(400, "bad_request", 'send JSON {"witnesses": [{"chainId", "size", "note"}]}');
     return c.json(await verify(list as StoredCheckpoint[]));
   });
 
   // The public key (verifier key string) to check checkpoints and proofs offline.
   api.get("/ledger/key", (c) => {
-    if (deps.ledgerKey === undefined)
-      return c.json({ error: "not_found", message: "no ledger key is configured" }, 404);
+    if (deps.ledgerKey === undefined) throw new RequestError(404, "not_found", "no ledger key is configured");
     return c.json({
       name: deps.ledgerKey.name,
       verifierKey: verifierKey(deps.ledgerKey.name, deps.ledgerKey.publicKey),
@@ -189,7 +190,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
 
   api.post("/checkpoints", requireAdmin, async (c) => {
     if (deps.checkpointer === undefined)
-      return c.json({ error: "unavailable", message: "checkpoints are signed by the ingest service" }, 409);
+      throw new RequestError(409, "unavailable", "checkpoints are signed by the ingest service");
     return c.json(await deps.checkpointer.checkpoint(), 201);
   });
 
@@ -200,7 +201,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
       await deps.checkpointer?.checkpointIfGrown();
       return c.json(await buildSpanProof(deps.client, traceId.toLowerCase(), spanId.toLowerCase()));
     } catch (err) {
-      if (err instanceof ProofUnavailableError) return c.json({ error: "not_found", message: err.message }, 404);
+      if (err instanceof ProofUnavailableError) throw new RequestError(404, "not_found", err.message);
       throw err;
     }
   });
@@ -210,18 +211,18 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
     const q = c.req.query();
     const severities = ["info", "low", "medium", "high", "critical"] as const;
     if (q.severity !== undefined && !severities.includes(q.severity as Severity)) {
-      return c.json({ error: "bad_request", message: `severity must be one of ${severities.join(", ")}` }, 400);
+      throw new RequestError(400, "bad_request", `severity must be one of ${severities.join(", ")}`);
     }
     const sinceMs = q.since === undefined ? undefined : parseSince(q.since, Date.now());
     if (sinceMs === null)
-      return c.json({ error: "bad_request", message: "since must be an ISO time or a duration like 15m, 1h, 7d" }, 400);
+      throw new RequestError(400, "bad_request", "since must be an ISO time or a duration like 15m, 1h, 7d");
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-      return c.json({ error: "bad_request", message: "limit must be 1-1000" }, 400);
+      throw new RequestError(400, "bad_request", "limit must be 1-1000");
     // `cursor` pages back: the `nextCursor` of the previous page ("<createdAtMs>:<alertId>").
     const cursor = q.cursor === undefined ? undefined : /^(\d{1,15}):([0-9a-f]{32})$/.exec(q.cursor);
     if (cursor === null)
-      return c.json({ error: "bad_request", message: "cursor must be the nextCursor of the previous page" }, 400);
+      throw new RequestError(400, "bad_request", "cursor must be the nextCursor of the previous page");
     const raisedBefore =
       cursor === undefined ? undefined : { createdAtMs: Number(cursor[1]), alertId: cursor[2] as string };
     // Newest raised first, and `since` by when Vigil raised the alert: an agent states its
@@ -230,7 +231,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
     // (`firstTime`), the rest listed; a flood of novelty cannot push a rule's alert away.
     const collapse = q.collapse === "first-time";
     if (q.collapse !== undefined && !collapse)
-      return c.json({ error: "bad_request", message: 'collapse takes one value: "first-time"' }, 400);
+      throw new RequestError(400, "bad_request", 'collapse takes one value: "first-time"');
     const alerts = await findAlerts(deps.client, {
       ...(q.agent === undefined ? {} : { agentId: q.agent }),
       ...(q.detector === undefined ? {} : { detector: q.detector }),
@@ -268,13 +269,13 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   // Rebuild baselines now: 200 with the result in-process, 202 when queued for the worker.
   api.post("/baselines/rebuild", requireAdmin, async (c) => {
     if (deps.baselines === undefined)
-      return c.json({ error: "unavailable", message: "no worker is attached to this API process" }, 503);
+      throw new RequestError(503, "unavailable", "no worker is attached to this API process");
     let outcome: Awaited<ReturnType<BaselineRebuilder["rebuild"]>>;
     try {
       outcome = await deps.baselines.rebuild();
     } catch (err) {
       c.header("Retry-After", "5");
-      return c.json({ error: "unavailable", message: `rebuild not started: ${(err as Error).message}` }, 503);
+      throw new RequestError(503, "unavailable", `rebuild not started: ${(err as Error).message}`);
     }
     return c.json(outcome, outcome.status === "done" ? 200 : 202);
   });
@@ -283,7 +284,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   api.post("/sql", async (c) => {
     const body = (await c.req.json().catch(() => undefined)) as { sql?: unknown } | undefined;
     if (typeof body?.sql !== "string" || body.sql.trim() === "") {
-      return c.json({ error: "bad_request", message: 'send JSON {"sql": "SELECT ..."}' }, 400);
+      throw new RequestError(400, "bad_request", 'send JSON {"sql": "SELECT ..."}');
     }
     const limits = deps.sqlLimits ?? DEFAULT_SQL_LIMITS;
     const result = await sqlGate.run(c.get("caller").name, () =>
@@ -291,7 +292,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
     );
     if (!result.ok) {
       if (result.status === 429) c.header("Retry-After", "2");
-      return c.json({ error: result.error, message: result.message }, result.status);
+      throw new RequestError(result.status, result.error, result.message);
     }
     return c.json(result);
   });

@@ -1,4 +1,4 @@
-import { DigestRegistry, bearerToken } from "@vigil/common";
+import { DigestRegistry, RequestError, bearerToken } from "@vigil/common";
 import type { VigilConfig } from "@vigil/config";
 import type { MiddlewareHandler } from "hono";
 
@@ -24,9 +24,10 @@ export function requireApiKey(keys: DigestRegistry<ApiCaller>): MiddlewareHandle
     const key = bearerToken(c.req.header("authorization"));
     const caller = key === undefined ? undefined : keys.lookup(key);
     if (caller === undefined) {
-      return c.json(
-        { error: "unauthorized", message: "send an API key: Authorization: Bearer <key> (api_keys in the config)" },
+      throw new RequestError(
         401,
+        "unauthorized",
+        "send an API key: Authorization: Bearer <key> (api_keys in the config)",
       );
     }
     c.set("caller", caller);
@@ -37,12 +38,10 @@ export function requireApiKey(keys: DigestRegistry<ApiCaller>): MiddlewareHandle
 /** Refuses readers (403) on endpoints that change state. */
 export const requireAdmin: MiddlewareHandler<ApiEnv> = async (c, next) => {
   if (c.get("caller").role !== "admin") {
-    return c.json(
-      {
-        error: "forbidden",
-        message: `API key "${c.get("caller").name}" has the ${c.get("caller").role} role; this action needs admin`,
-      },
+    throw new RequestError(
       403,
+      "forbidden",
+      `API key "${c.get("caller").name}" has the ${c.get("caller").role} role; this action needs admin`,
     );
   }
   await next();
@@ -52,12 +51,10 @@ export const requireAdmin: MiddlewareHandler<ApiEnv> = async (c, next) => {
 export const requireApprover: MiddlewareHandler<ApiEnv> = async (c, next) => {
   const role = c.get("caller").role;
   if (role !== "admin" && role !== "approver") {
-    return c.json(
-      {
-        error: "forbidden",
-        message: `API key "${c.get("caller").name}" has the ${role} role; deciding approvals needs approver or admin`,
-      },
+    throw new RequestError(
       403,
+      "forbidden",
+      `API key "${c.get("caller").name}" has the ${role} role; deciding approvals needs approver or admin`,
     );
   }
   await next();

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { RequestError } from "@vigil/common";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { signApprovalToken } from "@vigil/approvals";
@@ -103,7 +104,7 @@ export function decisionRoutes(
   api.get("/decisions", async (c) => {
     const status = c.req.query("status");
     if (status !== undefined && !STATUSES.has(status as DecisionStatus))
-      return c.json({ error: "bad_request", message: `status must be one of ${[...STATUSES].join(", ")}` }, 400);
+      throw new RequestError(400, "bad_request", `status must be one of ${[...STATUSES].join(", ")}`);
     const agent = c.req.query("agent");
     const limit = Math.min(500, Math.max(1, Number(c.req.query("limit") ?? "100") || 100));
     const list = await listDecisions(client, {
@@ -115,7 +116,7 @@ export function decisionRoutes(
   });
   api.get("/decisions/:id", async (c) => {
     const d = await findDecision(client, c.req.param("id"));
-    if (d === undefined) return c.json({ error: "not_found", message: `no decision ${c.req.param("id")}` }, 404);
+    if (d === undefined) throw new RequestError(404, "not_found", `no decision ${c.req.param("id")}`);
     return c.json(decisionJson(d));
   });
   for (const [path, verdict] of [
@@ -126,7 +127,7 @@ export function decisionRoutes(
       const body = (await c.req.json().catch(() => ({}))) as { justification?: unknown };
       const justification = typeof body.justification === "string" ? body.justification.trim() : "";
       if (justification === "")
-        return c.json({ error: "bad_request", message: 'say why: send JSON {"justification": "..."}' }, 400);
+        throw new RequestError(400, "bad_request", 'say why: send JSON {"justification": "..."}');
       const outcome = await decideRequest(
         client,
         log,
@@ -137,10 +138,7 @@ export function decisionRoutes(
         justification,
       );
       if (!outcome.ok)
-        return c.json(
-          { error: outcome.status === 404 ? "not_found" : "conflict", message: outcome.message },
-          outcome.status,
-        );
+        throw new RequestError(outcome.status, outcome.status === 404 ? "not_found" : "conflict", outcome.message);
       return c.json(decisionJson(outcome.decision));
     });
   }

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { RequestError } from "@vigil/common";
 import type { VigilConfig } from "@vigil/config";
 import {
   acksOf,
@@ -64,7 +65,7 @@ export function investigationRoutes(client: ClickHouseClient, config: VigilConfi
     ]);
     const agent = declared.get(id);
     if (agent === undefined && baselines.length === 0 && alerts.length === 0)
-      return c.json({ error: "not_found", message: `no agent ${id} is declared or has sent spans` }, 404);
+      throw new RequestError(404, "not_found", `no agent ${id} is declared or has sent spans`);
     return c.json({
       id,
       declared: agent !== undefined,
@@ -157,7 +158,7 @@ export function investigationRoutes(client: ClickHouseClient, config: VigilConfi
     const only = c.req.query("agent");
     const all = await findSession(client, id);
     const spans = only === undefined ? all : all.filter((s) => s.agentId === only);
-    if (spans.length === 0) return c.json({ error: "not_found", message: `no session ${id}` }, 404);
+    if (spans.length === 0) throw new RequestError(404, "not_found", `no session ${id}`);
     const agents = [...new Set(spans.map((s) => s.agentId))];
     const sharedBy = [...new Set(all.map((s) => s.agentId))].sort();
     const alerts = (await Promise.all(agents.map((a) => findAlerts(client, { agentId: a, limit: 1000 }))))
@@ -205,14 +206,14 @@ export function investigationRoutes(client: ClickHouseClient, config: VigilConfi
     const traceId = c.req.param("traceId").toLowerCase();
     if (!/^[0-9a-f]{32}$/.test(traceId)) return bad(c, "a trace id is 32 hex characters");
     const spans = await findTrace(client, traceId);
-    if (spans.length === 0) return c.json({ error: "not_found", message: `no trace ${traceId}` }, 404);
+    if (spans.length === 0) throw new RequestError(404, "not_found", `no trace ${traceId}`);
     return c.json({ traceId, spans: spans.length, steps: stepTree(spans, new Map()) });
   });
 
   api.get("/alerts/:id", async (c) => {
     const id = c.req.param("id");
     const [alert] = await alertsByIds(client, [id]);
-    if (alert === undefined) return c.json({ error: "not_found", message: `no alert ${id}` }, 404);
+    if (alert === undefined) throw new RequestError(404, "not_found", `no alert ${id}`);
     const [acks, deliveries] = await Promise.all([acksOf(client, [id]), deliveriesOfAlert(client, id)]);
     return c.json({ alert, acknowledged: acks.get(id) ?? null, deliveries });
   });

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { RequestError } from "@vigil/common";
 import type { ApiEnv } from "./auth";
 
 /** "15m", "1h", "7d" before now, or an ISO time; null when neither. */
@@ -27,7 +28,9 @@ export function decodeCursor(
   }
 }
 
-export const bad = (c: Context<ApiEnv>, message: string) => c.json({ error: "bad_request", message }, 400);
+export const bad = (_c: Context<ApiEnv>, message: string): never => {
+  throw new RequestError(400, "bad_request", message);
+};
 export const ns = (ms: number): string => String(BigInt(Math.round(ms)) * 1_000_000n);
 
 /** Time range and page size from ?since=&until=&limit=; a string is an error message. */

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { RequestError } from "@vigil/common";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { generateToken, parseDuration, sha256Hex } from "@vigil/config";
@@ -32,25 +33,20 @@ export function tokenRoutes(client: ClickHouseClient, config: VigilConfig): Hono
   api.post("/agents/:id/tokens", requireAdmin, async (c) => {
     const agentId = c.req.param("id");
     if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(agentId))
-      return c.json(
-        { error: "bad_request", message: "an agent id is 1-63 characters of a-z, 0-9, '.', '_' or '-'" },
-        400,
-      );
+      throw new RequestError(400, "bad_request", "an agent id is 1-63 characters of a-z, 0-9, '.', '_' or '-'");
     const parsed = CreateToken.safeParse(await c.req.json().catch(() => ({})));
     if (!parsed.success)
-      return c.json(
-        {
-          error: "bad_request",
-          message: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
-        },
+      throw new RequestError(
         400,
+        "bad_request",
+        parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
       );
     const now = Date.now();
     const e = parsed.data.expires;
     const expiresAtMs =
       e === undefined ? undefined : parseDuration(e) !== undefined ? now + (parseDuration(e) as number) : Date.parse(e);
     if (expiresAtMs !== undefined && expiresAtMs <= now)
-      return c.json({ error: "bad_request", message: "expires must be in the future" }, 400);
+      throw new RequestError(400, "bad_request", "expires must be in the future");
     const token = generateToken();
     const row = {
       tokenId: randomUUID(),
@@ -111,12 +107,9 @@ export function tokenRoutes(client: ClickHouseClient, config: VigilConfig): Hono
   api.delete("/tokens/:tokenId", requireAdmin, async (c) => {
     const id = c.req.param("tokenId");
     if (id.startsWith("config:"))
-      return c.json(
-        { error: "conflict", message: "this token is declared in the config file: remove it there and restart" },
-        409,
-      );
+      throw new RequestError(409, "conflict", "this token is declared in the config file: remove it there and restart");
     const current = (await listStoredTokens(client)).find((t) => t.tokenId === id);
-    if (current === undefined) return c.json({ error: "not_found", message: `no token ${id}` }, 404);
+    if (current === undefined) throw new RequestError(404, "not_found", `no token ${id}`);
     if (!current.revoked) await insertTokenRow(client, { ...current, revoked: true, changedBy: c.get("caller").name });
     return c.json({ tokenId: id, agentId: current.agentId, revoked: true });
   });
