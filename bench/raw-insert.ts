@@ -6,7 +6,8 @@
  * Targets (RAW_TARGET): "views" (default) is the migrated spans table as ingest writes
  * it, with its materialized views and skip indexes: the honest limit for what storing
  * a span costs; "bare" is a copy of the spans table with no views and no indexes: what
- * the views and indexes add. CPU is the whole process's for the embedded engine (chDB
+ * the views and indexes add. RAW_WITHOUT=<view> (or "indexes") is the migrated table
+ * less that one view (or its skip indexes): what it costs (bench/view-costs.ts). CPU is the whole process's for the embedded engine (chDB
  * runs in this process; sending pre-serialized bytes costs Node next to nothing) or the
  * server process's (RAW_CLICKHOUSE_PID), over the insert loop.
  *
@@ -51,6 +52,22 @@ if (target === "spans_bare") {
   });
   for (const { name } of await rs.json<{ name: string }>())
     await client.command({ query: `ALTER TABLE spans_bare DROP INDEX ${name}` });
+}
+// RAW_WITHOUT: the migrated table less one of its materialized views, or its skip indexes.
+const without = process.env.RAW_WITHOUT;
+if (without !== undefined && target === "spans") {
+  const listed = async (query: string) =>
+    (await (await client.query({ query, format: "JSONEachRow" })).json<{ name: string }>()).map((r) => r.name);
+  const views = await listed(
+    "SELECT name FROM system.tables WHERE database = currentDatabase() AND engine = 'MaterializedView'",
+  );
+  const indexes = await listed(
+    "SELECT name FROM system.data_skipping_indices WHERE database = currentDatabase() AND table = 'spans'",
+  );
+  if (without === "indexes")
+    for (const name of indexes) await client.command({ query: `ALTER TABLE spans DROP INDEX ${name}` });
+  else if (views.includes(without)) await client.command({ query: `DROP VIEW ${without}` });
+  else throw new Error(`RAW_WITHOUT: not a view of this schema: ${without} (views: ${views.join(", ")})`);
 }
 await initSqlParser();
 
