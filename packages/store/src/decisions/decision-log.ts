@@ -5,8 +5,8 @@ import type { ChainHead } from "../ledger/checkpointer";
 import { leafHash } from "../ledger/merkle";
 import { sortLeaves } from "../ledger/entry";
 import { inSlices } from "../query-params";
-import { insertDecisionRows } from "./decisions";
-import type { DecisionRow } from "./decisions";
+import { SELECT_DECISIONS, decisionRowOf, insertDecisionRows } from "./decisions";
+import type { DecisionRow, StoredDecisionRow } from "./decisions";
 
 /**
  * The ledger chains of decisions (in the `decision_ledger` table) start with this;
@@ -172,38 +172,16 @@ export async function readDecisionLeaves(
   const out = new Map<string, Buffer[]>();
   const rows = await inSlices(batchIds, async (ids) => {
     const rs = await client.query({
-      query: `SELECT toString(batch_id) AS b, decision_id, event, toString(toUnixTimestamp64Milli(at)) AS at_ms,
-              agent_id, session_id, trace_id, action_kind, action_digest, rendering, description, facts, reasons,
-              actor, justification, toString(toUnixTimestamp64Milli(expires_at)) AS expires_ms, token
-            FROM decisions WHERE batch_id IN {ids:Array(UUID)}`,
+      query: `${SELECT_DECISIONS} WHERE batch_id IN {ids:Array(UUID)}`,
       query_params: { ids },
       format: "JSONEachRow",
     });
-    return rs.json<Record<string, string> & { reasons: string[] }>();
+    return rs.json<StoredDecisionRow>();
   });
   for (const r of rows) {
-    const row: DecisionRow = {
-      decisionId: r.decision_id as string,
-      event: r.event as DecisionRow["event"],
-      atMs: Number(r.at_ms),
-      agentId: r.agent_id as string,
-      sessionId: r.session_id as string,
-      traceId: r.trace_id as string,
-      actionKind: r.action_kind as string,
-      actionDigest: r.action_digest as string,
-      rendering: r.rendering as string,
-      description: r.description as string,
-      facts: r.facts as string,
-      reasons: r.reasons,
-      actor: r.actor as string,
-      justification: r.justification as string,
-      expiresAtMs: Number(r.expires_ms),
-      token: r.token as string,
-    };
-    const b = r.b as string;
-    let list = out.get(b);
-    if (list === undefined) out.set(b, (list = []));
-    list.push(leafHash(decisionLine(b, row)));
+    let list = out.get(r.batch);
+    if (list === undefined) out.set(r.batch, (list = []));
+    list.push(leafHash(decisionLine(r.batch, decisionRowOf(r))));
   }
   for (const list of out.values()) sortLeaves(list);
   return out;

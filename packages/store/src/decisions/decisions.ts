@@ -46,6 +46,28 @@ export interface DecisionRow {
   token: string;
 }
 
+/** A stored row as the DecisionRow that was written (what the ledger's canonical line is made of). */
+export function decisionRowOf(r: StoredDecisionRow): DecisionRow {
+  return {
+    decisionId: r.decision_id,
+    event: r.event,
+    atMs: Number(r.at_ms),
+    agentId: r.agent_id,
+    sessionId: r.session_id,
+    traceId: r.trace_id,
+    actionKind: r.action_kind,
+    actionDigest: r.action_digest,
+    rendering: r.rendering,
+    description: r.description,
+    facts: r.facts,
+    reasons: r.reasons,
+    actor: r.actor,
+    justification: r.justification,
+    expiresAtMs: Number(r.expires_ms),
+    token: r.token,
+  };
+}
+
 /** Inserts decision rows as one batch of the decision ledger (see DecisionLog, which hashes and ledgers them). */
 export async function insertDecisionRows(
   client: ClickHouseClient,
@@ -78,7 +100,9 @@ export async function insertDecisionRows(
   });
 }
 
-interface Row {
+/** A decision row as SELECT_DECISIONS reads it back (times as millisecond digits). */
+export interface StoredDecisionRow {
+  batch: string;
   decision_id: string;
   event: DecisionEvent;
   at_ms: string;
@@ -97,13 +121,14 @@ interface Row {
   token: string;
 }
 
-const SELECT = `SELECT decision_id, event, toString(toUnixTimestamp64Milli(at)) AS at_ms, agent_id, session_id, trace_id,
+/** Every column of a decision row, as StoredDecisionRow; the one read of the table's rows. */
+export const SELECT_DECISIONS = `SELECT toString(batch_id) AS batch, decision_id, event, toString(toUnixTimestamp64Milli(at)) AS at_ms, agent_id, session_id, trace_id,
   action_kind, action_digest, rendering, description, facts, reasons, actor, justification,
   toString(toUnixTimestamp64Milli(expires_at)) AS expires_ms, token FROM decisions`;
 
 /** Folds a decision's rows (in time order) into its state: the first answer after the request is final. */
-function fold(rows: Row[], nowMs: number): Decision[] {
-  const byId = new Map<string, Row[]>();
+function fold(rows: StoredDecisionRow[], nowMs: number): Decision[] {
+  const byId = new Map<string, StoredDecisionRow[]>();
   for (const r of rows) byId.set(r.decision_id, [...(byId.get(r.decision_id) ?? []), r]);
   const out: Decision[] = [];
   for (const list of byId.values()) {
@@ -148,11 +173,11 @@ export async function findDecision(
   nowMs = Date.now(),
 ): Promise<Decision | undefined> {
   const rs = await client.query({
-    query: `${SELECT} WHERE decision_id = {id:String} ORDER BY at, event = 'requested' DESC`,
+    query: `${SELECT_DECISIONS} WHERE decision_id = {id:String} ORDER BY at, event = 'requested' DESC`,
     query_params: { id: decisionId },
     format: "JSONEachRow",
   });
-  return fold(await rs.json<Row>(), nowMs)[0];
+  return fold(await rs.json<StoredDecisionRow>(), nowMs)[0];
 }
 
 /** Recent decisions, newest first, optionally of one status or agent. */
@@ -162,7 +187,7 @@ export async function listDecisions(
   nowMs = Date.now(),
 ): Promise<Decision[]> {
   const rs = await client.query({
-    query: `${SELECT} WHERE decision_id IN (
+    query: `${SELECT_DECISIONS} WHERE decision_id IN (
               SELECT decision_id FROM decisions WHERE event = 'requested'
               ${filter.agentId === undefined ? "" : "AND agent_id = {agent:String}"}
               ORDER BY at DESC LIMIT {scan:UInt32})
@@ -170,7 +195,7 @@ export async function listDecisions(
     query_params: { agent: filter.agentId ?? "", scan: Math.min(5000, (filter.limit ?? 100) * 5) },
     format: "JSONEachRow",
   });
-  const all = fold(await rs.json<Row>(), nowMs);
+  const all = fold(await rs.json<StoredDecisionRow>(), nowMs);
   return (filter.status === undefined ? all : all.filter((d) => d.status === filter.status)).slice(
     0,
     filter.limit ?? 100,
