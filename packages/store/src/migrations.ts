@@ -16,6 +16,29 @@ import { LEDGER_MIGRATION } from "./ledger/schema";
 import { FACTS_MIGRATION, MCP_FACTS_MIGRATION } from "./spans/facts-schema";
 import { SPANS_MERGES_MIGRATION, SPANS_MIGRATION, TRACE_INDEX_PER_REQUEST_MIGRATION } from "./spans/schema";
 import { TRACE_SESSIONS_MIGRATION } from "./spans/trace-sessions-schema";
+import { spanColumnDefinitions } from "./spans/columns";
+
+/**
+ * Adds the span catalogue's columns (spans/columns.ts) that a store created before them
+ * lacks, before any pending migration runs (so one may use them). A new column needs no
+ * migration of its own: adding a column is a metadata change in ClickHouse, and old rows
+ * read its default. A store without a spans table gets every column from migration 1.
+ */
+async function addMissingSpanColumns(
+  client: ClickHouseClient,
+  forPlacement: (statement: string) => string[],
+): Promise<void> {
+  const rs = await client.query({
+    query: "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'spans'",
+    format: "JSONEachRow",
+  });
+  const present = new Set((await rs.json<{ name: string }>()).map((r) => r.name));
+  if (present.size === 0) return;
+  const missing = spanColumnDefinitions().filter((c) => !present.has(c.name));
+  if (missing.length === 0) return;
+  const statement = `ALTER TABLE spans ${missing.map((c) => `ADD COLUMN IF NOT EXISTS ${c.definition}`).join(", ")}`;
+  for (const s of forPlacement(statement)) await client.command({ query: s });
+}
 
 /** One numbered schema step. Every statement must be idempotent (IF NOT EXISTS). */
 export interface Migration {
@@ -65,6 +88,7 @@ export async function runMigrations(client: ClickHouseClient, options: { cluster
   const forPlacement = (statement: string): string[] =>
     options.cluster === undefined ? [statement] : clusterStatements(statement, options.cluster);
   for (const statement of forPlacement(MIGRATIONS_TABLE)) await client.command({ query: statement });
+  await addMissingSpanColumns(client, forPlacement);
   const rs = await client.query({ query: "SELECT DISTINCT version FROM schema_migrations", format: "JSONEachRow" });
   const done = new Set((await rs.json<{ version: number }>()).map((r) => Number(r.version)));
   const applied: number[] = [];

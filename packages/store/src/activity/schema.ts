@@ -117,7 +117,6 @@ export const BACKFILL_MIGRATION: Migration = {
   version: 16,
   name: "backfill kept out of the activity aggregates",
   statements: [
-    "ALTER TABLE spans ADD COLUMN IF NOT EXISTS backfill Bool COMMENT 'received far from its stated end time: trains nothing'",
     activityViewQuery("WHERE NOT backfill\n    "),
     // Call counts keep backfill apart instead: a backdated burst is still a burst to judge
     // (call_volume counts every step in its bucket), while history reads only live rows.

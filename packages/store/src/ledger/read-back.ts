@@ -1,7 +1,11 @@
 import type { ClickHouseClient } from "@clickhouse/client";
-import { SPAN_READ_BACK_EXPRESSIONS, formatSpanRow } from "../spans/rows";
+import { SPAN_INSERT_COLUMNS, SPAN_READ_BACK_EXPRESSIONS, formatSpanRow } from "../spans/rows";
 import { sortLeaves } from "./entry";
 import { leafHash } from "./merkle";
+
+const BATCH_ID = SPAN_INSERT_COLUMNS.indexOf("batch_id");
+const TRACE_ID = SPAN_INSERT_COLUMNS.indexOf("trace_id");
+const SPAN_ID = SPAN_INSERT_COLUMNS.indexOf("span_id");
 
 /** One stored row as its canonical line (what the ledger hashed at ingest) and leaf hash. */
 export interface StoredLeaf {
@@ -28,10 +32,10 @@ export async function readBatchLeaves(
   });
   for (const values of await rs.json<unknown[]>()) {
     const line = formatSpanRow(values);
-    const batchId = values[0] as string;
+    const batchId = values[BATCH_ID] as string;
     let list = byBatch.get(batchId);
     if (list === undefined) byBatch.set(batchId, (list = []));
-    list.push({ traceId: values[4] as string, spanId: values[5] as string, line, leaf: leafHash(line) });
+    list.push({ traceId: values[TRACE_ID] as string, spanId: values[SPAN_ID] as string, line, leaf: leafHash(line) });
   }
   for (const list of byBatch.values()) list.sort((a, b) => Buffer.compare(a.leaf, b.leaf));
   return byBatch;

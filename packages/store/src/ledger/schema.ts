@@ -4,9 +4,9 @@ import type { Migration } from "../migrations";
  * Tamper evidence. Every committed insert batch gets a ledger entry: a Merkle root over
  * its rows' canonical lines and the hash of the previous entry (a hash chain per ingest
  * chain). Checkpoints sign the Merkle root over all entries (C2SP tlog-checkpoint).
- * Both tables are insert-only like the spans. The span columns record what ingest's
- * integrity checks found: credentials redacted before storage, a claimed identity that
- * is not the token's.
+ * Both tables are insert-only like the spans. (What ingest's integrity checks found,
+ * credentials redacted before storage and a claimed identity that is not the token's, is
+ * in the spans' own columns: see spans/columns.ts.)
  */
 /** A table of ledger entries: the spans' `ledger`, and the decisions' `decision_ledger` (its twin). */
 export function ledgerTableDdl(table: "ledger" | "decision_ledger"): string {
@@ -34,11 +34,6 @@ export const LEDGER_MIGRATION: Migration = {
       note String COMMENT 'the signed checkpoint, C2SP tlog-checkpoint in a signed note',
       created_at DateTime64(3, 'UTC')
     ) ENGINE = MergeTree ORDER BY (chain_id, tree_size)`,
-    `ALTER TABLE spans
-      ADD COLUMN IF NOT EXISTS redacted_rules Array(LowCardinality(String)),
-      ADD COLUMN IF NOT EXISTS redacted_fingerprints Array(String),
-      ADD COLUMN IF NOT EXISTS redacted_locations Array(String),
-      ADD COLUMN IF NOT EXISTS impersonated_agent LowCardinality(String)`,
     "ALTER TABLE spans ADD INDEX IF NOT EXISTS idx_batch_id batch_id TYPE bloom_filter(0.001) GRANULARITY 1",
   ],
 };

@@ -4,6 +4,7 @@ import type { RowOrigin } from "./origin";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { SpanFacts } from "@vigil/facts";
 import type { AnyValue, Span, SpanEvent, SpanLink } from "@vigil/otlp";
+import { FACT_SELECT, factsOfRow } from "./columns";
 import { NO_INTEGRITY_FINDINGS } from "./rows";
 import type { RowContext, SpanIntegrity } from "./rows";
 
@@ -52,14 +53,11 @@ export interface StoredSpan {
 const SELECT_SPAN = `
 SELECT agent_id, trace_id, span_id, parent_span_id, trace_state, flags, name, kind,
   toString(toUnixTimestamp64Nano(start_time)) AS start_ns, toString(toUnixTimestamp64Nano(end_time)) AS end_ns,
-  toString(duration_ns) AS duration, status_code, status_message, session_id,
+  toString(duration_ns) AS duration, status_code, status_message,
   attributes, dropped_attributes_count, events, dropped_events_count, links, dropped_links_count,
   resource_attributes, resource_dropped_attributes_count, resource_schema_url,
   scope_name, scope_version, scope_attributes, scope_dropped_attributes_count, scope_schema_url,
-  toString(received_at) AS received, toString(batch_id) AS batch,
-  claimed_agent, environment, operation, tool, db_system, db_operation, db_tables, db_tables_written,
-  db_statement_kinds, db_tables_approximate, outbound_host, credential_id, peer_agent, input, input_source,
-  approval_id, approval_status, destructive, destructive_reason, mcp_server, mcp_method, dialect,
+  toString(received_at) AS received, toString(batch_id) AS batch, ${FACT_SELECT},
   redacted_rules, redacted_fingerprints, redacted_locations, impersonated_agent, backfill, ${IS_AUDIT_ROW_SQL} AS is_audit,
   ${IS_LOG_ROW_SQL} AS is_log
 FROM spans`;
@@ -97,62 +95,18 @@ interface SpanRow {
   scope_schema_url: string;
   received: string;
   batch: string;
-  claimed_agent: string;
-  environment: string;
-  operation: string;
-  tool: string;
-  db_system: string;
-  db_operation: string;
-  db_tables: string[];
-  db_tables_written: string[];
-  db_statement_kinds: string[];
-  db_tables_approximate: boolean;
-  outbound_host: string;
-  credential_id: string;
-  peer_agent: string;
-  input: string;
-  input_source: string;
-  approval_id: string;
-  approval_status: string;
-  destructive: boolean;
-  destructive_reason: string;
-  mcp_server: string;
-  mcp_method: string;
-  dialect: string;
   redacted_rules: string[];
   redacted_fingerprints: string[];
   redacted_locations: string[];
   impersonated_agent: string;
   backfill: boolean | number;
+  /** The fact columns (FACT_SELECT). */
+  readonly [column: string]: unknown;
 }
 
 function toStoredSpanFacts(r: SpanRow): Pick<StoredSpan, "facts" | "integrity"> {
   return {
-    facts: {
-      claimedAgent: r.claimed_agent,
-      sessionId: r.session_id,
-      environment: r.environment,
-      operation: r.operation,
-      tool: r.tool,
-      dbSystem: r.db_system,
-      dbOperation: r.db_operation,
-      dbTables: r.db_tables,
-      dbTablesWritten: r.db_tables_written,
-      dbStatementKinds: r.db_statement_kinds,
-      dbTablesApproximate: Boolean(r.db_tables_approximate),
-      outboundHost: r.outbound_host,
-      credentialId: r.credential_id,
-      peerAgent: r.peer_agent,
-      input: r.input,
-      inputSource: r.input_source,
-      approvalId: r.approval_id,
-      approvalStatus: r.approval_status,
-      destructive: Boolean(r.destructive),
-      destructiveReason: r.destructive_reason,
-      mcpServer: r.mcp_server,
-      mcpMethod: r.mcp_method,
-      dialect: r.dialect,
-    },
+    facts: factsOfRow(r),
     integrity: {
       redactions: r.redacted_rules.map((rule, i) => ({
         rule,
@@ -301,10 +255,7 @@ export type DetectSpan = Pick<
 
 const DETECT_COLUMNS = `agent_id, trace_id, span_id, parent_span_id, name, kind, toString(toUnixTimestamp64Nano(start_time)) AS start_ns,
               toString(toUnixTimestamp64Nano(end_time)) AS end_ns, toString(toUnixTimestamp64Milli(received_at)) AS received_ms,
-              session_id, claimed_agent, environment, operation, tool, db_system, db_operation, db_tables, db_tables_written,
-              db_statement_kinds, db_tables_approximate, outbound_host, credential_id, peer_agent, input, input_source,
-              approval_id, approval_status, destructive, destructive_reason, mcp_server, mcp_method, dialect,
-              redacted_rules, redacted_fingerprints, redacted_locations, impersonated_agent, backfill, ${IS_AUDIT_ROW_SQL} AS is_audit`;
+              ${FACT_SELECT}, redacted_rules, redacted_fingerprints, redacted_locations, impersonated_agent, backfill, ${IS_AUDIT_ROW_SQL} AS is_audit`;
 
 type DetectRow = SpanRow & { received_ms: string };
 

@@ -1,150 +1,127 @@
 import type { SpanFacts } from "@vigil/facts";
 import type { Resource, Scope, Span } from "@vigil/otlp";
 import { prefixedLeafHash } from "../ledger/merkle";
+import { SPAN_COLUMNS } from "./columns";
+import type { Kind, LineContext, SpanColumn, SpanIntegrity } from "./columns";
 
-/**
- * How a column's value is written in a JSONCompactEachRow line:
- * - `str`: a JSON string; `num`: a number; `bool`: true/false; `strs`: an array of strings;
- * - `id`: a string known to need no escaping (hex ids, UUIDs, validated agent ids), quoted as is;
- * - `json`: JSON text embedded as is (stored as its text, see INSERT settings);
- * - `digits`: a decimal integer as a JSON string (nanosecond and millisecond times).
- */
-type Kind = "str" | "id" | "num" | "bool" | "strs" | "json" | "digits";
-
-/**
- * Every column ingest writes, in line order: its kind, where ingest takes the value from
- * (an expression over the span `s`, its facts `f`, integrity findings `g` and the request
- * context `c`), and the SQL that reads it back as the same value. Defined once: the row
- * encoder, the INSERT and the ledger's read-back (which recomputes each row's canonical
- * line to check it) are all generated from this list.
- */
-const COLUMNS: ReadonlyArray<readonly [name: string, kind: Kind, from: string, readBack?: string]> = [
-  ["batch_id", "id", "c.batchId", "toString(batch_id)"],
-  ["agent_id", "id", "c.agentId"],
-  ["start_time", "digits", "s.startTimeUnixNano", "toString(toUnixTimestamp64Nano(start_time))"],
-  ["end_time", "digits", "s.endTimeUnixNano", "toString(toUnixTimestamp64Nano(end_time))"],
-  ["trace_id", "id", "s.traceId"],
-  ["span_id", "id", "s.spanId"],
-  ["parent_span_id", "id", "s.parentSpanId"],
-  ["trace_state", "str", "s.traceState"],
-  ["flags", "num", "s.flags"],
-  ["name", "str", "s.name"],
-  ["kind", "num", "s.kind"],
-  ["status_code", "num", "s.statusCode"],
-  ["status_message", "str", "s.statusMessage"],
-  ["session_id", "str", "f.sessionId"],
-  ["attributes", "json", "JSON.stringify(s.attributes)"],
-  ["dropped_attributes_count", "num", "s.droppedAttributesCount"],
-  ["events", "json", 's.events.length === 0 ? "[]" : JSON.stringify(s.events)'],
-  ["dropped_events_count", "num", "s.droppedEventsCount"],
-  ["links", "json", 's.links.length === 0 ? "[]" : JSON.stringify(s.links)'],
-  ["dropped_links_count", "num", "s.droppedLinksCount"],
-  ["resource_attributes", "json", "c.resourceJson"],
-  ["resource_dropped_attributes_count", "num", "s.resource.droppedAttributesCount"],
-  ["resource_schema_url", "str", "s.resource.schemaUrl"],
-  ["scope_name", "str", "s.scope.name"],
-  ["scope_version", "str", "s.scope.version"],
-  ["scope_attributes", "json", "c.scopeJson"],
-  ["scope_dropped_attributes_count", "num", "s.scope.droppedAttributesCount"],
-  ["scope_schema_url", "str", "s.scope.schemaUrl"],
-  ["received_at", "digits", "c.received", "toString(toUnixTimestamp64Milli(received_at))"],
-  ["request_digest", "id", "c.requestDigest"],
-  ["claimed_agent", "str", "f.claimedAgent"],
-  ["environment", "str", "f.environment"],
-  ["operation", "str", "f.operation"],
-  ["tool", "str", "f.tool"],
-  ["db_system", "str", "f.dbSystem"],
-  ["db_operation", "str", "f.dbOperation"],
-  ["db_tables", "strs", "f.dbTables"],
-  ["db_tables_written", "strs", "f.dbTablesWritten"],
-  ["db_statement_kinds", "strs", "f.dbStatementKinds"],
-  ["db_tables_approximate", "bool", "f.dbTablesApproximate"],
-  ["outbound_host", "str", "f.outboundHost"],
-  ["credential_id", "str", "f.credentialId"],
-  ["peer_agent", "str", "f.peerAgent"],
-  ["input", "str", "f.input"],
-  ["input_source", "str", "f.inputSource"],
-  ["approval_id", "str", "f.approvalId"],
-  ["approval_status", "str", "f.approvalStatus"],
-  ["destructive", "bool", "f.destructive"],
-  ["destructive_reason", "str", "f.destructiveReason"],
-  ["mcp_server", "str", "f.mcpServer"],
-  ["mcp_method", "str", "f.mcpMethod"],
-  ["dialect", "str", "f.dialect"],
-  ["redacted_rules", "strs", "g.redactions.length === 0 ? [] : g.redactions.map((r) => r.rule)"],
-  ["redacted_fingerprints", "strs", "g.redactions.length === 0 ? [] : g.redactions.map((r) => r.fingerprint)"],
-  ["redacted_locations", "strs", "g.redactions.length === 0 ? [] : g.redactions.map((r) => r.location)"],
-  ["impersonated_agent", "str", "g.impersonatedAgent"],
-  ["backfill", "bool", "g.backfill"],
-];
+export type { SpanIntegrity } from "./columns";
 
 /** The columns ingest writes, in line order. */
-export const SPAN_INSERT_COLUMNS: readonly string[] = COLUMNS.map(([name]) => name);
+export const SPAN_INSERT_COLUMNS: readonly string[] = SPAN_COLUMNS.map((c) => c.name);
 
 /** SELECT expressions that read the inserted columns back as the values that were written. */
-export const SPAN_READ_BACK_EXPRESSIONS: readonly string[] = COLUMNS.map(([name, , , expr]) => expr ?? name);
+export const SPAN_READ_BACK_EXPRESSIONS: readonly string[] = SPAN_COLUMNS.map((c) => c.readBack);
 
 /** One span's values, in SPAN_INSERT_COLUMNS order. */
 export type SpanRowValues = unknown[];
 
-/** The JS expression that writes one value of a kind into the line. */
-function writer(kind: Kind, value: string): string {
-  // Most facts are empty: skip the JSON.stringify call for "" and [] (simple accessors only).
-  const simple = /^[a-z]\.[A-Za-z.]+$|^v\[\d+\]$/.test(value);
+/** Kinds as small integers, so that writing a value is a switch the JIT compiles to a jump table. */
+const KIND_CODES: { readonly [K in Kind]: number } = { id: 0, digits: 0, str: 1, strs: 2, json: 3, num: 4, bool: 5 };
+
+/**
+ * One value as its kind is written in a line (see Kind). Most facts are empty: "" and []
+ * skip JSON.stringify.
+ */
+function written(kind: number, v: unknown): string {
   switch (kind) {
-    case "id":
-      return `'"' + (${value}) + '"'`;
-    case "str":
-      return simple ? `(${value} === "" ? '""' : JSON.stringify(${value}))` : `JSON.stringify(${value})`;
-    case "strs":
-      return simple ? `(${value}.length === 0 ? "[]" : JSON.stringify(${value}))` : `JSON.stringify(${value})`;
-    case "json":
-      return `(${value})`;
-    case "digits":
-      return `'"' + (${value}) + '"'`;
-    case "num":
-      return `String(${value})`;
-    case "bool":
-      return `((${value}) === true ? "true" : "false")`;
+    case 0:
+      return `"${v as string}"`;
+    case 1:
+      return (v as string) === "" ? '""' : JSON.stringify(v);
+    case 2:
+      return (v as readonly string[]).length === 0 ? "[]" : JSON.stringify(v);
+    case 3:
+      return v as string;
+    case 4:
+      return String(v as number);
+    default:
+      return (v as boolean) === true ? "true" : "false";
   }
 }
 
-/**
- * Builds a line formatter from COLUMNS. Generated once at load (as protobufjs does for
- * its codecs): one string expression per row, no per-column branching or temporary
- * arrays on the hot path, and the same code shape for ingest and for verification.
- */
-function compileFormatter<A extends unknown[]>(
-  params: string[],
-  valueOf: (from: string, index: number) => string,
-): (...args: A) => string {
-  const body = COLUMNS.map(([, kind, from], i) => writer(kind, valueOf(from, i))).join(' + "," + ');
-  return new Function(...params, `return "[" + ${body} + "]";`) as (...args: A) => string;
+/** How an empty value of an appended column's kind is written (those kinds only: see APPENDED in columns.ts). */
+const EMPTY_WRITTEN: Partial<Record<Kind, string>> = { str: '""', strs: "[]", bool: "false", num: "0" };
+
+type ValueOf = (s: Span, f: SpanFacts, g: SpanIntegrity, c: LineContext) => unknown;
+
+/** Lines of one column list: what ingest writes and hashes, and what the ledger recomputes from a stored row. */
+export interface RowCodec {
+  /** One span's line, without the newline. */
+  line(s: Span, f: SpanFacts, g: SpanIntegrity, c: LineContext): string;
+  /** A stored row's canonical line (what its leaf hashes), from values read back in column order. */
+  canonical(values: SpanRowValues): string;
+  /**
+   * Where the canonical line of the line `bytes[start, end)` (`end` at its closing
+   * bracket) ends: before its trailing appended values that are empty. `end` when none.
+   */
+  canonicalEnd(bytes: Buffer, start: number, end: number): number;
 }
 
-interface LineContext {
-  batchId: string;
-  agentId: string;
-  received: string;
-  requestDigest: string;
-  resourceJson: string;
-  scopeJson: string;
+/**
+ * The codec of a column list (the catalogue's; tests give it one with a column appended,
+ * as a later release's would be). Appended columns come last, and their empty values are
+ * left out of the canonical line from the end: a row stored before they existed reads
+ * them back empty and keeps its line.
+ */
+export function rowCodec(columns: readonly SpanColumn[]): RowCodec {
+  // sealSpanLines writes the batch id in place as each line's first value.
+  if (columns[0]?.name !== "batch_id") throw new Error("the batch id must be the first column of a span line");
+  const kinds = Uint8Array.from(columns.map((c) => KIND_CODES[c.kind]));
+  const values: readonly ValueOf[] = columns.map((c) => c.value as ValueOf);
+  const firstAppended = columns.findIndex((c) => c.appended);
+  const appended = firstAppended < 0 ? [] : columns.slice(firstAppended);
+  const emptyTails = appended.map((c) => {
+    const empty = EMPTY_WRITTEN[c.kind];
+    if (empty === undefined || !c.appended)
+      throw new Error(`column ${c.name}: appended columns come last, as str, strs, bool or num`);
+    return Buffer.from(`,${empty}`, "latin1");
+  });
+  const isEmpty = (v: unknown): boolean => v === "" || v === false || v === 0 || (Array.isArray(v) && v.length === 0);
+
+  return {
+    // A loop over the columns, one call per column for its value. It replaced a formatter
+    // compiled from expression strings (`new Function`), which a renamed field broke only
+    // at run time; in an A/B in one process the difference was within this machine's
+    // noise (CHANGELOG, issue 18).
+    line(s, f, g, c) {
+      let line = "[";
+      for (let i = 0; i < values.length; i++) {
+        if (i > 0) line += ",";
+        line += written(kinds[i] as number, (values[i] as ValueOf)(s, f, g, c));
+      }
+      return `${line}]`;
+    },
+    canonical(row) {
+      let n = kinds.length;
+      while (n > firstAppended && firstAppended >= 0 && isEmpty(row[n - 1])) n--;
+      let line = "[";
+      for (let i = 0; i < n; i++) {
+        if (i > 0) line += ",";
+        line += written(kinds[i] as number, row[i]);
+      }
+      return `${line}]`;
+    },
+    canonicalEnd(bytes, start, end) {
+      // Exact: a non-empty value of these kinds never ends in `,""`, `,[]`, `,false` or
+      // `,0` (quotes inside strings are escaped, arrays hold strings, numbers are digits).
+      for (let i = emptyTails.length - 1; i >= 0; i--) {
+        const tail = emptyTails[i] as Buffer;
+        const from = end - tail.length;
+        if (from <= start || bytes.compare(tail, 0, tail.length, from, end) !== 0) break;
+        end = from;
+      }
+      return end;
+    },
+  };
 }
 
-const formatFromSpan = compileFormatter<[Span, SpanFacts, SpanIntegrity, LineContext]>(
-  ["s", "f", "g", "c"],
-  (from) => from,
-);
+const CODEC = rowCodec(SPAN_COLUMNS);
 
 /**
- * A row as one JSONCompactEachRow line (without the newline), from values in
- * SPAN_INSERT_COLUMNS order. It is also the row's canonical encoding for the ledger:
- * values read back with SPAN_READ_BACK_EXPRESSIONS give the same line.
+ * A stored row's canonical line: what its ledger leaf hashes. The line ingest wrote, less
+ * the trailing appended values that are empty (none today).
  */
-export const formatSpanRow: (values: SpanRowValues) => string = compileFormatter<[SpanRowValues]>(
-  ["v"],
-  (_from, i) => `v[${i}]`,
-);
+export const formatSpanRow: (values: SpanRowValues) => string = CODEC.canonical;
 
 /** What ingest knows about a request that is not in its spans. */
 export interface RowContext {
@@ -155,19 +132,6 @@ export interface RowContext {
   /** Milliseconds since the epoch. */
   receivedAtMs: number;
   requestDigest: string;
-}
-
-/** What ingest's integrity checks found on one span. */
-export interface SpanIntegrity {
-  /** Credentials removed from the span before storage. */
-  redactions: ReadonlyArray<{ rule: string; fingerprint: string; location: string }>;
-  /** The agent the span claimed to be when that claim is not the token's agent (else ""). */
-  impersonatedAgent: string;
-  /**
-   * An agent's step Vigil received far from the time it says it ended (backdated or
-   * future-dated): stored and judged, but it trains no baseline and makes no value known.
-   */
-  backfill: boolean;
 }
 
 export const NO_INTEGRITY_FINDINGS: SpanIntegrity = { redactions: [], impersonatedAgent: "", backfill: false };
@@ -193,8 +157,9 @@ export function encodeSpanRows(
   facts: readonly SpanFacts[],
   integrity: readonly SpanIntegrity[] | undefined,
   ctx: RowContext,
+  codec: RowCodec = CODEC,
 ): EncodedRows {
-  return sealSpanLines(encodeSpanLines(spans, facts, integrity, ctx), ctx.batchId);
+  return sealSpanLines(encodeSpanLines(spans, facts, integrity, ctx, codec), ctx.batchId, codec);
 }
 
 /** A batch id's place in each line before the batch is known: a UUID's length, sealed later. */
@@ -210,6 +175,7 @@ export function encodeSpanLines(
   facts: readonly SpanFacts[],
   integrity: readonly SpanIntegrity[] | undefined,
   ctx: Omit<RowContext, "batchId">,
+  codec: RowCodec = CODEC,
 ): Buffer {
   const c: LineContext = {
     batchId: UNSEALED_BATCH_ID,
@@ -234,17 +200,17 @@ export function encodeSpanLines(
       lastScope = s.scope;
       c.scopeJson = JSON.stringify(s.scope.attributes);
     }
-    text += `${formatFromSpan(s, facts[i] as SpanFacts, integrity?.[i] ?? NO_INTEGRITY_FINDINGS, c)}\n`;
+    text += `${codec.line(s, facts[i] as SpanFacts, integrity?.[i] ?? NO_INTEGRITY_FINDINGS, c)}\n`;
   }
   return Buffer.from(text, "utf8");
 }
 
 /**
  * Writes the batch id into lines from `encodeSpanLines` (the first value of every line,
- * after `["`) and hashes each line as its ledger leaf. Returns the rows without the
- * leading NUL. `batchId` must be a UUID (36 ASCII characters).
+ * after `["`) and hashes each line's canonical form as its ledger leaf. Returns the rows
+ * without the leading NUL. `batchId` must be a UUID (36 ASCII characters).
  */
-export function sealSpanLines(lines: Buffer, batchId: string): EncodedRows {
+export function sealSpanLines(lines: Buffer, batchId: string, codec: RowCodec = CODEC): EncodedRows {
   if (batchId.length !== UNSEALED_BATCH_ID.length) throw new Error(`not a batch id: ${batchId}`);
   const leaves: Buffer[] = [];
   // JSON escapes newlines inside values, so every newline byte ends a line.
@@ -253,7 +219,16 @@ export function sealSpanLines(lines: Buffer, batchId: string): EncodedRows {
     const end = lines.indexOf(NEWLINE, start);
     lines.write(batchId, start + 2, "latin1");
     lines[start - 1] = 0;
-    leaves.push(prefixedLeafHash(lines.subarray(start - 1, end)));
+    const close = end - 1;
+    const cut = codec.canonicalEnd(lines, start, close);
+    if (cut === close) leaves.push(prefixedLeafHash(lines.subarray(start - 1, end)));
+    else {
+      // Trailing empty appended values are not part of the canonical line: close it early for the hash.
+      const kept = lines[cut] as number;
+      lines[cut] = CLOSE_BRACKET;
+      leaves.push(prefixedLeafHash(lines.subarray(start - 1, cut + 1)));
+      lines[cut] = kept;
+    }
     lines[start - 1] = NEWLINE;
     start = end + 1;
   }
@@ -261,3 +236,4 @@ export function sealSpanLines(lines: Buffer, batchId: string): EncodedRows {
 }
 
 const NEWLINE = 0x0a;
+const CLOSE_BRACKET = 0x5d;

@@ -1,4 +1,5 @@
 import type { Migration } from "../migrations";
+import { spanColumnDefinitions } from "./columns";
 
 /**
  * The span store. Insert-only: no code path updates, deletes, truncates or drops span
@@ -14,40 +15,14 @@ import type { Migration } from "../migrations";
  * - Attributes, events and links are kept losslessly as OTLP/JSON text in one String
  *   each, exact for every AnyValue type; the typed security facts live in their own
  *   columns, which is what queries filter and group on.
+ * - The columns are the catalogue's (spans/columns.ts): a store created before a column
+ *   was added gets it from runMigrations, not from a migration of its own.
  */
 export const SPANS_TABLE = `
 CREATE TABLE IF NOT EXISTS spans (
-  agent_id LowCardinality(String),
-  start_time DateTime64(9, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
-  end_time DateTime64(9, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
-  duration_ns UInt64 MATERIALIZED toUnixTimestamp64Nano(end_time) - toUnixTimestamp64Nano(start_time),
-  trace_id String CODEC(ZSTD(1)),
-  span_id String CODEC(ZSTD(1)),
-  parent_span_id String CODEC(ZSTD(1)),
-  trace_state String CODEC(ZSTD(1)),
-  flags UInt32 CODEC(ZSTD(1)),
-  name LowCardinality(String) CODEC(ZSTD(1)),
-  kind UInt8 COMMENT 'SpanKind: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer',
-  status_code UInt8 COMMENT 'StatusCode: 0 unset, 1 ok, 2 error',
-  status_message String CODEC(ZSTD(1)),
-  session_id String CODEC(ZSTD(1)),
-  attributes String COMMENT 'OTLP/JSON: {"key": AnyValue, ...}' CODEC(ZSTD(3)),
-  dropped_attributes_count UInt32 CODEC(ZSTD(1)),
-  events String COMMENT 'OTLP/JSON: [{timeUnixNano, name, attributes, droppedAttributesCount}]' CODEC(ZSTD(3)),
-  dropped_events_count UInt32 CODEC(ZSTD(1)),
-  links String COMMENT 'OTLP/JSON: [{traceId, spanId, traceState, attributes, droppedAttributesCount, flags}]' CODEC(ZSTD(3)),
-  dropped_links_count UInt32 CODEC(ZSTD(1)),
-  resource_attributes String CODEC(ZSTD(3)),
-  resource_dropped_attributes_count UInt32 CODEC(ZSTD(1)),
-  resource_schema_url LowCardinality(String) CODEC(ZSTD(1)),
-  scope_name LowCardinality(String) CODEC(ZSTD(1)),
-  scope_version LowCardinality(String) CODEC(ZSTD(1)),
-  scope_attributes String CODEC(ZSTD(3)),
-  scope_dropped_attributes_count UInt32 CODEC(ZSTD(1)),
-  scope_schema_url LowCardinality(String) CODEC(ZSTD(1)),
-  received_at DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
-  batch_id UUID CODEC(ZSTD(1)),
-  request_digest String COMMENT 'sha256 of agent and request body (an agent span), or db-audit: and a digest of source and line (a database audit record): retried requests are stored once' CODEC(ZSTD(1)),
+${spanColumnDefinitions()
+  .map((c) => `  ${c.definition},`)
+  .join("\n")}
   INDEX idx_trace_id trace_id TYPE bloom_filter(0.001) GRANULARITY 1,
   INDEX idx_session_id session_id TYPE bloom_filter(0.01) GRANULARITY 1,
   INDEX idx_received_at received_at TYPE minmax GRANULARITY 1
