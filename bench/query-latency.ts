@@ -73,6 +73,7 @@ const app = createApiApp({
   client,
   config: parseVigilConfig(`api_keys:\n  - {name: bench, role: reader, sha256: "${sha256Hex(key)}"}\n`),
   migrated: () => true,
+  hostName: "bench",
 });
 const server = await startHttpServer(app, 0, "127.0.0.1");
 const base = `http://127.0.0.1:${server.port}`;

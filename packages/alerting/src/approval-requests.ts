@@ -1,5 +1,5 @@
 import type { Logger } from "@vigil/common";
-import type { VigilConfig } from "@vigil/config";
+import type { EnvironmentVariables, VigilConfig } from "@vigil/config";
 import type { Decision } from "@vigil/store";
 import { slackApprovalRequest } from "./formats/slack";
 import { resolveReceivers } from "./receivers";
@@ -14,7 +14,7 @@ const ATTEMPTS = 4;
  */
 export function approvalRequestSender(
   config: VigilConfig,
-  env: NodeJS.ProcessEnv,
+  env: EnvironmentVariables,
   publicUrl: string,
   logger: Logger,
 ): ((decision: Decision) => void) | undefined {

@@ -1,6 +1,6 @@
 import { ConfigError } from "@vigil/common";
 import { resolveSecret } from "@vigil/config";
-import type { ReceiverConfig } from "@vigil/config";
+import type { EnvironmentVariables, ReceiverConfig, SecretRef } from "@vigil/config";
 
 /** A receiver with its secrets read, ready to send to. */
 export interface Receiver {
@@ -15,10 +15,10 @@ export interface Receiver {
 const DEFAULT_RATE = { slack: 1, pagerduty: 2, webhook: 10 };
 
 /** Reads every receiver's secrets; a missing one stops start-up with its path named. */
-export function resolveReceivers(configs: readonly ReceiverConfig[], env: NodeJS.ProcessEnv): Map<string, Receiver> {
+export function resolveReceivers(configs: readonly ReceiverConfig[], env: EnvironmentVariables): Map<string, Receiver> {
   const problems: string[] = [];
   const out = new Map<string, Receiver>();
-  const secret = (i: number, field: string, ref: Parameters<typeof resolveSecret>[0]): string => {
+  const secret = (i: number, field: string, ref: SecretRef): string => {
     const value = resolveSecret(ref, env);
     if (value === undefined)
       problems.push(

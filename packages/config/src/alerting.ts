@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import type { EnvironmentVariables } from "./environment";
 
 /**
  * Alert routing, in the shape of Prometheus Alertmanager's: receivers, a routing tree
@@ -30,8 +31,9 @@ export const SecretRefSchema = z.union(
 );
 export type SecretRef = z.infer<typeof SecretRefSchema>;
 
-/** Reads a secret reference; undefined when the variable is unset or the file unreadable. */
-export function resolveSecret(ref: SecretRef, env: NodeJS.ProcessEnv): string | undefined {
+/** Reads a secret reference; undefined when there is none, the variable is unset or the file unreadable. */
+export function resolveSecret(ref: SecretRef | undefined, env: EnvironmentVariables): string | undefined {
+  if (ref === undefined) return undefined;
   if ("env" in ref) {
     const v = env[ref.env];
     return v === undefined || v === "" ? undefined : v;

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "@vigil/common";
+import { resolveSecret } from "./alerting";
 import { readEnvironment } from "./environment";
 import { loadVigilConfig, parseVigilConfig } from "./load";
 
@@ -108,6 +109,17 @@ describe("environment", () => {
       }),
     );
     expect(problems).toHaveLength(4);
+  });
+
+  it("reads the host name and keeps the variables secret references resolve against, as they were at start", () => {
+    const variables: NodeJS.ProcessEnv = { HOSTNAME: "ingest-3", SLACK_SECRET: "s1" };
+    const env = readEnvironment(variables);
+    expect(env.hostName).toBe("ingest-3");
+    expect(readEnvironment({}).hostName).not.toBe("");
+    variables.SLACK_SECRET = "changed later";
+    expect(resolveSecret({ env: "SLACK_SECRET" }, env.variables)).toBe("s1");
+    expect(resolveSecret(undefined, env.variables)).toBeUndefined();
+    expect(Object.isFrozen(env.variables)).toBe(true);
   });
 
   it("reads the ingest backpressure bounds, refusing anything but a positive whole number", () => {

@@ -1,6 +1,6 @@
 import { ConfigError } from "@vigil/common";
 import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { resolve } from "node:path";
 import type { LogLevel } from "@vigil/common";
 
@@ -11,6 +11,12 @@ export interface StoreCredentials {
   username: string | undefined;
   password: string | undefined;
 }
+
+/**
+ * The environment variables as read at start, for the secret references of the YAML
+ * config (`{env: NAME}`): resolved against this copy, so nothing else reads process.env.
+ */
+export type EnvironmentVariables = Readonly<Record<string, string | undefined>>;
 
 /** Settings that come from the environment. Secrets are read here and nowhere else. */
 export interface Environment {
@@ -43,6 +49,10 @@ export interface Environment {
    * ingest falls back to its host name.
    */
   chainId: string | undefined;
+  /** This machine's name (HOSTNAME, else the OS's): the separate ingest's chain and the API's decision chain. */
+  hostName: string;
+  /** What the config's `{env: NAME}` secret references resolve against. */
+  variables: EnvironmentVariables;
   checkpointIntervalMs: number;
   /** Longest run of one query on POST /api/sql. */
   sqlTimeoutSeconds: number;
@@ -224,6 +234,8 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
     ),
     ledgerName: env.VIGIL_LEDGER_NAME ?? "vigil-ledger",
     chainId,
+    hostName: nonEmpty(env.HOSTNAME) ?? hostname(),
+    variables: Object.freeze({ ...env }),
     checkpointIntervalMs: seconds("VIGIL_CHECKPOINT_INTERVAL_SECONDS", 60) * 1000,
     sqlTimeoutSeconds: Math.ceil(seconds("VIGIL_SQL_TIMEOUT_SECONDS", 10)),
     ledgerVerifierKey: nonEmpty(env.VIGIL_LEDGER_VERIFIER_KEY),

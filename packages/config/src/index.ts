@@ -16,7 +16,7 @@ export type { AuditFormat } from "./audit";
 export { parseVigilConfig, loadVigilConfig } from "./load";
 export { generateToken, sha256Hex, TOKEN_PREFIX, API_KEY_PREFIX } from "./tokens";
 export { readEnvironment, serverConnection } from "./environment";
-export type { Environment, StoreRole, StoreCredentials } from "./environment";
+export type { Environment, EnvironmentVariables, StoreRole, StoreCredentials } from "./environment";
 export {
   parseDuration,
   resolveSecret,

@@ -8,7 +8,6 @@ import { RequestError, createLogger } from "@vigil/common";
 import type { Logger } from "@vigil/common";
 import type { KeyObject } from "node:crypto";
 import type { VigilConfig } from "@vigil/config";
-import { hostname } from "node:os";
 import {
   DecisionLog,
   ProofUnavailableError,
@@ -22,7 +21,6 @@ import {
 } from "@vigil/store";
 import type { Severity } from "@vigil/store";
 import type { Checkpointer, ClickHouseClient, SigningKey, StoredCheckpoint } from "@vigil/store";
-import { resolveSecret } from "@vigil/config";
 import { FIRST_TIME_DETECTORS } from "@vigil/alerting";
 import { apiKeyRegistry, requireAdmin, requireApiKey } from "./auth";
 import type { ApiEnv } from "./auth";
@@ -50,6 +48,8 @@ export interface ApiDeps {
   /** Present when this process also signs checkpoints (all-in-one). */
   checkpointer?: Checkpointer;
   sqlLimits?: SqlLimits;
+  /** Slack's signing secret for the Approve / Deny buttons (`approvals.slack_signing_secret`, resolved). */
+  slackSigningSecret?: string | undefined;
   /** The store identity reader SQL runs as (server mode: one that can only SELECT the readable tables). */
   sqlClient?: ClickHouseClient;
   /** The checkpoint witness file, checked by every verification as well as the stored checkpoints. */
@@ -64,6 +64,8 @@ export interface ApiDeps {
    * ingest's. Unset, the API opens its own chain, `decisions@api-<host>`, when first needed.
    */
   decisionLog?: DecisionLog;
+  /** This machine's name (Environment.hostName): the API's own decision chain is `decisions@api-<host>`. */
+  hostName: string;
 }
 
 /** How the API asks for a baseline rebuild, wherever the worker runs. */
@@ -88,7 +90,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   const decisionLog = (): Promise<DecisionLog> => {
     if (deps.decisionLog !== undefined) return Promise.resolve(deps.decisionLog);
     // Opened once; a failure (the store down) is not remembered, the next answer tries again.
-    opening ??= DecisionLog.open(deps.client, `api-${hostname()}`, (err) =>
+    opening ??= DecisionLog.open(deps.client, `api-${deps.hostName}`, (err) =>
       deps.logger?.warn("a decision batch is stored but not ledgered yet", { error: String(err) }),
     ).catch((err: unknown) => {
       opening = undefined;
@@ -309,14 +311,13 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   app.route("/api", api);
   // The web console, on the same port, signed in with the same API keys.
   // Slack's Approve / Deny buttons: authenticated by Slack's signature, not an API key.
-  const slackSecret = deps.config.approvals.slack_signing_secret;
   app.route(
     "/",
     slackInteractivityRoutes({
       client: deps.client,
       log: decisionLog,
       key: () => deps.approvalKey,
-      signingSecret: slackSecret === undefined ? undefined : resolveSecret(slackSecret, process.env),
+      signingSecret: deps.slackSigningSecret,
       approvers: deps.config.approvals.slack_approvers,
       logger: deps.logger ?? createLogger("warn"),
     }),

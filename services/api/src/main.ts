@@ -9,7 +9,7 @@ import {
   startHttpServer,
   startOpsServer,
 } from "@vigil/common";
-import { loadVigilConfig, readEnvironment, serverConnection } from "@vigil/config";
+import { loadVigilConfig, readEnvironment, resolveSecret, serverConnection } from "@vigil/config";
 import { BaselinesQueue } from "@vigil/jobs";
 import { loadOrCreateSigningKey, openStoreClient, parseVerifierKey } from "@vigil/store";
 import { createApiApp } from "./app";
@@ -45,7 +45,9 @@ await runMain("vigil-api", async () => {
     sqlClient,
     config,
     migrated: () => true,
+    hostName: env.hostName,
     logger,
+    slackSigningSecret: resolveSecret(config.approvals.slack_signing_secret, env.variables),
     ...(env.checkpointWitnessFile === undefined ? {} : { witnessFile: env.checkpointWitnessFile }),
     sqlLimits: { ...DEFAULT_SQL_LIMITS, maxExecutionSeconds: env.sqlTimeoutSeconds },
     // Read when first needed: on a first start the worker may create the key after this starts.

@@ -11,6 +11,7 @@ describe("OpenAPI document", () => {
       client: undefined as unknown as ClickHouseClient,
       config: parseVigilConfig("{}"),
       migrated: () => true,
+      hostName: "test",
     });
     const served = new Set(
       app.routes

@@ -29,7 +29,7 @@ await runMain("vigil-ingest", async () => {
   const logger = createLogger(env.logLevel, { process: "vigil-ingest" });
   const client = openStoreClient(serverConnection(env, "ingest", "ingest"));
   const queue = env.redisUrl === undefined ? undefined : new DetectQueue(env.redisUrl, logger);
-  const chainId = env.chainId ?? process.env.HOSTNAME ?? "main";
+  const chainId = env.chainId ?? env.hostName;
   // Approval tokens are checked with the public half only: the API signs them (and may
   // create the key after ingest starts, so the file is read when first needed).
   let approvalPublic: KeyObject | undefined;
@@ -41,7 +41,7 @@ await runMain("vigil-ingest", async () => {
     logger.warn("no approval public key yet: approval tokens on spans are unverified until it appears", {
       file: env.approvalPublicKeyFile,
     });
-  const pendingSender = approvalRequestSender(config, process.env, env.publicUrl, logger);
+  const pendingSender = approvalRequestSender(config, env.variables, env.publicUrl, logger);
   const ingest = await createIngestService({
     approvalKey,
     ...(pendingSender === undefined ? {} : { onPendingDecision: pendingSender }),

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { Logger } from "@vigil/common";
 import { createMetricsRegistry, startHttpServer, startOpsServer } from "@vigil/common";
 import { approvalRequestSender } from "@vigil/alerting";
-import { serverConnection } from "@vigil/config";
+import { resolveSecret, serverConnection } from "@vigil/config";
 import type { Environment, StoreRole, VigilConfig } from "@vigil/config";
 import { DEFAULT_SQL_LIMITS, createApiApp } from "@vigil/service-api";
 import { AuditJudge, BaselineCache, RecentBatches } from "@vigil/detect";
@@ -99,6 +99,7 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     sqlClient: clients.sql,
     config,
     migrated: () => migrated,
+    hostName: env.hostName,
     sqlLimits: {
       ...DEFAULT_SQL_LIMITS,
       ...(embedded && env.embeddedSqlSliceSeconds < env.sqlTimeoutSeconds
@@ -107,6 +108,7 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     },
     ...(embedded ? { writesFirst } : {}),
     logger: logger.child({ service: "api" }),
+    slackSigningSecret: resolveSecret(config.approvals.slack_signing_secret, env.variables),
   };
   const api = await startHttpServer(createApiApp(apiDeps), env.apiPort, env.host);
   const applied = await runMigrations(clients.migrate, {
@@ -127,7 +129,7 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
   apiDeps.approvalKey = approvalKey;
   const pendingSender = approvalRequestSender(
     config,
-    process.env,
+    env.variables,
     env.publicUrl,
     logger.child({ service: "approvals" }),
   );

@@ -20,7 +20,7 @@ export function checkpointWitnesses(env: Environment, config: VigilConfig): Witn
   const file = env.checkpointWitnessFile;
   if (file !== undefined) witnesses.push((cp) => appendWitnessCheckpoint(file, cp));
   if (config.checkpoints.webhooks.length > 0) {
-    const receivers = resolveReceivers(config.receivers, process.env);
+    const receivers = resolveReceivers(config.receivers, env.variables);
     for (const name of config.checkpoints.webhooks) {
       const receiver = receivers.get(name);
       if (receiver === undefined) continue; // the config schema already refused this

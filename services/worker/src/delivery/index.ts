@@ -1,6 +1,6 @@
 import type { Logger } from "@vigil/common";
 import { resolveReceivers } from "@vigil/alerting";
-import type { Environment, VigilConfig } from "@vigil/config";
+import type { Environment, EnvironmentVariables, VigilConfig } from "@vigil/config";
 import type { ClickHouseClient } from "@vigil/store";
 import { BullMqDelivery, startDeliveryWorkers } from "./bullmq-delivery";
 import { Deliverer } from "./deliverer";
@@ -12,7 +12,7 @@ export function deliveryOptions(
   env: Environment,
   logger: Logger,
 ): {
-  env: NodeJS.ProcessEnv;
+  env: EnvironmentVariables;
   redisUrl: string | undefined;
   publicUrl: string;
   timeoutMs: number;
@@ -20,7 +20,7 @@ export function deliveryOptions(
   logger: Logger;
 } {
   return {
-    env: process.env,
+    env: env.variables,
     redisUrl: env.redisUrl,
     publicUrl: env.publicUrl,
     timeoutMs: env.deliveryTimeoutMs,
@@ -46,7 +46,7 @@ export function startDelivery(
   client: ClickHouseClient,
   config: Pick<VigilConfig, "receivers" | "route" | "inhibit_rules">,
   options: {
-    env: NodeJS.ProcessEnv;
+    env: EnvironmentVariables;
     redisUrl: string | undefined;
     publicUrl: string;
     timeoutMs: number;
