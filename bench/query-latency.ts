@@ -72,7 +72,6 @@ const key = generateToken("vak_");
 const app = createApiApp({
   client,
   config: parseVigilConfig(`api_keys:\n  - {name: bench, role: reader, sha256: "${sha256Hex(key)}"}\n`),
-  migrated: () => true,
   hostName: "bench",
 });
 const server = await startHttpServer(app, 0, "127.0.0.1");

@@ -39,8 +39,6 @@ import type { SqlLimits } from "./sql";
 export interface ApiDeps {
   client: ClickHouseClient;
   config: VigilConfig;
-  /** True once migrations have run. */
-  migrated: () => boolean;
   /** The ledger's public key, to check checkpoint signatures. */
   ledgerKey?: { name: string; publicKey: KeyObject } | undefined;
   /** Signs approval tokens when a person approves a gate request (the confirmation gate). */
@@ -143,7 +141,6 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   });
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
-    if (!deps.migrated()) return c.json({ ready: false, reason: "migrations have not run yet" }, 503);
     const ping = await deps.client.ping();
     if (!ping.success) return c.json({ ready: false, reason: "the store does not answer" }, 503);
     return c.json({ ready: true });

@@ -44,7 +44,6 @@ await runMain("vigil-api", async () => {
     client,
     sqlClient,
     config,
-    migrated: () => true,
     hostName: env.hostName,
     logger,
     slackSigningSecret: resolveSecret(config.approvals.slack_signing_secret, env.variables),

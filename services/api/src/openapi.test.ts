@@ -10,7 +10,6 @@ describe("OpenAPI document", () => {
     const app = createApiApp({
       client: undefined as unknown as ClickHouseClient,
       config: parseVigilConfig("{}"),
-      migrated: () => true,
       hostName: "test",
     });
     const served = new Set(

@@ -70,54 +70,30 @@ function openClients(env: Environment): Record<StoreRole, ClickHouseClient> {
 }
 
 /**
- * Runs ingest and the API in one process on one store, as `npm start` does. The API
- * listens first so `/readyz` can say "not ready" while migrations run.
+ * Every part of the all-in-one, built and wired, with no server listening yet: the store
+ * migrated, the keys loaded, detection, baselines, delivery, ingest and the checkpoint
+ * signers created, and the API's dependencies complete. `startAllInOne` starts it.
  */
-export async function startAllInOne(env: Environment, config: VigilConfig, logger: Logger): Promise<AllInOne> {
+interface AllInOneParts {
+  clients: Record<StoreRole, ClickHouseClient>;
+  ingest: IngestService;
+  apiApp: ReturnType<typeof createApiApp>;
+  checkpointer: Checkpointer;
+  decisionCheckpointer: Checkpointer;
+  detection: DetectionLoop;
+  delivery: DeliveryService | undefined;
+  registry: ReturnType<typeof createMetricsRegistry>;
+  workerMetrics: { close(): Promise<void> };
+  /** Stops every part (after the servers are closed), in dependency order. */
+  stop(): Promise<void>;
+}
+
+/** The composition root of `npm start`: ingest, the worker's loops and the API on one store. */
+async function composeAllInOne(env: Environment, config: VigilConfig, logger: Logger): Promise<AllInOneParts> {
   const clients = openClients(env);
-  const client = clients.ingest;
-  let migrated = false;
-  // The API answers /readyz (not ready) while migrations run; the integrity parts of its
-  // dependencies are filled in once the ledger is open.
-  // The embedded engine runs one statement at a time: a reader's query holds ingest's
-  // writes for as long as it runs. So there it gets a short time slice (always: a long
-  // query started while agents are quiet would hold the next write as long), and starts
-  // only when no write is waiting (or after a second, so a reader is never starved).
-  const embedded = env.clickhouseUrl === undefined;
-  const lane: { batcher?: { flush(): Promise<void> } } = {};
-  const writesFirst = async (): Promise<void> => {
-    const ingestBatcher = lane.batcher;
-    if (ingestBatcher === undefined) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      ingestBatcher.flush(),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000))),
-    ]).finally(() => clearTimeout(timer));
-  };
-  const apiDeps: ApiDeps = {
-    client: clients.api,
-    sqlClient: clients.sql,
-    config,
-    migrated: () => migrated,
-    hostName: env.hostName,
-    sqlLimits: {
-      ...DEFAULT_SQL_LIMITS,
-      ...(embedded && env.embeddedSqlSliceSeconds < env.sqlTimeoutSeconds
-        ? { maxExecutionSeconds: env.embeddedSqlSliceSeconds, slicedForIngest: true }
-        : { maxExecutionSeconds: env.sqlTimeoutSeconds }),
-    },
-    ...(embedded ? { writesFirst } : {}),
-    logger: logger.child({ service: "api" }),
-    slackSigningSecret: resolveSecret(config.approvals.slack_signing_secret, env.variables),
-  };
-  const api = await startHttpServer(createApiApp(apiDeps), env.apiPort, env.host);
-  const applied = await runMigrations(clients.migrate, {
-    ...(env.clickhouseCluster === undefined ? {} : { cluster: env.clickhouseCluster }),
-  });
-  await applyRetention(clients.migrate, config.retention, {
-    ...(env.clickhouseCluster === undefined ? {} : { cluster: env.clickhouseCluster }),
-  });
-  migrated = true;
+  const placement = env.clickhouseCluster === undefined ? {} : { cluster: env.clickhouseCluster };
+  const applied = await runMigrations(clients.migrate, placement);
+  await applyRetention(clients.migrate, config.retention, placement);
   logger.info("store ready", {
     placement: env.clickhouseUrl === undefined ? "embedded" : "server",
     migrationsApplied: applied,
@@ -126,7 +102,6 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
   const key = loadOrCreateSigningKey(env.signingKeyFile, env.ledgerName, env.ledgerVerifierKey);
   // The confirmation gate's own key: approvals are signed with it, never with the ledger's.
   const approvalKey = loadOrCreateSigningKey(env.approvalKeyFile, "vigil-approvals");
-  apiDeps.approvalKey = approvalKey;
   const pendingSender = approvalRequestSender(
     config,
     env.variables,
@@ -161,18 +136,12 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     await baselinesQueue
       .keepScheduled(env.baselineIntervalMs)
       .catch((err: unknown) => logger.warn("baseline schedule not set; Redis did not answer", { error: String(err) }));
-  apiDeps.baselines = {
-    rebuild: async () =>
-      baselinesQueue === undefined
-        ? { status: "done", ...(await baselines.rebuild()) }
-        : { status: "queued", jobId: await baselinesQueue.request() },
-  };
   // Alert delivery, when a route is configured: stored notifications, then BullMQ or in-process lanes.
   const delivery = startDelivery(clients.worker, config, deliveryOptions(env, logger));
   const ingest = await createIngestService({
     approvalKey: approvalKey.publicKey,
     ...(pendingSender === undefined ? {} : { onPendingDecision: pendingSender }),
-    client,
+    client: clients.ingest,
     config,
     logger,
     maxPendingRows: env.maxPendingRows,
@@ -189,7 +158,6 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     },
   });
   detection.start(env.detectIntervalMs);
-  const witnessFile = env.checkpointWitnessFile;
   // Checkpoints are stored with the worker's rights (on a server, ingest may not write
   // them): of the spans' chain, and of the gate's decision chain (decisions@<chain>).
   const [checkpointer, decisionCheckpointer] = [ingest.ledger, ingest.decisionLog].map((chain) => {
@@ -205,12 +173,46 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     );
     return c;
   }) as [Checkpointer, Checkpointer];
-  apiDeps.decisionLog = ingest.decisionLog;
-  apiDeps.ledgerKey = { name: key.name, publicKey: key.publicKey };
-  if (witnessFile !== undefined) apiDeps.witnessFile = witnessFile;
-  apiDeps.checkpointer = checkpointer;
-  lane.batcher = ingest.batcher;
-  const ingestServer = await startHttpServer(ingest.app, env.ingestPort, env.host);
+
+  // The embedded engine runs one statement at a time: a reader's query holds ingest's
+  // writes for as long as it runs. So there it gets a short time slice (always: a long
+  // query started while agents are quiet would hold the next write as long), and starts
+  // only when no write is waiting (or after a second, so a reader is never starved).
+  const embedded = env.clickhouseUrl === undefined;
+  const writesFirst = async (): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      ingest.batcher.flush(),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000))),
+    ]).finally(() => clearTimeout(timer));
+  };
+  const apiDeps: ApiDeps = {
+    client: clients.api,
+    sqlClient: clients.sql,
+    config,
+    hostName: env.hostName,
+    sqlLimits: {
+      ...DEFAULT_SQL_LIMITS,
+      ...(embedded && env.embeddedSqlSliceSeconds < env.sqlTimeoutSeconds
+        ? { maxExecutionSeconds: env.embeddedSqlSliceSeconds, slicedForIngest: true }
+        : { maxExecutionSeconds: env.sqlTimeoutSeconds }),
+    },
+    ...(embedded ? { writesFirst } : {}),
+    logger: logger.child({ service: "api" }),
+    slackSigningSecret: resolveSecret(config.approvals.slack_signing_secret, env.variables),
+    approvalKey,
+    baselines: {
+      rebuild: async () =>
+        baselinesQueue === undefined
+          ? { status: "done", ...(await baselines.rebuild()) }
+          : { status: "queued", jobId: await baselinesQueue.request() },
+    },
+    decisionLog: ingest.decisionLog,
+    ledgerKey: { name: key.name, publicKey: key.publicKey },
+    ...(env.checkpointWitnessFile === undefined ? {} : { witnessFile: env.checkpointWitnessFile }),
+    checkpointer,
+  };
+
   // The operations port (/healthz, /readyz, /metrics), when VIGIL_METRICS_PORT is set.
   const registry = createMetricsRegistry("vigil");
   registerIngestMetrics(registry, ingest);
@@ -221,24 +223,17 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     receivers: delivery?.receivers ?? [],
     redisUrl: env.redisUrl,
   });
-  const ops =
-    env.metricsPort === undefined
-      ? undefined
-      : await startOpsServer(env.metricsPort, env.host, registry, async () => ({
-          ready: (await client.ping()).success,
-          reason: "the store does not answer",
-        }));
-  logger.info("listening", {
-    ingestPort: ingestServer.port,
-    apiPort: api.port,
-    opsPort: ops?.port ?? null,
-    ingestThreads: env.ingestThreads,
-  });
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      await Promise.all([ingestServer.close(), api.close(), ops?.close()]);
+  return {
+    clients,
+    ingest,
+    apiApp: createApiApp(apiDeps),
+    checkpointer,
+    decisionCheckpointer,
+    detection,
+    delivery,
+    registry,
+    workerMetrics,
+    stop: async () => {
       await workerMetrics.close();
       await ingest.drain();
       ingest.stop();
@@ -256,6 +251,38 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
           .checkpointIfGrown()
           .catch((err: unknown) => logger.warn("final checkpoint failed", { error: String(err) }));
       await Promise.all([...new Set(Object.values(clients))].map((c) => c.close()));
+    },
+  };
+}
+
+/**
+ * Runs ingest, detection and the API in one process on one store, as `npm start` does:
+ * everything is composed first (the store migrated), then the servers listen.
+ */
+export async function startAllInOne(env: Environment, config: VigilConfig, logger: Logger): Promise<AllInOne> {
+  const parts = await composeAllInOne(env, config, logger);
+  const client = parts.clients.ingest;
+  const api = await startHttpServer(parts.apiApp, env.apiPort, env.host);
+  const ingestServer = await startHttpServer(parts.ingest.app, env.ingestPort, env.host);
+  const ops =
+    env.metricsPort === undefined
+      ? undefined
+      : await startOpsServer(env.metricsPort, env.host, parts.registry, async () => ({
+          ready: (await client.ping()).success,
+          reason: "the store does not answer",
+        }));
+  logger.info("listening", {
+    ingestPort: ingestServer.port,
+    apiPort: api.port,
+    opsPort: ops?.port ?? null,
+    ingestThreads: env.ingestThreads,
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await Promise.all([ingestServer.close(), api.close(), ops?.close()]);
+      await parts.stop();
       logger.info("stopped");
     })();
     return stopping;
@@ -265,11 +292,11 @@ export async function startAllInOne(env: Environment, config: VigilConfig, logge
     apiPort: api.port,
     opsPort: ops?.port,
     client,
-    ingest,
-    checkpointer,
-    decisionCheckpointer,
-    detection,
-    delivery,
+    ingest: parts.ingest,
+    checkpointer: parts.checkpointer,
+    decisionCheckpointer: parts.decisionCheckpointer,
+    detection: parts.detection,
+    delivery: parts.delivery,
     stop,
   };
 }
