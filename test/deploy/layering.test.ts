@@ -41,4 +41,19 @@ describe("the dependency direction", () => {
       expect(others, `services/${service}`).toEqual([]);
     }
   });
+
+  it("the attribute names Vigil defines are spelled once, in @vigil/common/attributes", async () => {
+    const names = Object.values(await import("@vigil/common/attributes"));
+    expect(names.length).toBeGreaterThan(5);
+    const spelled: string[] = [];
+    for (const top of ["packages", "services"])
+      for (const workspace of readdirSync(join(root, top)))
+        for (const file of sources(join(root, top, workspace, "src"))) {
+          if (file.endsWith(".test.ts") || file.endsWith(join("common", "src", "attributes.ts"))) continue;
+          const text = readFileSync(file, "utf8");
+          for (const name of names)
+            if (text.includes(`"${name}"`)) spelled.push(`${file.slice(root.length + 1)}: ${name}`);
+        }
+    expect(spelled).toEqual([]);
+  });
 });

@@ -1,3 +1,13 @@
+import {
+  ATTR_VIGIL_APPROVAL_APPROVER,
+  ATTR_VIGIL_APPROVAL_ID,
+  ATTR_VIGIL_APPROVAL_REASON,
+  ATTR_VIGIL_APPROVAL_STATUS,
+  ATTR_VIGIL_APPROVAL_TOKEN,
+  ATTR_VIGIL_CALLER_AGENT,
+  ATTR_VIGIL_CREDENTIAL_ID,
+  ATTR_VIGIL_PEER_AGENT,
+} from "@vigil/common/attributes";
 import { SpanKind, SpanStatusCode, context, propagation } from "@opentelemetry/api";
 import type { Attributes, Context, Span, Tracer } from "@opentelemetry/api";
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
@@ -13,7 +23,7 @@ const propagator = new CompositePropagator({
 });
 
 /** The baggage entry that carries the calling agent's id to the agent it calls. */
-export const CALLER_BAGGAGE_KEY = "vigil.caller.agent";
+export const CALLER_BAGGAGE_KEY = ATTR_VIGIL_CALLER_AGENT;
 
 export interface DbQuery {
   /** OTel db.system.name: postgresql, mysql, sqlite, clickhouse, ... */
@@ -163,7 +173,7 @@ export class VigilAgent {
       "db.operation.name": operation,
     };
     if (query.collection !== undefined) attributes["db.collection.name"] = query.collection;
-    if (query.credentialId !== undefined) attributes["vigil.credential.id"] = query.credentialId;
+    if (query.credentialId !== undefined) attributes[ATTR_VIGIL_CREDENTIAL_ID] = query.credentialId;
     if (query.serverAddress !== undefined) attributes["server.address"] = query.serverAddress;
     return this.run(`${operation} ${query.collection ?? query.system}`.trim(), SpanKind.CLIENT, attributes, fn, true);
   }
@@ -187,7 +197,7 @@ export class VigilAgent {
       "server.address": url.hostname,
       "server.port": Number(url.port || (url.protocol === "https:" ? 443 : 80)),
     };
-    if (call.credentialId !== undefined) attributes["vigil.credential.id"] = call.credentialId;
+    if (call.credentialId !== undefined) attributes[ATTR_VIGIL_CREDENTIAL_ID] = call.credentialId;
     return this.run(
       call.method.toUpperCase(),
       SpanKind.CLIENT,
@@ -213,7 +223,7 @@ export class VigilAgent {
     const attributes: Attributes = {
       "gen_ai.operation.name": "invoke_agent",
       "gen_ai.agent.id": call.agentId,
-      "vigil.peer.agent": call.agentId,
+      [ATTR_VIGIL_PEER_AGENT]: call.agentId,
     };
     if (call.url !== undefined) {
       const url = new URL(call.url);
@@ -242,15 +252,18 @@ export class VigilAgent {
     const caller = propagation.getBaggage(parent)?.getEntry(CALLER_BAGGAGE_KEY)?.value;
     const ctx = parent.setValue(SESSION_KEY, sessionId);
     const attributes: Attributes = { "gen_ai.operation.name": "invoke_agent", "session.id": sessionId };
-    if (caller !== undefined) attributes["vigil.caller.agent"] = caller;
+    if (caller !== undefined) attributes[ATTR_VIGIL_CALLER_AGENT] = caller;
     return context.with(ctx, () => this.run(`invoke_agent ${this.agentId}`, SpanKind.SERVER, attributes, fn));
   }
 
   /** Records a human approval (or denial) in the current session. */
   approval(approval: Approval): void {
-    const attributes: Attributes = { "vigil.approval.id": approval.id, "vigil.approval.status": approval.status };
-    if (approval.approver !== undefined) attributes["vigil.approval.approver"] = approval.approver;
-    if (approval.reason !== undefined) attributes["vigil.approval.reason"] = approval.reason;
+    const attributes: Attributes = {
+      [ATTR_VIGIL_APPROVAL_ID]: approval.id,
+      [ATTR_VIGIL_APPROVAL_STATUS]: approval.status,
+    };
+    if (approval.approver !== undefined) attributes[ATTR_VIGIL_APPROVAL_APPROVER] = approval.approver;
+    if (approval.reason !== undefined) attributes[ATTR_VIGIL_APPROVAL_REASON] = approval.reason;
     this.tracer.startSpan(`approval ${approval.id}`, { kind: SpanKind.INTERNAL, attributes }).end();
   }
 
@@ -286,7 +299,7 @@ export class VigilAgent {
   ): Promise<T> {
     // An approved action's own span carries the approval Vigil signed for it.
     const token = action ? (context.active().getValue(APPROVAL_TOKEN_KEY) as string | undefined) : undefined;
-    if (token !== undefined) attributes["vigil.approval.token"] = token;
+    if (token !== undefined) attributes[ATTR_VIGIL_APPROVAL_TOKEN] = token;
     return this.tracer.startActiveSpan(name, { kind, attributes }, async (span) => {
       try {
         return await fn(span);

@@ -1,3 +1,4 @@
+import { ATTR_VIGIL_CREDENTIAL_ID } from "@vigil/common/attributes";
 import type { Context } from "@opentelemetry/api";
 import type { ReadableSpan, Span, SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { CREDENTIAL_KEY, SESSION_KEY } from "./context-keys";
@@ -14,8 +15,8 @@ export class VigilContextProcessor implements SpanProcessor {
     if (typeof session === "string" && span.attributes["session.id"] === undefined)
       span.setAttribute("session.id", session);
     const credential = parentContext.getValue(CREDENTIAL_KEY);
-    if (typeof credential === "string" && span.attributes["vigil.credential.id"] === undefined) {
-      span.setAttribute("vigil.credential.id", credential);
+    if (typeof credential === "string" && span.attributes[ATTR_VIGIL_CREDENTIAL_ID] === undefined) {
+      span.setAttribute(ATTR_VIGIL_CREDENTIAL_ID, credential);
     }
   }
 

@@ -1,3 +1,4 @@
+import { ATTR_VIGIL_CREDENTIAL_ID } from "@vigil/common/attributes";
 import { createHash } from "node:crypto";
 import { extractFacts } from "@vigil/facts";
 import type { ExtractOptions, SpanFacts } from "@vigil/facts";
@@ -23,7 +24,7 @@ export function actionAttributes(action: Action, sessionId: string): Attributes 
     case "db":
       a["db.system.name"] = s(action.system);
       a["db.query.text"] = s(action.statement);
-      if (action.credentialId !== undefined) a["vigil.credential.id"] = s(action.credentialId);
+      if (action.credentialId !== undefined) a[ATTR_VIGIL_CREDENTIAL_ID] = s(action.credentialId);
       break;
     case "tool":
       a["gen_ai.operation.name"] = s("execute_tool");
@@ -34,7 +35,7 @@ export function actionAttributes(action: Action, sessionId: string): Attributes 
       a["http.request.method"] = s(action.method.toUpperCase());
       a["url.full"] = s(action.url);
       a["server.address"] = s(new URL(action.url).hostname);
-      if (action.credentialId !== undefined) a["vigil.credential.id"] = s(action.credentialId);
+      if (action.credentialId !== undefined) a[ATTR_VIGIL_CREDENTIAL_ID] = s(action.credentialId);
       break;
     }
   }

@@ -1,3 +1,10 @@
+import {
+  ATTR_VIGIL_APPROVAL_ID,
+  ATTR_VIGIL_APPROVAL_STATUS,
+  ATTR_VIGIL_CALLER_AGENT,
+  ATTR_VIGIL_CREDENTIAL_ID,
+  ATTR_VIGIL_PEER_AGENT,
+} from "@vigil/common/attributes";
 import type { Attributes, Span } from "@vigil/otlp";
 import { firstText, text, texts } from "./attributes";
 import { readAiSdk } from "./conventions/ai-sdk";
@@ -58,7 +65,7 @@ export function extractFacts(span: Span, options: ExtractOptions = {}): SpanFact
     firstText(a, ["deployment.environment.name", "deployment.environment"])[0] ||
     firstText(r, ["deployment.environment.name", "deployment.environment"])[0];
   f.tool = text(a, "gen_ai.tool.name");
-  f.credentialId = text(a, "vigil.credential.id");
+  f.credentialId = text(a, ATTR_VIGIL_CREDENTIAL_ID);
   f.outboundHost = outboundHost(text(a, "server.address"), text(a, "url.full"));
   // The HTTP and network keys before the stable semconv (instrumentation-http and -undici
   // before mid-2026, and every library still on them): on a call out only, since a server
@@ -69,10 +76,10 @@ export function extractFacts(span: Span, options: ExtractOptions = {}): SpanFact
     if (f.outboundHost !== "") f.dialect = "otel-old-semconv";
   }
 
-  f.peerAgent = text(a, "vigil.peer.agent");
+  f.peerAgent = text(a, ATTR_VIGIL_PEER_AGENT);
   if (f.peerAgent === "" && callsAgent) f.peerAgent = firstText(a, ["gen_ai.agent.id", "gen_ai.agent.name"])[0];
   // The called side: the caller's identity arrives as baggage, recorded by the SDK.
-  if (f.peerAgent === "" && span.kind === SPAN_KIND_SERVER) f.peerAgent = text(a, "vigil.caller.agent");
+  if (f.peerAgent === "" && span.kind === SPAN_KIND_SERVER) f.peerAgent = text(a, ATTR_VIGIL_CALLER_AGENT);
   if (f.peerAgent === "" && span.kind === SPAN_KIND_CLIENT && f.outboundHost !== "") {
     f.peerAgent = options.agentHosts?.get(f.outboundHost) ?? "";
   }
@@ -138,12 +145,12 @@ function readInput(span: Span, f: SpanFacts): void {
 }
 
 function readApproval(span: Span, f: SpanFacts): void {
-  f.approvalId = text(span.attributes, "vigil.approval.id");
-  f.approvalStatus = text(span.attributes, "vigil.approval.status");
+  f.approvalId = text(span.attributes, ATTR_VIGIL_APPROVAL_ID);
+  f.approvalStatus = text(span.attributes, ATTR_VIGIL_APPROVAL_STATUS);
   if (f.approvalId !== "" || f.approvalStatus !== "") return;
   for (const event of span.events) {
-    const id = text(event.attributes, "vigil.approval.id");
-    const status = text(event.attributes, "vigil.approval.status");
+    const id = text(event.attributes, ATTR_VIGIL_APPROVAL_ID);
+    const status = text(event.attributes, ATTR_VIGIL_APPROVAL_STATUS);
     if (id !== "" || status !== "") {
       f.approvalId = id;
       f.approvalStatus = status;

@@ -1,3 +1,4 @@
+import { ATTR_VIGIL_APPROVAL_TOKEN } from "@vigil/common/attributes";
 import { randomUUID } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { Hono } from "hono";
@@ -118,7 +119,7 @@ function answer(d: Decision, nowMs: number): Record<string, unknown> {
     rendering: d.rendering,
     expires_at: new Date(d.expiresAtMs).toISOString(),
     ...(d.decidedBy === "" ? {} : { decided_by: d.decidedBy, justification: d.justification }),
-    ...(d.token === "" ? {} : { approval_token: d.token, attach_as: "vigil.approval.token" }),
+    ...(d.token === "" ? {} : { approval_token: d.token, attach_as: ATTR_VIGIL_APPROVAL_TOKEN }),
     ...(d.status === "pending" ? { retry_after_ms: Math.min(5000, Math.max(0, d.expiresAtMs - nowMs)) } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { ATTR_VIGIL_APPROVAL_TOKEN } from "@vigil/common/attributes";
 import { actionDigestOf } from "@vigil/approvals/action";
 import { InputError } from "@vigil/common";
 import { extractFacts, inheritMcpServers, inheritSessions, inheritSubAgents } from "@vigil/facts";
@@ -137,7 +138,8 @@ export async function admit(input: AdmitInput, approvals?: ApprovalCheck): Promi
     return { kind: "needs-approvals" };
   // The token itself is a bearer credential: what is stored is its decision id and verdict (facts).
   for (const [i, span] of decoded.spans.entries())
-    if (presented[i] !== undefined) span.attributes["vigil.approval.token"] = { stringValue: "[vigil approval token]" };
+    if (presented[i] !== undefined)
+      span.attributes[ATTR_VIGIL_APPROVAL_TOKEN] = { stringValue: "[vigil approval token]" };
   const redactions = redactSpans(decoded.spans);
   const facts = decoded.spans.map((span) => extractFacts(span, input.extract));
   facts.forEach((f, i) => redactFacts(f, (redactions[i] ??= [])));
@@ -179,7 +181,7 @@ export interface PresentedApproval {
 
 /** The approval token a span carries, with the digest of its action, or undefined. */
 export function presentedApproval(attributes: Attributes): PresentedApproval | undefined {
-  const raw = attributes["vigil.approval.token"];
+  const raw = attributes[ATTR_VIGIL_APPROVAL_TOKEN];
   if (raw === undefined) return undefined;
   return { token: "stringValue" in raw ? raw.stringValue : "", actionDigest: actionDigestOf(attributes) };
 }
