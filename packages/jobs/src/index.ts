@@ -4,6 +4,8 @@
  * the services, so no service imports another for its queue contracts.
  */
 export { QUEUES, DetectJobSchema, BaselinesJobSchema, DeliverJobSchema, deliveryQueueName } from "./queues";
-export type { DetectJob, BaselinesJob, DeliverJob } from "./queues";
+export type { DetectJob, BaselinesJob, BaselinesResult, DeliverJob } from "./queues";
 export { DetectQueue, BaselinesQueue } from "./producers";
 export { startConsumer } from "./consumer";
+export { jobBus } from "./bus";
+export type { JobBus, JobHandlers } from "./bus";

@@ -33,3 +33,11 @@ export const DeliverJobSchema = z.strictObject({
   attempt: z.number().int().positive(),
 });
 export type DeliverJob = z.infer<typeof DeliverJobSchema>;
+
+/** What a baseline rebuild reports (the API answers a rebuild done in-process with it). */
+export interface BaselinesResult {
+  builtAtMs: number;
+  agents: number;
+  learning: number;
+  durationMs: number;
+}

@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { requestId } from "hono/request-id";
+import type { JobBus } from "@vigil/jobs";
 import { RequestError, createLogger } from "@vigil/common";
 import type { Logger } from "@vigil/common";
 import type { KeyObject } from "node:crypto";
@@ -55,7 +56,7 @@ export interface ApiDeps {
   /** Embedded: resolves when ingest has no write waiting (reader SQL yields to writes). */
   writesFirst?: () => Promise<void>;
   logger?: Logger;
-  /** Rebuilds baselines now (in-process) or queues a rebuild (BullMQ). */
+  /** Rebuilds baselines now (in-process) or queues a rebuild (BullMQ): the job bus. */
   baselines?: BaselineRebuilder;
   /**
    * Where people's answers to gate requests are recorded (ledgered): the all-in-one's
@@ -66,13 +67,8 @@ export interface ApiDeps {
   hostName: string;
 }
 
-/** How the API asks for a baseline rebuild, wherever the worker runs. */
-export interface BaselineRebuilder {
-  rebuild(): Promise<
-    | { status: "done"; builtAtMs: number; agents: number; learning: number; durationMs: number }
-    | { status: "queued"; jobId: string }
-  >;
-}
+/** How the API asks for a baseline rebuild, wherever the worker runs (the job bus's side of it). */
+export type BaselineRebuilder = Pick<JobBus, "requestBaselines">;
 
 /** The largest JSON body an API route takes (SQL statements, token and silence requests). */
 export const API_BODY_LIMIT = 1024 * 1024;
@@ -269,14 +265,16 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   api.post("/baselines/rebuild", requireAdmin, async (c) => {
     if (deps.baselines === undefined)
       throw new RequestError(503, "unavailable", "no worker is attached to this API process");
-    let outcome: Awaited<ReturnType<BaselineRebuilder["rebuild"]>>;
+    let outcome: Awaited<ReturnType<BaselineRebuilder["requestBaselines"]>>;
     try {
-      outcome = await deps.baselines.rebuild();
+      outcome = await deps.baselines.requestBaselines();
     } catch (err) {
       c.header("Retry-After", "5");
       throw new RequestError(503, "unavailable", `rebuild not started: ${(err as Error).message}`);
     }
-    return c.json(outcome, outcome.status === "done" ? 200 : 202);
+    return outcome.status === "done"
+      ? c.json({ status: "done", ...outcome.result }, 200)
+      : c.json({ status: "queued", jobId: outcome.jobId }, 202);
   });
 
   // Read-only SQL for questions the endpoints do not cover (reader and admin).

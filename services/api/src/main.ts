@@ -10,7 +10,7 @@ import {
   startOpsServer,
 } from "@vigil/common";
 import { loadVigilConfig, readEnvironment, resolveSecret, serverConnection } from "@vigil/config";
-import { BaselinesQueue } from "@vigil/jobs";
+import { jobBus } from "@vigil/jobs";
 import { loadOrCreateSigningKey, openStoreClient, parseVerifierKey } from "@vigil/store";
 import { createApiApp } from "./app";
 import { DEFAULT_SQL_LIMITS } from "./sql";
@@ -37,7 +37,8 @@ await runMain("vigil-api", async () => {
         : existsSync(publicKeyFile)
           ? { name: env.ledgerName, publicKey: createPublicKey(readFileSync(publicKeyFile)) }
           : undefined);
-  const baselines = env.redisUrl === undefined ? undefined : new BaselinesQueue(env.redisUrl);
+  // Rebuilds are queued for a worker (without Redis there is none to reach: 503).
+  const bus = jobBus(env.redisUrl, logger);
   const app = createApiApp({
     // The API signs approval tokens when a person approves; ingest holds only the public half.
     approvalKey: loadOrCreateSigningKey(env.approvalKeyFile, "vigil-approvals"),
@@ -53,9 +54,7 @@ await runMain("vigil-api", async () => {
     get ledgerKey() {
       return ledgerKey();
     },
-    ...(baselines === undefined
-      ? {}
-      : { baselines: { rebuild: async () => ({ status: "queued" as const, jobId: await baselines.request() }) } }),
+    baselines: bus,
   });
   const ops = await startOpsServer(env.metricsPort ?? 9464, env.host, createMetricsRegistry("api"), async () => ({
     ready: (await client.ping()).success,
@@ -66,7 +65,7 @@ await runMain("vigil-api", async () => {
   return {
     stop: async () => {
       await server.close();
-      await baselines?.close();
+      await bus.close();
       await ops.close();
       await client.close();
       await sqlClient.close();

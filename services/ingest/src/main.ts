@@ -12,7 +12,7 @@ import {
   startOpsServer,
 } from "@vigil/common";
 import { loadVigilConfig, readEnvironment, serverConnection } from "@vigil/config";
-import { DetectQueue } from "@vigil/jobs";
+import { jobBus } from "@vigil/jobs";
 import { openStoreClient } from "@vigil/store";
 import { registerIngestMetrics } from "./metrics";
 import { createIngestService } from "./service";
@@ -28,7 +28,8 @@ await runMain("vigil-ingest", async () => {
   const config = loadVigilConfig(env.configPath);
   const logger = createLogger(env.logLevel, { process: "vigil-ingest" });
   const client = openStoreClient(serverConnection(env, "ingest", "ingest"));
-  const queue = env.redisUrl === undefined ? undefined : new DetectQueue(env.redisUrl, logger);
+  // Detection is woken through Redis when REDIS_URL is set; else the worker catches up on its timer.
+  const bus = jobBus(env.redisUrl, logger);
   const chainId = env.chainId ?? env.hostName;
   // Approval tokens are checked with the public half only: the API signs them (and may
   // create the key after ingest starts, so the file is read when first needed).
@@ -55,7 +56,7 @@ await runMain("vigil-ingest", async () => {
     // One journal per chain, in ingest's data directory (a volume that survives restarts).
     journalFile: join(env.dataDir, `ingest-${chainId.replace(/[^\w.-]/g, "_")}.journal`),
     auditPositionsDir: join(env.dataDir, "audit-positions"),
-    onBatchCommitted: (entry) => queue?.notify({ chainId: entry.chainId, seq: entry.seq }),
+    onBatchCommitted: (entry) => bus.wakeDetection({ chainId: entry.chainId, seq: entry.seq }),
   });
   const registry = createMetricsRegistry("ingest");
   registerIngestMetrics(registry, ingest);
@@ -70,7 +71,7 @@ await runMain("vigil-ingest", async () => {
       await server.close();
       await ingest.drain();
       ingest.stop();
-      await queue?.close();
+      await bus.close();
       await ops.close();
       await client.close();
     },

@@ -6,16 +6,14 @@ import { resolveSecret, serverConnection } from "@vigil/config";
 import type { Environment, StoreRole, VigilConfig } from "@vigil/config";
 import { DEFAULT_SQL_LIMITS, createApiApp } from "@vigil/service-api";
 import { AuditJudge, BaselineCache, RecentBatches } from "@vigil/detect";
-import { BaselinesQueue, DetectQueue } from "@vigil/jobs";
+import { jobBus } from "@vigil/jobs";
 import {
   BaselineBuilder,
   DetectionLoop,
   checkpointWitnesses,
-  startBaselinesWorker,
   deliveryOptions,
   registerWorkerMetrics,
   startDelivery,
-  startDetectWorker,
 } from "@vigil/service-worker";
 import type { DeliveryService } from "@vigil/service-worker";
 import type { ApiDeps } from "@vigil/service-api";
@@ -108,13 +106,14 @@ async function composeAllInOne(env: Environment, config: VigilConfig, logger: Lo
     env.publicUrl,
     logger.child({ service: "approvals" }),
   );
-  // Detection: woken after each committed batch, through BullMQ when REDIS_URL is set
-  // (a worker consumes it here, or in `npm run start:worker`), else directly.
   const workerLogger = logger.child({ service: "worker" });
   const baselineCache = new BaselineCache(clients.worker);
   // Without Redis detection runs here alone: ingest hands it each committed batch's rows
   // rather than have it read them back (with Redis, another process may be the worker).
-  const recent = env.redisUrl === undefined ? new RecentBatches() : undefined;
+  // Detection and baselines are asked for through the job bus: BullMQ when REDIS_URL is
+  // set (a worker consumes it here, or in `npm run start:worker`), else in this process.
+  const bus = jobBus(env.redisUrl, logger);
+  const recent = bus.inProcess ? new RecentBatches() : undefined;
   const detection = new DetectionLoop(clients.worker, workerLogger, {
     ...(recent === undefined ? {} : { recent }),
     agents: new Map(config.agents.map((a) => [a.id, a])),
@@ -123,19 +122,10 @@ async function composeAllInOne(env: Environment, config: VigilConfig, logger: Lo
     ...(config.audit.sources.length > 0 ? { audit: new AuditJudge(config.audit) } : {}),
   });
   const baselines = new BaselineBuilder(clients.worker, workerLogger, config.detection, baselineCache);
-  const queue = env.redisUrl === undefined ? undefined : new DetectQueue(env.redisUrl, logger);
-  const queueWorker = env.redisUrl === undefined ? undefined : startDetectWorker(env.redisUrl, detection, logger);
-  // Baselines: rebuilt on a timer here, or by a BullMQ job scheduler when REDIS_URL is set.
-  const baselinesQueue = env.redisUrl === undefined ? undefined : new BaselinesQueue(env.redisUrl);
-  const baselinesWorker =
-    env.redisUrl === undefined ? undefined : startBaselinesWorker(env.redisUrl, baselines, workerLogger);
-  if (baselinesQueue === undefined) {
-    baselines.start(env.baselineIntervalMs);
-    void baselines.rebuild().catch(() => undefined); // the timer retries and logs
-  } else
-    await baselinesQueue
-      .keepScheduled(env.baselineIntervalMs)
-      .catch((err: unknown) => logger.warn("baseline schedule not set; Redis did not answer", { error: String(err) }));
+  await bus.serve(
+    { detect: () => detection.trigger(), rebuildBaselines: () => baselines.rebuild() },
+    { baselinesEveryMs: env.baselineIntervalMs },
+  );
   // Alert delivery, when a route is configured: stored notifications, then BullMQ or in-process lanes.
   const delivery = startDelivery(clients.worker, config, deliveryOptions(env, logger));
   const ingest = await createIngestService({
@@ -153,8 +143,7 @@ async function composeAllInOne(env: Environment, config: VigilConfig, logger: Lo
     handOffSpans: recent !== undefined,
     onBatchCommitted: (entry, spans) => {
       if (spans !== undefined) recent?.put(entry.batchId, spans);
-      if (queue === undefined) void detection.trigger();
-      else queue.notify({ chainId: entry.chainId, seq: entry.seq });
+      bus.wakeDetection({ chainId: entry.chainId, seq: entry.seq });
     },
   });
   detection.start(env.detectIntervalMs);
@@ -201,12 +190,7 @@ async function composeAllInOne(env: Environment, config: VigilConfig, logger: Lo
     logger: logger.child({ service: "api" }),
     slackSigningSecret: resolveSecret(config.approvals.slack_signing_secret, env.variables),
     approvalKey,
-    baselines: {
-      rebuild: async () =>
-        baselinesQueue === undefined
-          ? { status: "done", ...(await baselines.rebuild()) }
-          : { status: "queued", jobId: await baselinesQueue.request() },
-    },
+    baselines: bus,
     decisionLog: ingest.decisionLog,
     ledgerKey: { name: key.name, publicKey: key.publicKey },
     ...(env.checkpointWitnessFile === undefined ? {} : { witnessFile: env.checkpointWitnessFile }),
@@ -237,13 +221,10 @@ async function composeAllInOne(env: Environment, config: VigilConfig, logger: Lo
       await workerMetrics.close();
       await ingest.drain();
       ingest.stop();
+      await bus.close();
       await detection.stop();
       await baselines.stop();
       await delivery?.close();
-      await queueWorker?.close();
-      await queue?.close();
-      await baselinesWorker?.close();
-      await baselinesQueue?.close();
       checkpointer.stop();
       decisionCheckpointer.stop();
       for (const c of [checkpointer, decisionCheckpointer])

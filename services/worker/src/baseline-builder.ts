@@ -1,24 +1,20 @@
 import type { DetectionConfig } from "@vigil/config";
+import type { BaselinesResult } from "@vigil/jobs";
 import type { Logger } from "@vigil/common";
 import { DEFAULT_DETECTION, rebuildBaselines } from "@vigil/detect";
 import type { BaselineCache } from "@vigil/detect";
 import type { ClickHouseClient } from "@vigil/store";
 
 /** What one rebuild produced. */
-export interface RebuildSummary {
-  builtAtMs: number;
-  agents: number;
-  learning: number;
-  durationMs: number;
-}
+/** What a rebuild reports: the baselines job's result (packages/jobs). */
+export type RebuildSummary = BaselinesResult;
 
 /**
  * Rebuilds baseline snapshots, one rebuild at a time (a request during a rebuild shares
- * it), on a timer and on demand; hands the new snapshots to detection's cache at once.
+ * it), when the job bus asks (on its schedule and on demand); hands the new snapshots to detection's cache at once.
  */
 export class BaselineBuilder {
   private running: Promise<RebuildSummary> | undefined;
-  private timer: NodeJS.Timeout | undefined;
   /** The last rebuild that finished, for status pages. */
   last: RebuildSummary | undefined;
 
@@ -36,18 +32,8 @@ export class BaselineBuilder {
     return this.running;
   }
 
-  /** Rebuilds every `intervalMs` (failures are logged; the next tick tries again). */
-  start(intervalMs: number): void {
-    this.timer = setInterval(() => {
-      this.rebuild().catch((err: unknown) =>
-        this.logger.warn("baseline rebuild failed", { error: err instanceof Error ? err : String(err) }),
-      );
-    }, intervalMs);
-    this.timer.unref();
-  }
-
+  /** Waits for a rebuild in flight (the schedule is the job bus's). */
   async stop(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
     await this.running?.catch(() => undefined);
   }
 

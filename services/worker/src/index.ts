@@ -1,5 +1,4 @@
 export { DetectionLoop } from "./detection-loop";
-export { startDetectWorker, startBaselinesWorker } from "./queue";
 export { BaselineBuilder } from "./baseline-builder";
 export type { RebuildSummary } from "./baseline-builder";
 export { startDelivery, deliveryOptions } from "./delivery";

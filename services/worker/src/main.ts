@@ -8,8 +8,7 @@ import { BaselineBuilder } from "./baseline-builder";
 import { DetectionLoop } from "./detection-loop";
 import { deliveryOptions, startDelivery } from "./delivery";
 import { registerWorkerMetrics } from "./metrics";
-import { BaselinesQueue } from "@vigil/jobs";
-import { startBaselinesWorker, startDetectWorker } from "./queue";
+import { jobBus } from "@vigil/jobs";
 
 // `npm run start:worker`: detection, baselines, delivery and checkpoint signing as their
 // own process, on a ClickHouse server (as the worker user) and Redis. One worker runs
@@ -31,11 +30,12 @@ await runMain("vigil-worker", async () => {
     baselines: baselineCache,
     ...(config.audit.sources.length > 0 ? { audit: new AuditJudge(config.audit) } : {}),
   });
-  const worker = startDetectWorker(redisUrl, loop, logger);
   const builder = new BaselineBuilder(client, logger, config.detection, baselineCache);
-  const baselinesWorker = startBaselinesWorker(redisUrl, builder, logger);
-  const baselinesQueue = new BaselinesQueue(redisUrl);
-  await baselinesQueue.keepScheduled(env.baselineIntervalMs);
+  const bus = jobBus(redisUrl, logger);
+  await bus.serve(
+    { detect: () => loop.trigger(), rebuildBaselines: () => builder.rebuild() },
+    { baselinesEveryMs: env.baselineIntervalMs },
+  );
   const delivery = startDelivery(client, config, deliveryOptions(env, logger));
   loop.start(env.detectIntervalMs);
   void loop.trigger();
@@ -58,9 +58,7 @@ await runMain("vigil-worker", async () => {
   return {
     stop: async () => {
       await signer.stop();
-      await worker.close();
-      await baselinesWorker.close();
-      await baselinesQueue.close();
+      await bus.close();
       await builder.stop();
       await delivery?.close();
       await loop.stop();
