@@ -37,13 +37,6 @@ export class RequestError extends VigilError {
   }
 }
 
-/** A failure that will not go away by retrying (queue workers map it to "do not retry"). */
-export class PermanentError extends VigilError {
-  constructor(message: string, cause?: unknown) {
-    super(message, { status: 500, expected: false, cause });
-  }
-}
-
 /**
  * Work cannot be taken right now; the caller should retry later: 503 when a dependency
  * (store, queue) is down, 429 when Vigil itself is at capacity.

@@ -1,4 +1,4 @@
-export { VigilError, InputError, PermanentError, RequestError, UnavailableError, ConfigError } from "./errors";
+export { VigilError, InputError, RequestError, UnavailableError, ConfigError } from "./errors";
 export { createLogger } from "./logger";
 export { uuidv7 } from "./ids";
 export type { Logger, LogLevel } from "./logger";

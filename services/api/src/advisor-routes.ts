@@ -16,9 +16,8 @@ import type { VigilConfig } from "@vigil/config";
 import { listAgentSummaries } from "@vigil/store";
 import type { ClickHouseClient } from "@vigil/store";
 import type { ApiEnv } from "./auth";
-import { bad, parseSince } from "./params";
-
-const DIALECTS: readonly GrantDialect[] = ["postgresql", "mysql", "clickhouse"];
+import { GrantsRequest } from "@vigil/api-contract";
+import { bad, jsonBody, parseSince } from "./params";
 
 /**
  * The least-privilege advisor: what an agent used, the policy and grants that allow
@@ -70,27 +69,15 @@ export function advisorRoutes(client: ClickHouseClient, config: VigilConfig): Ho
 
   // GRANTs for one credential; send {"current": "GRANT ..."} to see what it allows beyond use.
   api.post("/agents/:id/grants", async (c) => {
-    const body = (await c.req.json().catch(() => undefined)) as
-      | {
-          credential?: unknown;
-          dialect?: unknown;
-          database?: unknown;
-          current?: unknown;
-          environment?: unknown;
-          since?: unknown;
-        }
-      | undefined;
-    if (typeof body?.credential !== "string") return bad(c, 'send JSON {"credential": "...", "dialect": "postgresql"}');
-    const dialect = (body.dialect ?? "postgresql") as GrantDialect;
-    if (!DIALECTS.includes(dialect)) return bad(c, `dialect must be one of ${DIALECTS.join(", ")}`);
-    const str = (v: unknown) => (typeof v === "string" ? v : undefined);
-    const observed = await observe(c, { environment: str(body.environment), since: str(body.since) });
+    const body = await jsonBody(c, GrantsRequest);
+    const observed = await observe(c, { environment: body.environment, since: body.since });
     if (observed instanceof Response) return observed;
+    const dialect: GrantDialect = body.dialect;
     const suggestion = suggestGrants(observed, body.credential, dialect, {
-      ...(typeof body.database === "string" ? { database: body.database } : {}),
+      ...(body.database === undefined ? {} : { database: body.database }),
     });
     let beyond: string[] | undefined;
-    if (typeof body.current === "string" && body.current.trim() !== "") {
+    if (body.current !== undefined && body.current.trim() !== "") {
       try {
         beyond = beyondCurrentGrants(
           observed,

@@ -1,8 +1,7 @@
 import { Hono } from "hono";
 import { RequestError } from "@vigil/common";
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
-import { MatcherSchema, parseDuration } from "@vigil/config";
+import { parseDuration } from "@vigil/config";
 import {
   alertsByIds,
   disabledReceivers,
@@ -13,26 +12,10 @@ import {
   setReceiverState,
 } from "@vigil/store";
 import type { ClickHouseClient } from "@vigil/store";
+import { AckRequest, SilenceRequest } from "@vigil/api-contract";
 import { requireAdmin } from "./auth";
+import { jsonBody } from "./params";
 import type { ApiEnv } from "./auth";
-
-const SilenceRequest = z.strictObject({
-  matchers: MatcherSchema.refine((m) => Object.values(m).some((v) => v !== undefined && v.length > 0), {
-    message: "a silence needs at least one matcher (agent, detector, severity, environment or kind)",
-  }),
-  reason: z.string().trim().min(1, "say why: the reason is kept with the silence"),
-  /** How long from now ("2h"), or an end time. */
-  duration: z
-    .string()
-    .refine((d) => parseDuration(d) !== undefined, 'must be a duration such as "30m", "2h" or "1d"')
-    .optional(),
-  ends_at: z.iso.datetime({ offset: true }).optional(),
-  starts_at: z.iso.datetime({ offset: true }).optional(),
-});
-
-function problems(err: z.ZodError): string {
-  return err.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
-}
 
 /** Acknowledgements, silences and delivery attempts. Changing state needs the admin role. */
 export function alertingRoutes(client: ClickHouseClient): Hono<ApiEnv> {
@@ -41,14 +24,14 @@ export function alertingRoutes(client: ClickHouseClient): Hono<ApiEnv> {
   // Acknowledge an alert: its group resolves (PagerDuty resolve) once all its alerts are acknowledged.
   api.post("/alerts/:id/ack", requireAdmin, async (c) => {
     const id = c.req.param("id");
-    const body = (await c.req.json().catch(() => ({}))) as { note?: unknown };
+    const body = await jsonBody(c, AckRequest, { empty: {} });
     const [alert] = await alertsByIds(client, [id]);
     if (alert === undefined) throw new RequestError(404, "not_found", `no alert ${id}`);
     const ack = {
       alertId: id,
       ackedAtMs: Date.now(),
       author: c.get("caller").name,
-      note: typeof body.note === "string" ? body.note.slice(0, 2000) : "",
+      note: body.note ?? "",
     };
     await insertAck(client, ack);
     return c.json(ack, 201);
@@ -61,9 +44,7 @@ export function alertingRoutes(client: ClickHouseClient): Hono<ApiEnv> {
   });
 
   api.post("/silences", requireAdmin, async (c) => {
-    const parsed = SilenceRequest.safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success) throw new RequestError(400, "bad_request", problems(parsed.error));
-    const r = parsed.data;
+    const r = await jsonBody(c, SilenceRequest);
     const now = Date.now();
     const startsAtMs = r.starts_at === undefined ? now : Date.parse(r.starts_at);
     const endsAtMs =

@@ -31,7 +31,8 @@ import { consoleApp } from "./console/pages";
 import { decisionRoutes, slackInteractivityRoutes } from "./decision-routes";
 import { investigationRoutes } from "./investigation-routes";
 import { openApiDocument } from "./openapi";
-import { parseSince } from "./params";
+import { jsonBody, parseSince } from "./params";
+import { SqlRequest, VerifyRequest } from "@vigil/api-contract";
 import { SqlGate, runReadOnlySql } from "./sql";
 import { tokenRoutes } from "./token-routes";
 import { DEFAULT_SQL_LIMITS } from "./sql";
@@ -158,20 +159,8 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   api.get("/verify", requireAdmin, async (c) => c.json(await verify([])));
   // The same, also against checkpoints the caller kept elsewhere (`vigil verify --witness`).
   api.post("/verify", requireAdmin, async (c) => {
-    const body = (await c.req.json().catch(() => undefined)) as { witnesses?: unknown } | undefined;
-    const list = body?.witnesses;
-    const valid =
-      Array.isArray(list) &&
-      list.every(
-        (w: unknown) =>
-          typeof w === "object" &&
-          w !== null &&
-          typeof (w as StoredCheckpoint).chainId === "string" &&
-          Number.isSafeInteger((w as StoredCheckpoint).size) &&
-          typeof (w as StoredCheckpoint).note === "string",
-      );
-    if (!valid) throw new RequestError(400, "bad_request", 'send JSON {"witnesses": [{"chainId", "size", "note"}]}');
-    return c.json(await verify(list as StoredCheckpoint[]));
+    const { witnesses } = await jsonBody(c, VerifyRequest);
+    return c.json(await verify(witnesses));
   });
 
   // The public key (verifier key string) to check checkpoints and proofs offline.
@@ -279,13 +268,10 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
 
   // Read-only SQL for questions the endpoints do not cover (reader and admin).
   api.post("/sql", async (c) => {
-    const body = (await c.req.json().catch(() => undefined)) as { sql?: unknown } | undefined;
-    if (typeof body?.sql !== "string" || body.sql.trim() === "") {
-      throw new RequestError(400, "bad_request", 'send JSON {"sql": "SELECT ..."}');
-    }
+    const { sql } = await jsonBody(c, SqlRequest);
     const limits = deps.sqlLimits ?? DEFAULT_SQL_LIMITS;
     const result = await sqlGate.run(c.get("caller").name, () =>
-      runReadOnlySql(deps.sqlClient ?? deps.client, body.sql as string, limits),
+      runReadOnlySql(deps.sqlClient ?? deps.client, sql, limits),
     );
     if (!result.ok) {
       if (result.status === 429) c.header("Retry-After", "2");

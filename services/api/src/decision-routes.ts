@@ -6,7 +6,9 @@ import { signApprovalToken } from "@vigil/approvals";
 import type { Logger } from "@vigil/common";
 import { findDecision, listDecisions } from "@vigil/store";
 import type { ClickHouseClient, Decision, DecisionLog, DecisionStatus, SigningKey } from "@vigil/store";
+import { DecisionAnswer } from "@vigil/api-contract";
 import { requireApprover } from "./auth";
+import { jsonBody } from "./params";
 import type { ApiEnv } from "./auth";
 
 /** What the API shows of a decision: everything but the token, which is the agent's alone. */
@@ -124,10 +126,7 @@ export function decisionRoutes(
     ["/decisions/:id/deny", "denied"],
   ] as const) {
     api.post(path, requireApprover, async (c) => {
-      const body = (await c.req.json().catch(() => ({}))) as { justification?: unknown };
-      const justification = typeof body.justification === "string" ? body.justification.trim() : "";
-      if (justification === "")
-        throw new RequestError(400, "bad_request", 'say why: send JSON {"justification": "..."}');
+      const { justification } = await jsonBody(c, DecisionAnswer, { empty: { justification: "" } });
       const outcome = await decideRequest(
         client,
         log,

@@ -1,8 +1,11 @@
 /**
  * The OpenAPI 3.1 description of the query API, served at /api/openapi.json. Written by
  * hand next to the routes; a test checks that every route the app serves is described
- * here and nothing else is.
+ * here and nothing else is. Request bodies are described by the JSON Schema of the zod
+ * schemas the routes parse them with (@vigil/api-contract).
  */
+import { z } from "zod";
+import { REQUEST_BODIES } from "@vigil/api-contract";
 type Op = { summary: string; admin?: boolean; params?: string[]; body?: string; responses?: Record<string, string> };
 
 const q = (name: string, description: string) => ({
@@ -40,8 +43,9 @@ const PATHS: Record<string, Record<string, Op>> = {
       admin: true,
     },
     post: {
-      summary: 'The same, also against checkpoints kept elsewhere: {"witnesses": [{"chainId", "size", "note"}]}',
+      summary: "The same, also against checkpoints kept elsewhere",
       admin: true,
+      body: '{"witnesses": [{"chainId": "...", "size": 42, "note": "..."}]}',
     },
   },
   "/api/ledger/key": { get: { summary: "The ledger's verifier key, to check checkpoints and proofs offline" } },
@@ -158,6 +162,15 @@ const PATHS: Record<string, Record<string, Op>> = {
   },
 };
 
+/** The JSON Schema of a route's body: what a client may send (input side: before defaults). */
+function bodySchema(method: string, path: string): Record<string, unknown> {
+  const schema = (REQUEST_BODIES as Record<string, z.ZodType | undefined>)[`${method} ${path}`];
+  if (schema === undefined) return { type: "object" };
+  const json: Record<string, unknown> = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+  delete json.$schema; // the document's own dialect (OpenAPI 3.1 is JSON Schema 2020-12)
+  return json;
+}
+
 export function openApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const [path, ops] of Object.entries(PATHS)) {
@@ -179,7 +192,7 @@ export function openApiDocument(): Record<string, unknown> {
             : {
                 requestBody: {
                   required: true,
-                  content: { "application/json": { schema: { type: "object" }, example: op.body } },
+                  content: { "application/json": { schema: bodySchema(method, path), example: op.body } },
                 },
               }),
           responses: {

@@ -1,5 +1,7 @@
 import type { Context } from "hono";
 import { RequestError } from "@vigil/common";
+import { bodyProblems } from "@vigil/api-contract";
+import type { z } from "zod";
 import type { ApiEnv } from "./auth";
 
 /** "15m", "1h", "7d" before now, or an ISO time; null when neither. */
@@ -46,4 +48,26 @@ export function rangeOf(
   const limit = q.limit === undefined ? defaults.limit : Number(q.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > defaults.maxLimit) return `limit must be 1-${defaults.maxLimit}`;
   return { fromMs, toMs, limit };
+}
+
+const NO_JSON = Symbol("no JSON body");
+
+/**
+ * The request's JSON body, parsed with its schema from @vigil/api-contract (the one way a
+ * route reads a body): a 400 naming each problem. A route whose fields are all optional
+ * gives `empty` for a request without a body.
+ */
+export async function jsonBody<S extends z.ZodType>(
+  c: Context<ApiEnv>,
+  schema: S,
+  options: { empty?: z.input<S> } = {},
+): Promise<z.output<S>> {
+  let raw: unknown = await c.req.json().catch(() => NO_JSON);
+  if (raw === NO_JSON) {
+    if (options.empty === undefined) throw new RequestError(400, "bad_request", "send a JSON body");
+    raw = options.empty;
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new RequestError(400, "bad_request", bodyProblems(parsed.error));
+  return parsed.data;
 }

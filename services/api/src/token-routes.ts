@@ -1,26 +1,14 @@
 import { Hono } from "hono";
 import { RequestError } from "@vigil/common";
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
 import { generateToken, parseDuration, sha256Hex } from "@vigil/config";
 import type { VigilConfig } from "@vigil/config";
 import { insertTokenRow, listStoredTokens } from "@vigil/store";
 import type { ClickHouseClient } from "@vigil/store";
 import { requireAdmin } from "./auth";
 import type { ApiEnv } from "./auth";
-
-const CreateToken = z.strictObject({
-  name: z.string().trim().min(1).max(100).optional(),
-  /** An ISO time, or a duration from now ("90d"). */
-  expires: z
-    .string()
-    .refine(
-      (e) => parseDuration(e) !== undefined || !Number.isNaN(Date.parse(e)),
-      'must be an ISO time or a duration like "90d"',
-    )
-    .optional(),
-  environment: z.string().trim().min(1).optional(),
-});
+import { CreateTokenRequest } from "@vigil/api-contract";
+import { jsonBody } from "./params";
 
 /**
  * Ingest tokens, admin only: create (the token is shown once, only its SHA-256 is
@@ -34,15 +22,9 @@ export function tokenRoutes(client: ClickHouseClient, config: VigilConfig): Hono
     const agentId = c.req.param("id");
     if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(agentId))
       throw new RequestError(400, "bad_request", "an agent id is 1-63 characters of a-z, 0-9, '.', '_' or '-'");
-    const parsed = CreateToken.safeParse(await c.req.json().catch(() => ({})));
-    if (!parsed.success)
-      throw new RequestError(
-        400,
-        "bad_request",
-        parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
-      );
+    const request = await jsonBody(c, CreateTokenRequest, { empty: {} });
     const now = Date.now();
-    const e = parsed.data.expires;
+    const e = request.expires;
     const expiresAtMs =
       e === undefined ? undefined : parseDuration(e) !== undefined ? now + (parseDuration(e) as number) : Date.parse(e);
     if (expiresAtMs !== undefined && expiresAtMs <= now)
@@ -51,9 +33,9 @@ export function tokenRoutes(client: ClickHouseClient, config: VigilConfig): Hono
     const row = {
       tokenId: randomUUID(),
       agentId,
-      name: parsed.data.name ?? `created ${new Date(now).toISOString().slice(0, 10)}`,
+      name: request.name ?? `created ${new Date(now).toISOString().slice(0, 10)}`,
       sha256: sha256Hex(token),
-      environment: parsed.data.environment ?? "",
+      environment: request.environment ?? "",
       expiresAtMs,
       createdAtMs: now,
       createdBy: c.get("caller").name,

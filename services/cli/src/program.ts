@@ -1,4 +1,5 @@
-import { Command } from "commander";
+import { Command, Option } from "commander";
+import { GRANT_DIALECTS } from "@vigil/api-contract";
 import { CliError } from "./api-client";
 import type { ApiTarget } from "./api-client";
 import { adviseGrants, advisePolicy, advisePromotion } from "./commands/advise";
@@ -264,7 +265,7 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
     .description("GRANT statements for a credential with only the table operations it was used for (SQL)")
     .requiredOption("--agent <id>", "the agent")
     .requiredOption("--credential <id>", "the credential (vigil.credential.id)")
-    .option("--dialect <name>", "postgresql, mysql or clickhouse", "postgresql")
+    .addOption(new Option("--dialect <name>", "the SQL dialect").choices(GRANT_DIALECTS).default("postgresql"))
     .option("--database <name>", "database or schema to qualify tables with")
     .option("--current <file>", "the credential's current GRANT statements, to list what they allow beyond use")
     .option("--environment <name>", "default: the agent's busiest")

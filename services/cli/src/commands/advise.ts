@@ -1,3 +1,4 @@
+import type { GRANT_DIALECTS, GrantsRequest, RequestBody } from "@vigil/api-contract";
 import { readFileSync } from "node:fs";
 import { CliError, apiRequest, apiText } from "../api-client";
 import type { ApiTarget } from "../api-client";
@@ -23,7 +24,7 @@ export async function advisePolicy(
 export interface AdviseGrantsOptions {
   agent: string;
   credential: string;
-  dialect: string;
+  dialect: (typeof GRANT_DIALECTS)[number];
   database?: string;
   current?: string;
   environment?: string;
@@ -48,7 +49,7 @@ export async function adviseGrants(target: ApiTarget, o: AdviseGrantsOptions, pr
     ...(o.database === undefined ? {} : { database: o.database }),
     ...(o.environment === undefined ? {} : { environment: o.environment }),
     ...(current === undefined ? {} : { current }),
-  };
+  } satisfies RequestBody<typeof GrantsRequest>;
   const path = `/api/agents/${encodeURIComponent(o.agent)}/grants${o.json === true ? "" : "?format=sql"}`;
   print((await apiText(target, path, { method: "POST", body })).trimEnd());
   return 0;

@@ -1,3 +1,4 @@
+import type { AckRequest, SilenceRequest, RequestBody } from "@vigil/api-contract";
 import type { ApiTarget } from "../api-client";
 import { CliError, apiRequest } from "../api-client";
 import { table } from "../table";
@@ -39,7 +40,7 @@ export async function silenceAdd(target: ApiTarget, o: SilenceAddOptions, print:
     throw new CliError("a silence needs at least one of --agent, --detector, --severity, --environment, --kind");
   const s = await apiRequest<Silence>(target, "/api/silences", {
     method: "POST",
-    body: { matchers, duration: o.duration, reason: o.reason },
+    body: { matchers, duration: o.duration, reason: o.reason } satisfies RequestBody<typeof SilenceRequest>,
   });
   print(
     o.json === true
@@ -83,7 +84,7 @@ export async function ackCommand(
   const ack = await apiRequest<{ alertId: string; author: string }>(
     target,
     `/api/alerts/${encodeURIComponent(alertId)}/ack`,
-    { method: "POST", body: { note: o.note ?? "" } },
+    { method: "POST", body: { note: o.note ?? "" } satisfies RequestBody<typeof AckRequest> },
   );
   print(`alert ${ack.alertId} acknowledged by ${ack.author}`);
   return 0;

@@ -1,3 +1,4 @@
+import type { DecisionAnswer, RequestBody } from "@vigil/api-contract";
 import type { ApiTarget } from "../api-client";
 import { apiRequest } from "../api-client";
 import { table } from "../table";
@@ -48,7 +49,7 @@ export async function decideCommand(
 ): Promise<number> {
   const d = await apiRequest<DecisionView>(target, `/api/decisions/${encodeURIComponent(id)}/${verdict}`, {
     method: "POST",
-    body: { justification: o.justification },
+    body: { justification: o.justification } satisfies RequestBody<typeof DecisionAnswer>,
   });
   print(`${d.decisionId}: ${d.status} by ${d.decidedBy}: ${d.rendering}`);
   return 0;

@@ -1,3 +1,4 @@
+import type { SqlRequest, RequestBody } from "@vigil/api-contract";
 import { apiRequest } from "../api-client";
 import type { ApiTarget } from "../api-client";
 import { table } from "../table";
@@ -236,7 +237,7 @@ export async function sqlCommand(target: ApiTarget, sql: string, o: { json?: boo
     "/api/sql",
     {
       method: "POST",
-      body: { sql },
+      body: { sql } satisfies RequestBody<typeof SqlRequest>,
     },
   );
   if (o.json === true) print(JSON.stringify(r.rows, null, 2));

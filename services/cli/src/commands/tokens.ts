@@ -1,3 +1,4 @@
+import type { CreateTokenRequest, RequestBody } from "@vigil/api-contract";
 import { apiRequest } from "../api-client";
 import type { ApiTarget } from "../api-client";
 import { table } from "../table";
@@ -21,7 +22,7 @@ export async function tokenCreate(
       ...(o.name === undefined ? {} : { name: o.name }),
       ...(o.expires === undefined ? {} : { expires: o.expires }),
       ...(o.environment === undefined ? {} : { environment: o.environment }),
-    },
+    } satisfies RequestBody<typeof CreateTokenRequest>,
   });
   if (o.json === true) print(JSON.stringify(r, null, 2));
   else {

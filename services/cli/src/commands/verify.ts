@@ -1,3 +1,4 @@
+import type { VerifyRequest, RequestBody } from "@vigil/api-contract";
 import { readWitnessCheckpoints } from "@vigil/store";
 import type { VerifyReport } from "@vigil/store";
 import { apiRequest } from "../api-client";
@@ -17,7 +18,7 @@ export async function verifyCommand(
       ? await apiRequest<VerifyReport>(target, "/api/verify")
       : await apiRequest<VerifyReport>(target, "/api/verify", {
           method: "POST",
-          body: { witnesses: readWitnessCheckpoints(options.witness) },
+          body: { witnesses: readWitnessCheckpoints(options.witness) } satisfies RequestBody<typeof VerifyRequest>,
         });
   if (options.json === true) {
     print(JSON.stringify(report, null, 2));
