@@ -81,7 +81,6 @@ interface AllInOneParts {
   detection: DetectionLoop;
   delivery: DeliveryService | undefined;
   registry: ReturnType<typeof createMetricsRegistry>;
-  workerMetrics: { close(): Promise<void> };
   /** Stops every part (after the servers are closed), in dependency order. */
   stop(): Promise<void>;
 }
@@ -216,7 +215,6 @@ async function composeAllInOne(env: Environment, config: VigilConfig, logger: Lo
     detection,
     delivery,
     registry,
-    workerMetrics,
     stop: async () => {
       await workerMetrics.close();
       await ingest.drain();

@@ -252,7 +252,7 @@ const FIRST_RELEASE: readonly SpanColumn[] = [
  * ledger leaf hashes) leaves out trailing appended values that are empty: old rows still
  * verify, and a value set where there was none, or cleared, changes the line.
  */
-const APPENDED: readonly SpanColumn[] = [...FACT_FIELDS.filter(isAppended).map(factColumn)];
+const APPENDED: readonly SpanColumn[] = FACT_FIELDS.filter(isAppended).map(factColumn);
 
 /** Every column ingest writes, in line order. */
 export const SPAN_COLUMNS: readonly SpanColumn[] = [...FIRST_RELEASE, ...APPENDED];

@@ -39,8 +39,8 @@ function written(kind: number, v: unknown): string {
   }
 }
 
-/** How an empty value of an appended column's kind is written (those kinds only: see APPENDED in columns.ts). */
-const EMPTY_WRITTEN: Partial<Record<Kind, string>> = { str: '""', strs: "[]", bool: "false", num: "0" };
+/** The empty value of each kind an appended column may have (see APPENDED in columns.ts). */
+const EMPTY_VALUE: Partial<Record<Kind, unknown>> = { str: "", strs: [], bool: false, num: 0 };
 
 type ValueOf = (s: Span, f: SpanFacts, g: SpanIntegrity, c: LineContext) => unknown;
 
@@ -71,12 +71,11 @@ export function rowCodec(columns: readonly SpanColumn[]): RowCodec {
   const firstAppended = columns.findIndex((c) => c.appended);
   const appended = firstAppended < 0 ? [] : columns.slice(firstAppended);
   const emptyTails = appended.map((c) => {
-    const empty = EMPTY_WRITTEN[c.kind];
-    if (empty === undefined || !c.appended)
+    if (!(c.kind in EMPTY_VALUE) || !c.appended)
       throw new Error(`column ${c.name}: appended columns come last, as str, strs, bool or num`);
-    return Buffer.from(`,${empty}`, "latin1");
+    return Buffer.from(`,${written(KIND_CODES[c.kind], EMPTY_VALUE[c.kind])}`, "latin1");
   });
-  const isEmpty = (v: unknown): boolean => v === "" || v === false || v === 0 || (Array.isArray(v) && v.length === 0);
+  const isEmpty = (v: unknown): boolean => v === "" || v === false || v === 0 || (Array.isArray(v) && v.length === 0); // EMPTY_VALUE, as read back
 
   return {
     // A loop over the columns, one call per column for its value. It replaced a formatter
